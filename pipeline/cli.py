@@ -1,0 +1,53 @@
+"""Command-line interface: a thin layer over the stage functions.
+
+Exit codes: 0 success/valid, 1 invalid data or failed build, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline.i18n import t
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=t("cli.description"))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validate data packages / 校验数据包")
+    p.add_argument("paths", nargs="*", type=Path, default=[Path("datapackages")],
+                   help="package folders, descriptors, or a folder of packages (default: datapackages)")
+
+    p = sub.add_parser("synth", help="generate synthetic data / 生成合成数据")
+    p.add_argument("--tier", choices=["sample", "city", "province", "national"], default="sample")
+    p.add_argument("--seed", type=int, default=20121030)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--real", type=Path, default=Path("datapackages"),
+                   help="where the real (hand-edited) descriptors and tables are read from")
+
+    for name, text in (("build", "validate, export and build the site / 构建站点"),
+                       ("serve", "build, then serve on localhost / 构建并本地预览")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--data", type=Path, default=Path("datapackages"))
+        p.add_argument("--out", type=Path, default=Path("build/site"))
+        if name == "serve":
+            p.add_argument("--port", type=int, default=8000)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "synth":
+        from pipeline.synth import generate
+
+        generate(args.tier, args.seed, args.out, real=args.real)
+        return EXIT_OK
+    raise NotImplementedError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
