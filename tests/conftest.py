@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
-SEED_PLAN = ROOT.parent / "shared" / "seed" / "changzhou-safety-plan-2012.txt"
+SEED_PLAN = ROOT / "sources" / "changzhou-safety-plan-2012.txt"
 
 # "ci" keeps the suite within minutes on two shared cores; "long" is `nox -s slow`.
 settings.register_profile("ci", max_examples=100, deadline=None,
