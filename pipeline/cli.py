@@ -46,7 +46,27 @@ def main(argv: list[str] | None = None) -> int:
 
         generate(args.tier, args.seed, args.out, real=args.real)
         return EXIT_OK
+    if args.command in ("build", "serve"):
+        return _build_and_serve(args)
     raise NotImplementedError(args.command)
+
+
+def _build_and_serve(args) -> int:
+    from pipeline.build import InvalidData, build
+    from pipeline.load import LoadError
+
+    try:
+        build(args.data, args.out)
+    except (InvalidData, LoadError) as invalid:
+        print(getattr(invalid, "report", invalid), file=sys.stderr)
+        print(t("build.invalid"), file=sys.stderr)
+        return EXIT_INVALID
+    print(t("build.done", path=args.out))
+    if args.command == "serve":
+        from pipeline.serve import serve
+
+        serve(args.out, args.port)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,84 @@
+"""The stages in order, ending in an atomic swap of the published folder.
+
+Everything is built in fresh folders beside ``out``; ``out`` is replaced only after every
+stage succeeded, so invalid data or a failing build leaves the last good site untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from pipeline.load import load_catalog
+from pipeline.model import Catalog
+from pipeline.pages import write_docs
+from pipeline.pages.downloads import copy_package_files
+from pipeline.pages.mkdocs_site import run_mkdocs, write_config
+from pipeline.validate import validate_catalog
+
+
+class InvalidData(Exception):
+    """Validation failed; ``report`` says where. Nothing was written."""
+
+    def __init__(self, report):
+        super().__init__("invalid data")
+        self.report = report
+
+
+def build(data: Path, out: Path, *, reference_date: date | None = None,
+          lang: str = "zh") -> None:
+    catalog = load_catalog([Path(data)])
+    report = validate_catalog(catalog)
+    if not report.valid:
+        raise InvalidData(report)
+    # derive and export slot in here, each adding to the catalog
+    out = Path(out)
+    with _replacing(out) as site_dir, tempfile.TemporaryDirectory(
+            prefix=f".{out.name}.work-", dir=out.parent) as work:
+        work = Path(work)
+        nav = write_docs(catalog, work / "docs", lang=lang)
+        run_mkdocs(write_config(work, nav, lang=lang), site_dir,
+                   build_date=reference_date or _latest_created(catalog))
+        copy_package_files(catalog, site_dir)
+
+
+def _latest_created(catalog: Catalog) -> date | None:
+    """The newest ``created`` date among the packages: a build date that is an input."""
+    days = []
+    for package in catalog.packages.values():
+        with contextlib.suppress(TypeError, ValueError):
+            days.append(date.fromisoformat(str(package.descriptor.get("created", ""))[:10]))
+    return max(days, default=None)
+
+
+@contextlib.contextmanager
+def _replacing(out: Path):
+    """Yield a fresh folder beside ``out``; if the block succeeds, it becomes ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        yield new
+        os.chmod(new, 0o755)  # mkdtemp makes it private; a published folder is readable
+        _swap(new, out)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)  # gone already after a successful swap
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put ``new`` in place of ``out`` with renames (same file system, so each is atomic)."""
+    if not out.exists():
+        new.rename(out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old.rmdir()  # only the unique name is wanted
+    out.rename(old)
+    try:
+        new.rename(out)
+    except BaseException:
+        old.rename(out)
+        raise
+    shutil.rmtree(old)

@@ -1,0 +1,65 @@
+"""Run mkdocs-material on a work folder, with a config generated from the root mkdocs.yml.
+
+The root ``mkdocs.yml`` is the configuration people read and edit; the build copies it
+into the work folder, pointing it at the generated ``docs_dir`` and adding what only the
+data can tell (the navigation) and the interface text of the message catalog.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import yaml
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+
+from pipeline.i18n import t
+from pipeline.pages import ROOT, SITE_SOURCES
+
+CONFIG = ROOT / "mkdocs.yml"
+
+
+def write_config(work: Path, nav: list, *, lang: str = "zh", sources: Path = SITE_SOURCES,
+                 config: Path = CONFIG) -> Path:
+    """Write ``work/mkdocs.yml`` for the docs in ``work/docs``; copy the theme overrides."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["docs_dir"] = "docs"
+    settings["nav"] = nav
+    settings["site_description"] = t("site.description", lang)
+    settings["copyright"] = str(t("site.copyright", lang))
+    theme = settings.setdefault("theme", {})
+    overrides = sources / "overrides"
+    if overrides.is_dir():
+        shutil.copytree(overrides, work / "overrides", dirs_exist_ok=True)
+        theme["custom_dir"] = "overrides"
+    else:
+        theme.pop("custom_dir", None)
+    path = work / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def _source_date(day: date | None):
+    """Pin the build date mkdocs writes (sitemap, gzip header) so equal inputs give equal bytes."""
+    if day is None or "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    stamp = datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp))
+    try:
+        yield
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def run_mkdocs(config_file: Path, site_dir: Path, *, build_date: date | None = None) -> None:
+    """Build the site into ``site_dir``; any mkdocs warning fails the build (strict)."""
+    config = load_config(config_file=str(config_file), site_dir=str(site_dir), strict=True)
+    with _source_date(build_date):
+        mkdocs_build(config)

@@ -1,0 +1,162 @@
+"""The build: a page per package, data shown as text and never as markup, the same bytes
+for the same inputs, and a failed build that leaves the published folder as it was."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from pipeline.build import InvalidData, _replacing, build
+
+ROOT = Path(__file__).resolve().parent.parent
+DATAPACKAGES = ROOT / "datapackages"
+PACKAGES = sorted(p.parent.name for p in DATAPACKAGES.glob("*/datapackage.json"))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "site"
+    build(DATAPACKAGES, out)
+    return out
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_package_has_a_page_and_its_files(site, package):
+    descriptor = json.loads((DATAPACKAGES / package / "datapackage.json").read_text("utf-8"))
+    page = (site / "data" / package / "index.html").read_text("utf-8")
+    assert descriptor["title"] in page
+    for resource in descriptor["resources"]:
+        assert f'id="res-{resource["name"]}"' in page
+        copied = site / "data" / package / resource["path"]
+        assert copied.read_bytes() == (DATAPACKAGES / package / resource["path"]).read_bytes()
+    home = (site / "index.html").read_text("utf-8")
+    assert f'href="data/{package}/"' in home
+
+
+def test_same_inputs_give_the_same_bytes(site, tmp_path):
+    again = tmp_path / "again"
+    build(DATAPACKAGES, again)
+    assert snapshot(again) == snapshot(site)
+
+
+def _break_a_primary_key(data: Path) -> None:
+    """Repeat the first row of some table that has a primary key: a duplicate-key error."""
+    for descriptor_path in sorted(data.glob("*/datapackage.json")):
+        descriptor = json.loads(descriptor_path.read_text("utf-8"))
+        for resource in descriptor["resources"]:
+            if not resource.get("schema", {}).get("primaryKey"):
+                continue
+            path = descriptor_path.parent / resource["path"]
+            lines = path.read_text("utf-8").splitlines(keepends=True)
+            if len(lines) >= 2 and len(list(csv.reader(io.StringIO(lines[1])))) == 1:
+                path.write_text("".join(lines) + lines[1], encoding="utf-8")
+                return
+    pytest.fail("no table with a primary key and a one-line first row to break")
+
+
+def test_invalid_data_leaves_the_last_good_site_untouched(tmp_path):
+    out = tmp_path / "site"
+    build(DATAPACKAGES, out)
+    before, inode = snapshot(out), out.stat().st_ino
+
+    bad = tmp_path / "bad"
+    shutil.copytree(DATAPACKAGES, bad)
+    _break_a_primary_key(bad)
+    with pytest.raises(InvalidData) as raised:
+        build(bad, out)
+
+    assert not raised.value.report.valid
+    assert out.stat().st_ino == inode
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "site"]  # no leftovers
+
+
+def test_a_failing_stage_leaves_out_untouched_and_cleans_up(tmp_path):
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("last good", encoding="utf-8")
+    with pytest.raises(RuntimeError), _replacing(out) as new:
+        (new / "index.html").write_text("half built", encoding="utf-8")
+        raise RuntimeError("a stage failed")
+    assert snapshot(out) == {"index.html": b"last good"}
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_a_successful_build_replaces_out_entirely(tmp_path):
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "stale.html").write_text("from an older build", encoding="utf-8")
+    with _replacing(out) as new:
+        (new / "index.html").write_text("new", encoding="utf-8")
+    assert snapshot(out) == {"index.html": b"new"}
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+HOSTILE = ('<img src=x onerror=alert(1)><script>alert(2)</script> **粗体** '
+           '[链接](javascript:alert(3)) {: onclick="alert(4)" } {{ 7*7 }} {% raw %} '
+           '--8<-- "mkdocs.yml" &amp; </title> # 标题')
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.attrs, self.text, self.scripts = [], [], [], []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        (self.scripts if self._in_script else self.text).append(data)
+
+
+def test_data_values_are_shown_as_text_never_as_markup(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATAPACKAGES / "reference", data / "reference")
+    path = data / "reference" / "datapackage.json"
+    descriptor = json.loads(path.read_text("utf-8"))
+    descriptor["title"] = descriptor["description"] = HOSTILE
+    descriptor["x-en"] = {"title": HOSTILE, "description": HOSTILE}
+    descriptor["keywords"] = [HOSTILE]
+    descriptor["sources"] = [{"title": HOSTILE, "path": "javascript:alert(5)"}]
+    resource = descriptor["resources"][0]
+    resource["title"] = resource["description"] = HOSTILE
+    resource["schema"]["fields"][0]["title"] = HOSTILE
+    resource["schema"]["fields"][0]["description"] = HOSTILE
+    path.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    out = tmp_path / "site"
+    build(data, out)
+    for name in ("index.html", "data/index.html", "data/reference/index.html"):
+        page = _Page()
+        page.feed((out / name).read_text("utf-8"))
+        assert "img" not in page.tags, name
+        assert not [a for a, _ in page.attrs if a.startswith("on")], name
+        assert not [v for a, v in page.attrs if a == "href" and "javascript" in (v or "")]
+        assert not [s for s in page.scripts if "alert" in s], name
+        text = "".join(page.text)
+        assert "**粗体**" in text and "{{ 7*7 }}" in text and "&amp;" in text, name
+    package_text = "".join(_text_of(out / "data/reference/index.html"))
+    assert package_text.count("[链接](javascript:alert(3))") >= 6  # every place it is shown
+
+
+def _text_of(path: Path) -> list[str]:
+    page = _Page()
+    page.feed(path.read_text("utf-8"))
+    return page.text

@@ -1,0 +1,151 @@
+"""The built site in a real Chromium: every page type loads cleanly, in Chinese, without a
+single request outside its own origin; downloads are the committed bytes; search finds
+Chinese words. Screenshots go to build/artifacts/screenshots/ for people to look at."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import quote, urljoin, urlsplit
+
+import pytest
+
+from pipeline.build import build
+from pipeline.serve import make_server, url
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+DATAPACKAGES = ROOT / "datapackages"
+SCREENSHOTS = ROOT / "build" / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+PACKAGES = sorted(p.parent.name for p in DATAPACKAGES.glob("*/datapackage.json"))
+PAGES = {"home": "", "catalog": "data/", "about": "about/",
+         **{f"package-{name}": f"data/{name}/" for name in PACKAGES}}
+# A word each package page carries (in a table title or description), to search for.
+SEARCH_WORDS = {"enterprise-credit": "黑名单", "accident-outcomes": "事故",
+                "indicator-progress": "牵头", "reference": "行政区划"}
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("browser") / "site"
+    build(DATAPACKAGES, out)
+    server = make_server(out, 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(out=out, url=url(server))
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: install chromium and fonts-noto-cjk"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit(SimpleNamespace):
+    """A page opened in a fresh context, with every request and console error recorded."""
+
+
+def open_page(browser, site, path: str, viewport: str = "desktop") -> Visit:
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN")
+    visit = Visit(context=context, requests=[], errors=[])
+    origin = urlsplit(site.url).netloc
+
+    def route(r):
+        visit.requests.append(r.request.url)
+        if urlsplit(r.request.url).netloc == origin:
+            r.continue_()
+        else:  # never leave the machine, whatever the page asks for
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and visit.errors.append(m.text))
+    page.on("pageerror", lambda e: visit.errors.append(str(e)))
+    page.goto(site.url + path, wait_until="networkidle")
+    visit.page = page
+    return visit
+
+
+def foreign(requests: list[str], site) -> list[str]:
+    origin = urlsplit(site.url).netloc
+    return [u for u in requests
+            if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != origin]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("name", PAGES)
+def test_page_loads_in_chinese_with_no_outside_request(browser, site, name, viewport):
+    visit = open_page(browser, site, PAGES[name], viewport)
+    try:
+        page = visit.page
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{name}-{viewport}.png", full_page=True)
+        assert page.locator("html").get_attribute("lang").startswith("zh")
+        assert page.title().strip()
+        assert page.locator("article h1").count() == 1
+        assert visit.errors == []
+        assert visit.requests, "the recorder saw nothing: the test would prove nothing"
+        assert foreign(visit.requests, site) == []
+    finally:
+        visit.context.close()
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_package_page_shows_its_tables_and_downloads_are_the_committed_bytes(
+        browser, site, package):
+    import json
+
+    descriptor = json.loads((DATAPACKAGES / package / "datapackage.json").read_text("utf-8"))
+    visit = open_page(browser, site, f"data/{package}/")
+    try:
+        page = visit.page
+        assert descriptor["title"] in page.title()
+        links = page.locator("a.portal-download")
+        assert links.count() == len(descriptor["resources"])
+        for resource, link in zip(descriptor["resources"], links.all(), strict=True):
+            href = link.get_attribute("href")
+            assert href == quote(resource["path"])
+            response = page.request.get(urljoin(page.url, href))
+            assert response.ok
+            assert response.body() == (DATAPACKAGES / package / resource["path"]).read_bytes()
+            assert page.locator(f"#res-{resource['name']}").count() == 1
+        response = page.request.get(urljoin(page.url, "datapackage.json"))
+        assert response.body() == (DATAPACKAGES / package / "datapackage.json").read_bytes()
+        synthetic = descriptor.get("synthetic") or any(
+            r.get("synthetic") for r in descriptor["resources"])
+        assert (page.locator(".admonition.warning").count() == 1) == bool(synthetic)
+    finally:
+        visit.context.close()
+
+
+@pytest.mark.parametrize("package", [p for p in PACKAGES if p in SEARCH_WORDS])
+def test_chinese_search_finds_the_package_page(browser, site, package):
+    visit = open_page(browser, site, f"?q={quote(SEARCH_WORDS[package])}")
+    try:
+        page = visit.page
+        results = page.locator(".md-search-result__item a")
+        results.first.wait_for(timeout=15000)
+        hrefs = [urlsplit(urljoin(page.url, a.get_attribute("href"))).path
+                 for a in results.all()]
+        assert f"/data/{package}/" in hrefs
+        assert visit.errors == []
+    finally:
+        visit.context.close()
