@@ -1,0 +1,114 @@
+"""Deterministic synthetic data for the portal's four data packages.
+
+``generate(tier, seed, out, real)`` writes four package folders into ``out``: every
+descriptor and every real CSV is copied byte for byte from ``real``; the synthetic CSVs
+(accident-outcomes/*, enterprise-credit/*, indicator-progress/observations) are generated.
+The same tier and seed always give the same bytes: every random draw comes from a numpy
+Generator seeded by (seed, stream), rows are sorted by primary key, and nothing depends on
+the clock or on dict/set ordering.
+
+Tiers differ only in the number of enterprises (and so in ratings, certificates, hazards
+and hazard-driven listings). The geography stays Changzhou's seven (2015: six) county-level
+units at every tier, because the reference package is real and city-scale: the province and
+national tiers are load tests of a Changzhou-shaped dataset, not models of Jiangsu or China.
+Accidents, annual outcomes, benchmarks and control targets are the same at every tier for a
+seed; only the enterprise an industrial accident links to changes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.synth import accidents as accidents_mod
+from pipeline.synth import credit, csvout, enterprises, observations, outcomes
+
+TIERS = {"sample": 8_000, "city": 30_000, "province": 600_000, "national": 2_600_000}
+PACKAGES = ("reference", "indicator-progress", "accident-outcomes", "enterprise-credit")
+GENERATED = {
+    "accident-outcomes": {"accidents", "annual_outcomes", "provincial_benchmarks", "control_targets"},
+    "enterprise-credit": {"enterprises", "credit_ratings", "certificates", "blacklist", "hazards"},
+    "indicator-progress": {"observations"},
+}
+# One independent random stream per table, so changing one table never shifts another.
+STREAMS = {"enterprises": 1, "accidents": 2, "outcomes": 3, "certificates": 4, "hazards": 5,
+           "blacklist": 6, "ratings": 7, "observations": 8}
+
+
+def generate(tier: str, seed: int, out: Path, real: Path = Path("datapackages")) -> None:
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}; expected one of {sorted(TIERS)}")
+    out, real = Path(out), Path(real)
+    fields = _copy_real(real, out)
+
+    def rng(name: str) -> np.random.Generator:
+        return np.random.default_rng([seed, STREAMS[name]])
+
+    def write(package: str, resource: str, columns: dict) -> None:
+        columns = {k: v for k, v in columns.items() if not k.startswith("_")}
+        _check_fields(package, resource, list(columns), fields)
+        csvout.write(out / package / "data" / f"{resource}.csv", columns)
+
+    firms = enterprises.generate(rng("enterprises"), TIERS[tier])
+    acc = accidents_mod.generate(rng("accidents"), firms)
+    oc = outcomes.generate(rng("outcomes"), acc)
+    certs = credit.certificates(rng("certificates"), firms)
+    haz = credit.hazards(rng("hazards"), firms, acc)
+    listing = credit.blacklist(rng("blacklist"), firms, acc, haz)
+
+    write("accident-outcomes", "accidents", acc.cols)
+    for name, columns in oc.items():
+        write("accident-outcomes", name, columns)
+    write("enterprise-credit", "enterprises", firms.columns())
+    write("enterprise-credit", "certificates", certs)
+    write("enterprise-credit", "hazards", haz)
+    write("enterprise-credit", "blacklist", listing)
+
+    names = ["uscc", "year", "scheme", "grade", "rated_on"]
+    _check_fields("enterprise-credit", "credit_ratings", names, fields)
+    cert_slots = credit.cert_table(firms, certs)
+    flags = credit.bad_years(firms, acc, listing)
+    with csvout.ChunkedWriter(out / "enterprise-credit" / "data" / "credit_ratings.csv", names) as w:
+        for chunk in credit.ratings_chunks(np.random.SeedSequence([seed, STREAMS["ratings"]]),
+                                           firms, cert_slots, flags):
+            w.write(chunk)
+
+    indicators = observations.read_indicators(out / "indicator-progress" / "data" / "indicators.csv")
+    obs = observations.generate(rng("observations"), indicators, oc["annual_outcomes"], firms,
+                                certs, haz)
+    write("indicator-progress", "observations", obs)
+
+
+def _copy_real(real: Path, out: Path) -> dict:
+    """Copy descriptors and non-synthetic CSVs; return {(package, resource): field names}."""
+    fields = {}
+    for package in PACKAGES:
+        src = real / package / "datapackage.json"
+        descriptor = json.loads(src.read_text(encoding="utf-8"))
+        _copy(src, out / package / "datapackage.json")
+        for res in descriptor.get("resources", []):
+            fields[(package, res["name"])] = [f["name"] for f in res["schema"]["fields"]]
+            generated = res["name"] in GENERATED.get(package, set())
+            if bool(res.get("synthetic")) != generated:
+                raise ValueError(f"{package}/{res['name']}: descriptor says synthetic="
+                                 f"{res.get('synthetic')} but the generator "
+                                 f"{'writes' if generated else 'does not write'} it")
+            if not generated:
+                _copy(real / package / res["path"], out / package / res["path"])
+    return fields
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() and dst.resolve() == src.resolve():
+        return  # generating into the source folder itself
+    shutil.copyfile(src, dst)
+
+
+def _check_fields(package: str, resource: str, names: list[str], fields: dict) -> None:
+    declared = fields.get((package, resource))
+    if declared != names:
+        raise ValueError(f"{package}/{resource}: generator writes {names}, descriptor declares {declared}")

@@ -1,0 +1,220 @@
+"""Synthetic accidents (incident level, anonymised) and the grade rule they must satisfy.
+
+The yearly expected deaths per kind of accident fall from 2010 to 2015 so that the city's
+three rates land in realistic ranges (GDP ~0.12 → ~0.05, industry ~3 → ~1.7 per 10^5
+workers, road ~3.9 → ~2.4 per 10^4 vehicles); counts are Poisson, so years are noisy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.synth import geography as geo
+from pipeline.synth.dates import day, uniform_days
+from pipeline.synth.enterprises import Enterprises
+
+YEARS = range(2010, 2016)
+AS_OF = day("2015-12-31")  # the data's "as of" date: nothing is published after it
+
+INDUSTRIAL = ("construction", "machinery", "light_industry", "hazchem", "metallurgy",
+              "commerce", "nonmetal_mining", "fireworks")
+INDUSTRIAL_P = np.array([0.25, 0.25, 0.15, 0.10, 0.10, 0.10, 0.03, 0.02])
+# kind → (expected deaths 2010, expected deaths 2015, typical loss in yuan, liability share)
+KINDS = {
+    "industrial": (52.0, 31.0, 800_000, 0.92),
+    "road": (275.0, 230.0, 300_000, 0.85),
+    "fire": (14.0, 9.0, 1_500_000, 0.80),
+    "waterway": (4.0, 2.0, 500_000, 0.85),
+    "rail": (4.0, 3.0, 400_000, 0.85),
+    "farm_machinery": (3.0, 2.0, 100_000, 0.85),
+    "fishing": (1.0, 1.0, 300_000, 0.85),
+}
+# GB 6441 categories plausible for each sector, with weights.
+CATEGORIES = {
+    "construction": {"09": 40, "10": 15, "01": 20, "04": 15, "05": 10},
+    "machinery": {"03": 40, "04": 25, "01": 20, "05": 15},
+    "light_industry": {"03": 35, "08": 20, "19": 15, "05": 15, "20": 15},
+    "hazchem": {"19": 30, "17": 20, "18": 20, "07": 15, "08": 15},
+    "metallurgy": {"07": 40, "04": 30, "19": 15, "16": 15},
+    "commerce": {"02": 30, "05": 20, "09": 30, "20": 20},
+    "nonmetal_mining": {"10": 50, "11": 20, "13": 30},
+    "fireworks": {"14": 100},
+    "road": {"02": 100},
+    "fire": {"08": 100},
+    "waterway": {"06": 100},
+    "rail": {"02": 100},
+    "farm_machinery": {"02": 70, "03": 30},
+    "fishing": {"06": 100},
+}
+DEATHS = np.array([0, 1, 2, 3, 4, 5])
+DEATHS_P = np.array([0.07, 0.84, 0.084, 0.004, 0.0015, 0.0005])
+GRADES = ("particularly_serious", "major", "larger", "general")
+
+
+def grade(deaths, injuries, loss) -> np.ndarray:
+    """国务院令第493号 art. 3: the worst grade any one criterion reaches (bounds included)."""
+    deaths, injuries, loss = (np.asarray(a, dtype=np.int64) for a in (deaths, injuries, loss))
+    return np.select(
+        [(deaths >= 30) | (injuries >= 100) | (loss >= 100_000_000),
+         (deaths >= 10) | (injuries >= 50) | (loss >= 50_000_000),
+         (deaths >= 3) | (injuries >= 10) | (loss >= 10_000_000)],
+        ["particularly_serious", "major", "larger"], "general")
+
+
+@dataclass
+class Accidents:
+    """Columns sorted by accident_id (year, then date order within the year)."""
+
+    cols: dict  # field name → numpy array
+
+    def __getitem__(self, name):
+        return self.cols[name]
+
+    def __len__(self):
+        return len(self.cols["accident_id"])
+
+
+def expected_deaths(kind: str, year: int) -> float:
+    d0, d1 = KINDS[kind][:2]
+    return d0 * (d1 / d0) ** ((year - 2010) / 5)
+
+
+def generate(rng: np.random.Generator, firms: Enterprises) -> Accidents:
+    parts = []
+    mean_deaths = float(DEATHS @ DEATHS_P)
+    for year in YEARS:
+        year_noise = rng.lognormal(0.0, 0.03)  # a good or bad year for everything at once
+        for kind, (_, _, loss_median, liability_p) in KINDS.items():
+            lam = expected_deaths(kind, year) * year_noise / mean_deaths
+            n = int(rng.poisson(lam))
+            dates = uniform_days(rng, day(f"{year}-01-01"), day(f"{year}-12-31"), n)
+            if kind == "industrial":
+                sector = rng.choice(np.array(INDUSTRIAL), size=n, p=INDUSTRIAL_P)
+            else:
+                sector = np.full(n, kind)
+            deaths = rng.choice(DEATHS, size=n, p=DEATHS_P)
+            injuries = rng.poisson(0.4, n) + np.where(deaths == 0, 1 + rng.poisson(0.8, n), 0)
+            loss = (rng.lognormal(np.log(loss_median), 0.9, n)
+                    + deaths * rng.uniform(800_000, 1_300_000, n))
+            parts.append(dict(date=dates, sector=sector, deaths=deaths, injuries=injuries,
+                              loss=np.round(loss / 100) * 100,
+                              liability=rng.random(n) < liability_p))
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    cols["fire"] = np.zeros(len(cols["date"]), dtype=bool)
+    _plant_major(rng, cols)
+
+    order = np.lexsort((cols["sector"], cols["date"]))
+    cols = {k: v[order] for k, v in cols.items()}
+    n = len(order)
+    cols["district"] = geo.pick(rng, cols["date"])
+    cols["category"] = np.empty(n, dtype=object)
+    for sector in np.unique(cols["sector"]):
+        mask = cols["sector"] == sector
+        cats = CATEGORIES[str(sector)]
+        p = np.array(list(cats.values()), dtype=float)
+        cols["category"][mask] = rng.choice(np.array(list(cats)), size=mask.sum(), p=p / p.sum())
+    cols["category"][cols["fire"]] = "08"  # the planted warehouse fire
+    cols["category"] = cols["category"].astype(str)
+    cols["loss"] = cols["loss"].astype(np.int64)
+    cols["grade"] = grade(cols["deaths"], cols["injuries"], cols["loss"])
+    industrial = np.isin(cols["sector"], INDUSTRIAL)
+    cols["concealed"] = industrial & cols["liability"] & (rng.random(n) < 0.015)
+
+    # Investigation reports: always for 较大 and worse, mostly for other liability accidents.
+    serious = cols["grade"] != "general"
+    publish = serious | (cols["liability"] & (rng.random(n) < 0.7)) | (rng.random(n) < 0.3)
+    published = cols["date"] + rng.integers(45, 241, n)
+    published = np.where(publish & (published <= AS_OF), published, np.datetime64("NaT"))
+    year = cols["date"].astype("datetime64[Y]").astype(np.int64) + 1970
+    seq = _sequence_in_year(year)
+    ids = np.char.add(np.char.add("A", year.astype(str)), np.char.zfill(seq.astype(str), 5))
+    has_report = ~np.isnat(published)
+    # Linking last: it is the only step whose draws depend on the tier's enterprises, so
+    # every other column of the accidents (and all outcomes) is the same at every tier.
+    cols["enterprise"] = _link(rng, cols, firms, industrial)
+    return Accidents({
+        "accident_id": ids,
+        "date": cols["date"],
+        "district_code": cols["district"],
+        "sector_code": cols["sector"],
+        "category_code": cols["category"],
+        "deaths": cols["deaths"],
+        "serious_injuries": cols["injuries"],
+        "direct_loss_yuan": cols["loss"],
+        "stated_grade": cols["grade"],
+        "liability": np.where(cols["liability"], "liability", "non_liability"),
+        "concealed": cols["concealed"],
+        "enterprise_uscc": cols["enterprise"],
+        "report_status": np.where(has_report, "published", "pending"),
+        "report_published": published,
+        "report_url": np.where(has_report, np.char.add(np.char.add("/reports/", ids), "/"), None),
+    })
+
+
+def _plant_major(rng, cols) -> None:
+    """One 重大 accident by loss (a warehouse fire, ≥5000万 yuan) and a few 较大 by deaths.
+
+    Changzhou-sized cities see a 较大 accident every year or so and a 重大 one rarely;
+    planting them keeps every grade and the blacklist rules they trigger in the sample.
+    """
+    dates = cols["date"]
+    years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    i = int(rng.choice(np.flatnonzero((years == 2013) & np.isin(cols["sector"], INDUSTRIAL))))
+    cols["sector"][i] = "light_industry"
+    cols["deaths"][i], cols["injuries"][i] = 1, 4
+    cols["loss"][i] = float(rng.integers(52_000_000, 68_000_000) // 100 * 100)
+    cols["liability"][i] = True
+    cols["fire"][i] = True
+    for year in (2011, 2012, 2014):
+        j = int(rng.choice(np.flatnonzero((years == year) & np.isin(cols["sector"], INDUSTRIAL)
+                                          & (np.arange(len(dates)) != i))))
+        cols["deaths"][j] = 3
+        cols["liability"][j] = True
+
+
+def _sequence_in_year(year: np.ndarray) -> np.ndarray:
+    """1, 2, 3, … restarting each year (input sorted by date)."""
+    idx = np.arange(len(year))
+    starts = np.r_[0, np.flatnonzero(np.diff(year)) + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, len(year)]))
+    return idx - first + 1
+
+
+def _link(rng, cols, firms: Enterprises, industrial: np.ndarray) -> np.ndarray:
+    """An enterprise of the accident's district and sector, founded before it, where one exists.
+
+    Now and then the enterprise is one that already had an accident in the past 12 months,
+    because repeat offenders exist (and the 12-month blacklist rule must have cases).
+    """
+    out = np.full(len(cols["date"]), None, dtype=object)
+    # Two lookups: before the reform firms sit where they registered, afterwards in the
+    # successor unit. Within each (unit, sector) group candidates are ordered by founding date.
+    groups = {}
+    for when, unit in (("old", firms.registered), ("new", firms.district)):
+        key = np.char.add(np.char.add(unit.astype(str), "|"), firms.sector.astype(str))
+        order = np.lexsort((firms.established, key))
+        k_sorted = key[order]
+        bounds = np.flatnonzero(np.r_[True, k_sorted[1:] != k_sorted[:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            idx = order[a:b]
+            groups[(when, k_sorted[a])] = (idx, firms.established[idx])
+    recent: dict[str, list] = {}
+    for i in np.flatnonzero(industrial):
+        date = cols["date"][i]
+        key = (("old" if date < geo.REFORM else "new"), f"{cols['district'][i]}|{cols['sector'][i]}")
+        if key not in groups:
+            continue
+        idx, est = groups[key]
+        n_ok = int(np.searchsorted(est, date, side="left"))  # founded strictly before
+        if n_ok == 0:
+            continue
+        repeat = [u for u, d in recent.get(key[1], []) if (date - d).astype(int) < 365]
+        if repeat and rng.random() < 0.08:
+            chosen = repeat[int(rng.integers(len(repeat)))]
+        else:
+            chosen = firms.uscc[idx[int(rng.integers(n_ok))]].decode()
+        out[i] = chosen
+        recent.setdefault(key[1], []).append((chosen, date))
+    return out

@@ -1,0 +1,87 @@
+"""Synthetic enterprises: fictional names, valid USCCs, where and when they were registered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline import uscc
+from pipeline.synth import geography as geo
+from pipeline.synth.dates import day, uniform_days
+
+# The eight sectors in which an enterprise can be rated (reference/sectors.enterprise).
+SECTORS = np.array(["machinery", "light_industry", "commerce", "construction", "hazchem",
+                    "metallurgy", "nonmetal_mining", "fireworks"])
+SECTOR_P = np.array([0.30, 0.24, 0.14, 0.12, 0.08, 0.06, 0.04, 0.02])
+ABOVE_SCALE_P = np.array([0.25, 0.20, 0.10, 0.30, 0.40, 0.35, 0.15, 0.05])
+HIGH_RISK = np.array(["hazchem", "nonmetal_mining", "fireworks"])
+# A word for the trade in the fictional name; the name always carries 示例 ("example").
+NAME_WORD = {"machinery": "机械", "light_industry": "纺织", "commerce": "商贸",
+             "construction": "建设工程", "hazchem": "化工", "metallurgy": "冶金",
+             "nonmetal_mining": "矿业", "fireworks": "烟花"}
+FIRST_YEAR, LAST_DAY = 1990, day("2015-12-31")
+
+
+@dataclass
+class Enterprises:
+    """Columns in primary-key (USCC) order; ``registered`` is the unit in USCC chars 3–8."""
+
+    uscc: np.ndarray  # S18
+    name: pa.Array
+    sector: np.ndarray  # str
+    above: np.ndarray  # bool
+    established: np.ndarray  # datetime64[D]
+    registered: np.ndarray  # int district code at registration (before or after the reform)
+    district: np.ndarray  # int district code at the end of 2015
+
+    def __len__(self) -> int:
+        return len(self.uscc)
+
+    def district_on(self, dates: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """The unit enterprise ``index`` sat in on ``dates`` (reform-aware)."""
+        return np.where(dates < geo.REFORM, self.registered[index], self.district[index])
+
+    def columns(self) -> dict:
+        return {"uscc": self.uscc, "name": self.name, "district_code": self.district,
+                "sector_code": self.sector, "scale": np.where(self.above, "above", "below"),
+                "established": self.established}
+
+
+def generate(rng: np.random.Generator, n: int) -> Enterprises:
+    sector_idx = rng.choice(len(SECTORS), size=n, p=SECTOR_P)
+    sector = SECTORS[sector_idx]
+    above = rng.random(n) < ABOVE_SCALE_P[sector_idx]
+    # More firms were founded in later years; a few in 2015 have no rating yet.
+    years = np.arange(FIRST_YEAR, 2016)
+    weights = np.exp(0.08 * (years - FIRST_YEAR))
+    year = rng.choice(years, size=n, p=weights / weights.sum())
+    starts = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+    ends = np.minimum((year - 1969).astype("datetime64[Y]").astype("datetime64[D]") - 1, LAST_DAY)
+    established = uniform_days(rng, starts, ends, n)
+    registered = geo.pick(rng, established)
+    district = geo.current(registered)
+
+    # Distinct organisation codes from an affine bijection of 0..n-1 modulo 10**8:
+    # unique by construction, scattered like real codes, and cheap at any tier.
+    step = 48_271_213  # coprime to 10**8 (odd, not a multiple of 5)
+    offset = int(rng.integers(0, 10**8))
+    serial = (np.arange(n, dtype=np.int64) * step + offset) % 10**8
+    codes = uscc.make_codes(registered, serial)
+
+    order = np.argsort(codes, kind="stable")
+    codes, sector_idx, above = codes[order], sector_idx[order], above[order]
+    established, registered, district = established[order], registered[order], district[order]
+    return Enterprises(codes, _names(sector_idx), SECTORS[sector_idx], above, established,
+                       registered, district)
+
+
+def _names(sector_idx: np.ndarray) -> pa.Array:
+    """常州示例<trade><number>号有限公司 — numbered, so unmistakably fictional."""
+    n = len(sector_idx)
+    width = max(5, len(str(n)))
+    numbers = pc.utf8_lpad(pa.array(np.arange(1, n + 1)).cast(pa.string()), width, "0")
+    trade = pc.take(pa.array([NAME_WORD[s] for s in SECTORS]), pa.array(sector_idx))
+    return pc.binary_join_element_wise("常州示例", trade, numbers, "号有限公司", "")
