@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate data packages / 校验数据包")
     p.add_argument("paths", nargs="*", type=Path, default=[Path("datapackages")],
                    help="package folders, descriptors, or a folder of packages (default: datapackages)")
+    from pipeline.validate.command import add_arguments
+
+    add_arguments(p)
 
     p = sub.add_parser("synth", help="generate synthetic data / 生成合成数据")
     p.add_argument("--tier", choices=["sample", "city", "province", "national"], default="sample")
@@ -41,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "validate":
+        from pipeline.validate.command import run
+
+        return run(args)
     if args.command == "synth":
         from pipeline.synth import generate
 

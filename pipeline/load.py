@@ -1,0 +1,462 @@
+"""Safe loading: data package descriptors → a Catalog of string-typed Arrow tables.
+
+Two jobs, kept apart:
+
+* **Refuse what is unsafe** before any byte of data is read. A descriptor comes from a pull
+  request, so its resource paths may try to leave the package folder (absolute paths,
+  ``..``, ``~``, environment variables, hidden folders, symbolic links pointing outside)
+  or point at the network. Those raise :class:`LoadError`; the build never follows them.
+* **Read the CSV faithfully.** Cells stay strings exactly as written (an empty cell is the
+  empty string, a cell missing from a short row is null), so the validator can show the
+  raw value and type it itself. Each logical row keeps its row number (header = 1, as
+  frictionless counts) and the *physical* line where it starts, because quoted newlines
+  make the two differ and a CI annotation must point at a line in the file.
+
+Decoding problems are not raised: they become ``encoding-error`` findings on the resource,
+so they are reported like every other data error.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from pipeline.i18n import both, t
+from pipeline.model import Catalog, Package, Resource
+
+DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB: well above the province tier, far below a runaway file
+DESCRIPTOR = "datapackage.json"
+MAX_DESCRIPTOR_BYTES = 16 << 20
+
+# Encodings we read. Anything that declares another one is refused rather than guessed at.
+_ENCODINGS = {
+    "utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8",
+    "gbk": "gbk", "cp936": "gbk", "gb2312": "gbk", "gb18030": "gb18030",
+}
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")  # any scheme, also C: drive letters
+_ENV = re.compile(r"\$|%[^%/]+%")
+
+
+class LoadError(Exception):
+    """An unsafe or unreadable descriptor. ``type`` is a stable error type for reports."""
+
+    def __init__(self, type: str, key: str, *, file: str = "", **values):
+        self.type = type
+        self.key = key
+        self.file = file
+        self.values = {"file": file, **values}
+        super().__init__(both(key, **self.values))
+
+    def message(self, lang: str) -> str:
+        return t(self.key, lang, **self.values)
+
+
+@dataclass
+class Finding:
+    """A problem found while reading a file (reported later, by the validator)."""
+
+    type: str
+    key: str  # i18n message key
+    values: dict
+    line: int | None = None
+    note: str = ""
+
+
+@dataclass
+class LoadedResource(Resource):
+    """A resource as read from disk, with what the validator needs to report precisely."""
+
+    labels: list[str] | None = None  # the header row (None: the file is empty)
+    row_numbers: np.ndarray | None = None  # logical row number of each table row (header = 1)
+    lines: np.ndarray | None = None  # physical line (1-based) where each table row starts
+    cell_counts: np.ndarray | None = None  # cells per row, only when some row is ragged
+    extra_cells: dict[int, list[str]] = field(default_factory=dict)  # row index → cells beyond the header
+    findings: list[Finding] = field(default_factory=list)
+    header_line: int = 1
+    encoding: str = "utf-8"
+    byte_count: int = 0
+    digests: dict[str, str] = field(default_factory=dict)
+    relpath: str = ""  # the path as written in the descriptor, for reports
+
+    @property
+    def display_path(self) -> str:
+        return str(self.path) if self.path is not None else self.name
+
+
+# ---------------------------------------------------------------------------------------
+# descriptors
+
+
+def load_catalog(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Catalog:
+    """Load every data package found in ``paths`` (package folders, descriptors, or a
+    folder of package folders) into a :class:`Catalog` of string tables."""
+    catalog = Catalog()
+    for descriptor_path in _descriptor_paths(paths):
+        package = _load_package(descriptor_path, max_bytes=max_bytes)
+        if package.name in catalog.packages:
+            raise LoadError("package-error", "load.duplicate_package", file=str(descriptor_path),
+                            name=package.name)
+        catalog.packages[package.name] = package
+    return catalog
+
+
+def _descriptor_paths(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_file():
+            found.append(path)
+        elif (path / DESCRIPTOR).is_file():
+            found.append(path / DESCRIPTOR)
+        elif path.is_dir():
+            found.extend(sorted(p / DESCRIPTOR for p in path.iterdir()
+                                if not p.name.startswith(".") and (p / DESCRIPTOR).is_file()))
+        else:
+            raise LoadError("usage-error", "load.no_such_path", file=str(path))
+    if not found:
+        raise LoadError("usage-error", "load.no_packages", file=", ".join(map(str, paths)))
+    return found
+
+
+def _read_json(path: Path, root: Path) -> dict:
+    _check_inside(path, root, str(path))
+    if path.stat().st_size > MAX_DESCRIPTOR_BYTES:
+        raise LoadError("package-error", "load.too_large", file=str(path),
+                        size=path.stat().st_size, limit=MAX_DESCRIPTOR_BYTES)
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LoadError("package-error", "load.bad_json", file=str(path), detail=str(exc)) from None
+    if not isinstance(data, dict):
+        raise LoadError("package-error", "load.bad_json", file=str(path), detail="not an object")
+    return data
+
+
+def _load_package(descriptor_path: Path, *, max_bytes: int) -> Package:
+    root = descriptor_path.parent
+    descriptor = _read_json(descriptor_path, root)
+    name = descriptor.get("name") or root.resolve().name
+    package = Package(name=name, descriptor=descriptor, root=root)
+    resources = descriptor.get("resources")
+    if not isinstance(resources, list):
+        raise LoadError("package-error", "load.no_resources", file=str(descriptor_path))
+    for index, res in enumerate(resources):
+        if not isinstance(res, dict):
+            raise LoadError("package-error", "load.bad_resource", file=str(descriptor_path),
+                            index=index)
+        resource = _load_resource(package, res, index, descriptor_path, max_bytes=max_bytes)
+        package.resources[resource.name] = resource
+    return package
+
+
+def _load_resource(package: Package, res: dict, index: int, descriptor_path: Path, *,
+                   max_bytes: int) -> LoadedResource:
+    root = package.root
+    name = res.get("name") or f"resource{index + 1}"
+    where = f"{descriptor_path}#{name}"
+    res = dict(res)
+    if "data" in res and "path" not in res:
+        raise LoadError("package-error", "load.inline_data", file=where)
+    path_value = res.get("path")
+    if isinstance(path_value, list):
+        raise LoadError("unsafe-path", "load.multipart", file=where)
+    if not isinstance(path_value, str) or not path_value:
+        raise LoadError("package-error", "load.no_path", file=where)
+    scheme = res.get("scheme", "file")
+    if scheme not in ("file", None):
+        raise LoadError("remote-path", "load.remote", file=where, path=f"{scheme}:{path_value}")
+    target = safe_join(root, path_value, where)
+    # An external schema/dialect is a file too and gets the same checks.
+    for key in ("schema", "dialect"):
+        if isinstance(res.get(key), str):
+            res[key] = _read_json(safe_join(root, res[key], where), root)
+    resource = LoadedResource(package=package.name, name=name, descriptor=res, path=target,
+                              relpath=path_value)
+    fmt = (res.get("format") or Path(path_value).suffix.lstrip(".")).lower()
+    if fmt not in ("csv", "tsv", "txt"):
+        raise LoadError("format-error", "load.format", file=where, format=fmt)
+    size = target.stat().st_size
+    if size > max_bytes:
+        raise LoadError("file-too-large", "load.too_large", file=str(target), size=size, limit=max_bytes)
+    read_table(resource, target.read_bytes())
+    return resource
+
+
+def safe_join(root: Path, relative: str, where: str) -> Path:
+    """``root / relative`` if it is a plain relative path that stays inside ``root``."""
+    if _URL.match(relative) or relative.startswith("//"):
+        raise LoadError("remote-path", "load.remote", file=where, path=relative)
+    if relative.startswith(("/", "\\")) or os.path.isabs(relative):
+        raise LoadError("unsafe-path", "load.absolute", file=where, path=relative)
+    if relative.startswith("~"):
+        raise LoadError("unsafe-path", "load.home", file=where, path=relative)
+    if _ENV.search(relative):
+        raise LoadError("unsafe-path", "load.env", file=where, path=relative)
+    if "\\" in relative or "\x00" in relative:
+        raise LoadError("unsafe-path", "load.separator", file=where, path=relative)
+    parts = relative.split("/")
+    if ".." in parts:
+        raise LoadError("unsafe-path", "load.parent", file=where, path=relative)
+    if any(p.startswith(".") and p != "." for p in parts):
+        raise LoadError("unsafe-path", "load.hidden", file=where, path=relative)
+    target = root / relative
+    _check_inside(target, root, where, relative)
+    if not target.is_file():
+        raise LoadError("source-error", "load.missing_file", file=where, path=relative)
+    return target
+
+
+def _check_inside(target: Path, root: Path, where: str, shown: str | None = None) -> None:
+    # Resolve links on both sides: the folder itself may legitimately be reached through
+    # a link, but what the descriptor names must not lead out of it.
+    try:
+        real = target.resolve(strict=target.exists() or target.is_symlink())
+    except (OSError, RuntimeError):
+        raise LoadError("unsafe-path", "load.symlink", file=where, path=shown or str(target)) from None
+    if not real.is_relative_to(root.resolve()):
+        raise LoadError("unsafe-path", "load.symlink", file=where, path=shown or str(target))
+
+
+# ---------------------------------------------------------------------------------------
+# CSV
+
+
+def _dialect(descriptor: dict) -> dict:
+    """The CSV dialect (Table Dialect v2 keys, v1 `csv` sub-object tolerated)."""
+    d = dict(descriptor.get("dialect") or {})
+    d.update(d.pop("csv", {}) if isinstance(d.get("csv"), dict) else {})
+    fmt = (descriptor.get("format") or "").lower()
+    return {
+        "delimiter": d.get("delimiter", "\t" if fmt == "tsv" else ","),
+        "quote_char": d.get("quoteChar", '"'),
+        "double_quote": d.get("doubleQuote", True),
+        "escape_char": d.get("escapeChar") or None,
+        "skip_initial_space": bool(d.get("skipInitialSpace", False)),
+        "header": d.get("header", True),
+    }
+
+
+def read_table(resource: LoadedResource, data: bytes) -> None:
+    """Decode ``data`` and fill ``resource`` with its string table and row positions."""
+    import hashlib
+
+    resource.byte_count = len(data)
+    resource.digests = {"md5": hashlib.md5(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest()}
+    declared = (resource.descriptor.get("encoding") or "utf-8").lower().replace("_", "-")
+    encoding = _ENCODINGS.get(declared)
+    if encoding is None:
+        resource.findings.append(Finding("encoding-error", "load.unknown_encoding",
+                                         {"encoding": declared}))
+        return
+    resource.encoding = encoding
+    if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    bad = first_bad_byte(data, encoding)
+    if bad is not None:
+        offset, reason = bad
+        line = data.count(b"\n", 0, offset) + 1
+        resource.findings.append(Finding(
+            "encoding-error", "load.bad_byte",
+            {"encoding": encoding, "byte": f"0x{data[offset]:02x}", "offset": offset},
+            line=line, note=reason))
+        return
+    if encoding != "utf-8":
+        # Transcode once; line and row arithmetic below then works on UTF-8 bytes, where
+        # "\n", "\r" and the quote never occur inside a multi-byte character.
+        data = data.decode(encoding).encode("utf-8")
+    dialect = _dialect(resource.descriptor)
+    if not dialect["header"]:
+        resource.findings.append(Finding("format-error", "load.no_header", {}))
+        return
+    if not data:
+        resource.labels = None
+        resource.table = pa.table({})
+        resource.row_numbers = np.zeros(0, dtype=np.int64)
+        resource.lines = np.zeros(0, dtype=np.int64)
+        return
+    fast = _fast_path_ok(data, dialect)
+    if fast:
+        try:
+            _read_arrow(resource, data, dialect)
+            return
+        except _Fallback:
+            pass
+    _read_python(resource, data, dialect)
+
+
+def first_bad_byte(data: bytes, encoding: str) -> tuple[int, str] | None:
+    """Offset of the first byte that does not decode, or None. Decodes in chunks so a
+    large file never becomes one large ``str``."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    chunk = 1 << 22
+    for start in range(0, len(data) or 1, chunk):
+        piece = data[start:start + chunk]
+        final = start + chunk >= len(data)
+        # The decoder may still hold the first bytes of a character split across chunks;
+        # error offsets count from those.
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(piece, final)
+        except UnicodeDecodeError as exc:
+            return max(start + exc.start - pending, 0), exc.reason
+    return None
+
+
+class _Fallback(Exception):
+    """The fast reader cannot promise the same rows as Python's csv module."""
+
+
+def _fast_path_ok(data: bytes, dialect: dict) -> bool:
+    # The Arrow reader and Python's csv module (what frictionless uses) agree on regular
+    # CSV; for escape characters, initial-space skipping or odd quoting, use the latter.
+    return (dialect["escape_char"] is None and not dialect["skip_initial_space"]
+            and dialect["double_quote"] and len(dialect["delimiter"]) == 1
+            and dialect["quote_char"] == '"')
+
+
+def _record_starts(data: bytes, delimiter: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """Byte offsets where each CSV record starts and the physical line of each start.
+
+    A newline ends a record when an even number of quotes precedes it. That holds only if
+    every quote sits at a field boundary; otherwise return None and let the exact reader
+    decide.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(buf == 34)
+    lf = np.flatnonzero(buf == 10)
+    cr = np.flatnonzero(buf == 13)
+    if len(cr):
+        lone_cr = cr[(cr + 1 >= len(buf)) | (buf[np.minimum(cr + 1, len(buf) - 1)] != 10)]
+        ends = np.union1d(lf, lone_cr)  # each physical line end, "\r\n" counted once (at \n)
+    else:
+        ends = lf
+    if len(quotes):
+        # An opening quote follows a boundary, a closing one precedes a boundary or a
+        # doubled quote; anything else is a quote inside an unquoted field.
+        boundary = np.zeros(256, dtype=bool)
+        for ch in (10, 13, delimiter[0]):
+            boundary[ch] = True
+        prev = np.where(quotes > 0, buf[np.maximum(quotes - 1, 0)], 10)
+        nxt = np.where(quotes + 1 < len(buf), buf[np.minimum(quotes + 1, len(buf) - 1)], 10)
+        parity = np.arange(len(quotes)) % 2  # 0: opening, 1: closing (doubled quotes pair up)
+        opening_ok = boundary[prev] | (prev == 34)
+        closing_ok = boundary[nxt] | (nxt == 34)
+        ok = np.where(parity == 0, opening_ok, closing_ok)
+        if not ok.all() or len(quotes) % 2:
+            return None
+        inside = np.searchsorted(quotes, ends) % 2 == 1
+        terminators = ends[~inside]
+    else:
+        terminators = ends
+    starts = np.concatenate(([0], terminators + 1))
+    if starts[-1] >= len(buf):
+        starts = starts[:-1]  # the file ends with a newline
+    lines = np.searchsorted(ends, starts) + 1  # physical line ends before the start, plus one
+    return starts, lines
+
+
+def _read_arrow(resource: LoadedResource, data: bytes, dialect: dict) -> None:
+    positions = _record_starts(data, dialect["delimiter"].encode())
+    if positions is None:
+        raise _Fallback
+    starts, lines = positions
+    header_end = starts[1] if len(starts) > 1 else len(data)
+    labels = _parse_header(data[:header_end], dialect)
+    resource.labels = labels
+    ragged: list[int] = []
+
+    def on_invalid(row):
+        ragged.append(row.number)
+        return "skip"
+
+    names = [f"c{i}" for i in range(len(labels))]
+    if len(starts) <= 1:
+        resource.table = pa.table({n: pa.array([], pa.string()) for n in names})
+        resource.row_numbers = np.zeros(0, dtype=np.int64)
+        resource.lines = np.zeros(0, dtype=np.int64)
+        return
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=dialect["delimiter"], quote_char='"',
+                                         double_quote=True, newlines_in_values=True,
+                                         ignore_empty_lines=False, invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False),
+    )
+    if ragged or table.num_rows != len(starts) - 1:
+        raise _Fallback
+    resource.table = table.combine_chunks()
+    resource.row_numbers = np.arange(2, len(starts) + 1, dtype=np.int64)
+    resource.lines = lines[1:].astype(np.int64)
+    resource.header_line = int(lines[0])
+
+
+def _parse_header(head: bytes, dialect: dict) -> list[str]:
+    text = head.decode("utf-8")
+    row = next(csv.reader(io.StringIO(text, newline=""), **_py_dialect(dialect)), [])
+    # frictionless strips labels; an unstripped label would be "incorrect" only there.
+    return [cell.strip() for cell in row]
+
+
+def _py_dialect(dialect: dict) -> dict:
+    return {"delimiter": dialect["delimiter"], "quotechar": dialect["quote_char"],
+            "doublequote": dialect["double_quote"], "escapechar": dialect["escape_char"],
+            "skipinitialspace": dialect["skip_initial_space"], "strict": False}
+
+
+def _read_python(resource: LoadedResource, data: bytes, dialect: dict, batch: int = 65536) -> None:
+    """Exact reader: Python's csv module, in batches, keeping no Python object per row
+    beyond the current batch. Used for ragged rows and irregular quoting."""
+    stream = io.StringIO(data.decode("utf-8"), newline="")
+    reader = csv.reader(stream, **_py_dialect(dialect))
+    try:
+        header = next(reader)
+    except StopIteration:
+        header = []
+    resource.labels = [cell.strip() for cell in header]
+    resource.header_line = 1
+    width = len(resource.labels)
+    columns: list[list[pa.Array]] = [[] for _ in range(width)]
+    pending: list[list[str]] = []
+    counts: list[int] = []
+    lines: list[int] = []
+    line_before = reader.line_num
+    extra: dict[int, list[str]] = {}
+    index = 0
+
+    def flush():
+        for i in range(width):
+            columns[i].append(pa.array([r[i] if i < len(r) else None for r in pending], pa.string()))
+        pending.clear()
+
+    for row in reader:
+        lines.append(line_before + 1)
+        line_before = reader.line_num
+        counts.append(len(row))
+        if len(row) > width:
+            extra[index] = row[width:]
+        pending.append(row)
+        index += 1
+        if len(pending) >= batch:
+            flush()
+    flush()
+    names = [f"c{i}" for i in range(width)]
+    resource.table = pa.table({n: pa.concat_arrays(c) if c else pa.array([], pa.string())
+                               for n, c in zip(names, columns)})
+    resource.row_numbers = np.arange(2, index + 2, dtype=np.int64)
+    resource.lines = np.asarray(lines, dtype=np.int64)
+    count_array = np.asarray(counts, dtype=np.int64)
+    resource.cell_counts = count_array if (count_array != width).any() else None
+    resource.extra_cells = extra

@@ -1,0 +1,58 @@
+"""``python -m pipeline validate``: load, validate, print the report, return the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from pipeline.i18n import t
+from pipeline.load import DEFAULT_MAX_BYTES, LoadError, load_catalog
+from pipeline.validate import DEFAULT_MAX_ERRORS, report_from_load_error, validate_catalog
+from pipeline.validate.report import RENDERERS
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    interactive = sys.stdout.isatty()
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="text" if interactive else None,
+                        help="report format (default: text on a terminal, github under GitHub "
+                             "Actions, otherwise text)")
+    parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="message language")
+    parser.add_argument("--max-errors", type=int, default=DEFAULT_MAX_ERRORS,
+                        help="errors listed per resource; the rest are counted (0: no limit)")
+    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
+                        help="refuse data files larger than this many bytes")
+
+
+def _progress_enabled() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def run(args: argparse.Namespace) -> int:
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") else "text")
+    if args.max_errors < 0 or args.max_bytes <= 0:
+        print(t("cli.usage_error", args.lang, detail="--max-errors >= 0, --max-bytes > 0"), file=sys.stderr)
+        return EXIT_USAGE
+    progress = None
+    if _progress_enabled():
+        def progress(name, step, total):
+            print("\r\033[K" + t("report.progress", args.lang, name=name, step=step, total=total),
+                  end="", file=sys.stderr, flush=True)
+    try:
+        catalog = load_catalog([Path(p) for p in args.paths], max_bytes=args.max_bytes)
+    except LoadError as error:
+        if error.type == "usage-error":
+            print(t("cli.usage_error", args.lang, detail=error.message(args.lang)), file=sys.stderr)
+            return EXIT_USAGE
+        report = report_from_load_error(error)
+    else:
+        report = validate_catalog(catalog, max_errors=args.max_errors or None, progress=progress)
+        if progress:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+    render = RENDERERS[fmt]
+    text = render(report, args.lang) if fmt != "text" else render(report, args.lang, args.max_errors)
+    sys.stdout.write(text)
+    return EXIT_OK if report.valid else EXIT_INVALID

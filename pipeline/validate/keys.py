@@ -1,0 +1,233 @@
+"""Unique, primary-key and foreign-key checks with Arrow sorts and set lookups.
+
+Keys compare *typed* values, as the reference implementation does: ``007`` and ``7`` are
+the same integer, ``1.0`` and ``1`` the same number. A cell that failed its type check
+counts as null. Within a primary key, nulls compare equal to each other (a tuple with
+``None`` in Python); a key made only of nulls is an error of its own. The first row with
+a key is fine; each later row with the same key gets the error, noting the row before it.
+
+Foreign keys are checked the same way whether the referenced resource is in the same
+package (``foreignKeys``) or in another one (``x-foreignKeys`` with ``reference.package``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.load import LoadedResource
+from pipeline.validate.celltypes import Parsed, field_type
+from pipeline.validate.errors import Collector, ValidationError
+from pipeline.validate.tableschema import TableResult, _as_list
+
+NULL = "\x00"
+SEP = "\x1f"
+
+
+@dataclass
+class Checked:
+    """A resource after its cell checks: what key checks read."""
+
+    resource: LoadedResource
+    result: TableResult | None
+    out: Collector
+
+    def column_of(self, name: str) -> int | None:
+        if self.result is None:
+            return None
+        for i, fld in enumerate(self.result.fields):
+            if fld is not None and fld.get("name") == name:
+                return i
+        return None
+
+    def key(self, name: str) -> Parsed | None:
+        col = self.column_of(name)
+        return None if col is None else self.result.parsed.get(col)
+
+
+def _mask(array) -> np.ndarray:
+    return pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def repeated_rows(columns: list[pa.Array], rows: np.ndarray | None = None,
+                  nulls_equal: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose key equals an earlier row's key, and for each the row just before it
+    with that key. ``rows`` limits the check to those row indices."""
+    n = len(columns[0])
+    index = np.arange(n) if rows is None else rows
+    cols = columns if rows is None else [c.take(pa.array(rows)) for c in columns]
+    if not len(index):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    table = pa.table({f"k{i}": c for i, c in enumerate(cols)})
+    # Cheap exit for the common case: as many distinct keys as rows.
+    if table.group_by([f"k{i}" for i in range(len(cols))]).aggregate([]).num_rows == len(index):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = pc.sort_indices(table, sort_keys=[(f"k{i}", "ascending") for i in range(len(cols))])
+    order_np = order.to_numpy()
+    same = np.ones(len(index) - 1, dtype=bool)
+    for c in cols:
+        s = c.take(order)
+        a, b = s.slice(1), s.slice(0, len(s) - 1)
+        eq = _mask(pc.equal(a, b))
+        if nulls_equal:
+            eq |= _mask(pc.is_null(a)) & _mask(pc.is_null(b))
+        same &= eq
+    later = order_np[1:][same]
+    before = order_np[:-1][same]
+    # Stable sort keeps row order within a key, so ``before`` is the previous occurrence.
+    return index[later], index[before]
+
+
+def check_unique(checked: Checked) -> None:
+    r, result, out = checked.resource, checked.result, checked.out
+    for col, fld in enumerate(result.fields):
+        if fld is None or not (fld.get("constraints") or {}).get("unique"):
+            continue
+        parsed = result.parsed.get(col)
+        if parsed is None or field_type(fld) in ("object", "array"):
+            continue
+        key = parsed.key
+        valid = np.flatnonzero(_mask(pc.is_valid(key)))
+        later, before = repeated_rows([key], valid, nulls_equal=False)
+        _emit_repeats(checked, "unique-error", "error.unique-error", later, before,
+                      field_name=fld.get("name"), field_number=col + 1)
+
+
+def check_primary_key(checked: Checked) -> None:
+    r, result, out = checked.resource, checked.result, checked.out
+    pk = _as_list(r.schema.get("primaryKey"))
+    if not pk or result is None:
+        return
+    keys = [checked.key(name) for name in pk]
+    if any(k is None for k in keys):
+        return  # a key field has no column: the header errors already say so
+    columns = [k.key for k in keys]
+    all_null = np.ones(len(columns[0]), dtype=bool)
+    for c in columns:
+        all_null &= _mask(pc.is_null(c))
+    values = {"fields": ", ".join(pk)}
+    checked.out.add_rows("primary-key", all_null, lambda rows: [
+        ValidationError(type="primary-key", key="error.primary-key-null", values=values,
+                        rowNumber=int(r.row_numbers[i]), line=int(r.lines[i]), fieldNames=pk,
+                        note='cells composing the primary keys are all "None"')
+        for i in rows])
+    later, before = repeated_rows(columns, np.flatnonzero(~all_null))
+    _emit_repeats(checked, "primary-key", "error.primary-key", later, before, field_names=pk)
+
+
+def _emit_repeats(checked, type, key, later, before, field_name=None, field_number=None,
+                  field_names=None):
+    r = checked.resource
+    if not len(later):
+        return
+    order = np.argsort(later, kind="stable")
+    later, before = later[order], before[order]
+    mask = np.zeros(len(r.row_numbers), dtype=bool)
+    mask[later] = True
+    previous = dict(zip(later.tolist()[: (checked.out.limit or len(later))],
+                        before.tolist()[: (checked.out.limit or len(later))]))
+    col = checked.column_of(field_name) if field_name else None
+    cells = r.table.column(col) if col is not None else None
+
+    def make(rows):
+        out = []
+        for i in rows:
+            prev = int(r.row_numbers[previous[int(i)]])
+            cell = cells[int(i)].as_py() if cells is not None else None
+            out.append(ValidationError(
+                type=type, key=key, values={"field": field_name or "", "cell": cell or "",
+                                            "fields": ", ".join(field_names or []), "previous": prev},
+                rowNumber=int(r.row_numbers[i]), line=int(r.lines[i]), fieldName=field_name,
+                fieldNumber=field_number, cell=cell, fieldNames=field_names,
+                note=f"the same as in the row at position {prev}"))
+        return out
+
+    checked.out.add_rows(type, mask, make)
+
+
+def _category(fld: dict, parsed: Parsed) -> str:
+    if parsed.numeric:
+        return "n"
+    kind = field_type(fld)
+    return "s" if kind in ("string", "any") else kind
+
+
+def _as_text(parsed: Parsed, category: str) -> pa.Array:
+    if category == "n":
+        return pc.cast(pc.cast(parsed.key, pa.float64()), pa.string())
+    return pc.cast(parsed.key, pa.string())
+
+
+def composite(checked: Checked, names: list[str]) -> tuple[pa.Array, np.ndarray] | None:
+    """One text key per row for the fields ``names`` (type-tagged, nulls marked), and the
+    rows where every part is null. None if a field has no column."""
+    parts, all_null = [], None
+    for name in names:
+        col = checked.column_of(name)
+        parsed = checked.result.parsed.get(col) if col is not None else None
+        if parsed is None:
+            return None
+        category = _category(checked.result.fields[col], parsed)
+        text = _as_text(parsed, category)
+        nulls = _mask(pc.is_null(text))
+        all_null = nulls if all_null is None else all_null & nulls
+        parts.append(pc.fill_null(pc.binary_join_element_wise(category, text, ":"), NULL))
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, SEP)
+    return joined, all_null
+
+
+def check_foreign_keys(checked: Checked, resolve) -> None:
+    """``resolve(package, resource)`` → Checked or None for the referenced resource."""
+    r = checked.resource
+    if checked.result is None:
+        return
+    declared = [(fk, False) for fk in r.schema.get("foreignKeys") or []]
+    declared += [(fk, True) for fk in r.descriptor.get("x-foreignKeys") or []]
+    for fk, cross in declared:
+        fields = _as_list(fk.get("fields"))
+        ref = fk.get("reference") or {}
+        ref_fields = _as_list(ref.get("fields"))
+        package = ref.get("package") if cross else r.package
+        ref_name = ref.get("resource") or r.name
+        target = composite(checked, fields)
+        if target is None:
+            continue
+        source_checked = resolve(package or r.package, ref_name)
+        if source_checked is None:
+            checked.out.add(ValidationError(
+                type="foreign-key", key="error.foreign-key-reference",
+                values={"package": package or r.package, "resource": ref_name,
+                        "fields": ", ".join(fields)},
+                fieldNames=fields, note=f'resource "{ref_name}" does not exist'))
+            continue
+        if source_checked.result is None:
+            continue  # the referenced file could not be read; its own errors say why
+        source = composite(source_checked, ref_fields)
+        if source is None:
+            continue
+        source_keys, source_null = source
+        lookup = pc.unique(source_keys.filter(pa.array(~source_null)))
+        keys, null = target
+        found = _mask(pc.is_in(keys, value_set=lookup))
+        missing = ~found & ~null
+        cells = [r.table.column(checked.column_of(f)) for f in fields]
+        where = f"{package}/{ref_name}" if cross else ref_name
+
+        def make(rows, fields=fields, ref_fields=ref_fields, where=where, cells=cells):
+            out = []
+            for i in rows:
+                shown = ", ".join("" if c[int(i)].as_py() is None else str(c[int(i)].as_py()) for c in cells)
+                out.append(ValidationError(
+                    type="foreign-key", key="error.foreign-key",
+                    values={"fields": ", ".join(fields), "cell": shown, "reference": where,
+                            "ref_fields": ", ".join(ref_fields)},
+                    rowNumber=int(r.row_numbers[i]), line=int(r.lines[i]), fieldNames=fields,
+                    cell=shown,
+                    note=f'for "{", ".join(fields)}": values "{shown}" not found in the lookup '
+                         f'table "{where}" as "{", ".join(ref_fields)}"'))
+            return out
+
+        checked.out.add_rows("foreign-key", missing, make)

@@ -1,0 +1,133 @@
+"""Blacklist listings (DOMAIN 6): the expiry date, and the cause behind each listing.
+
+* ``blacklist-expiry``: expires = listed + term_years years.
+* ``blacklist-cause``: a listing names the record that caused it, and the reason agrees
+  with that record — the accident's grade, liability and concealment; the hazard's
+  deadline; the enterprise's liability accidents and deaths in the period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.validate.rules import View, col, mask, report
+from pipeline.validate.rules.dates import add_years, iso, to_days
+
+ACCIDENT_REASONS = {
+    # reason → grades that justify it (None: any grade)
+    "major_accident": {"major", "particularly_serious"},
+    "larger_accident": {"larger", "major", "particularly_serious"},
+    "concealment": None,
+    "two_general_12m": None,
+    "deaths_10_in_year": None,
+}
+LIABILITY_REASONS = {"major_accident", "larger_accident", "two_general_12m", "deaths_10_in_year"}
+
+
+def check(view: View) -> None:
+    item = view.get("enterprise-credit", "blacklist", "listed", "term_years", "expires")
+    if item is not None:
+        listed, term, expires = col(item, "listed"), col(item, "term_years"), col(item, "expires")
+        known = mask(pc.is_valid(listed)) & mask(pc.is_valid(term)) & mask(pc.is_valid(expires))
+        years = pc.fill_null(pc.cast(term, pa.int64()), 0).to_numpy(zero_copy_only=False)
+        expected = add_years(to_days(listed), years)
+        bad = known & (to_days(expires) != expected)
+        report(item, "blacklist-expiry", "rule.blacklist-expiry", bad, "expires",
+               values=lambda row: {"expected": iso(expected[row])})
+    _causes(view)
+
+
+def _causes(view: View) -> None:
+    item = view.get("enterprise-credit", "blacklist", "uscc", "reason", "accident_id", "hazard_id", "listed")
+    if item is None:
+        return
+    n = item.resource.table.num_rows
+    reason = col(item, "reason")
+    reason_np = pc.fill_null(reason, "").to_numpy(zero_copy_only=False)
+    accident_id, hazard_id = col(item, "accident_id"), col(item, "hazard_id")
+    has_accident, has_hazard = mask(pc.is_valid(accident_id)), mask(pc.is_valid(hazard_id))
+    needs_accident = np.isin(reason_np, list(ACCIDENT_REASONS))
+    needs_hazard = reason_np == "hazard_overdue"
+    report(item, "blacklist-cause", "rule.blacklist-no-accident", needs_accident & ~has_accident,
+           "accident_id", values=lambda row: {"reason": reason_np[row]})
+    report(item, "blacklist-cause", "rule.blacklist-no-hazard", needs_hazard & ~has_hazard,
+           "hazard_id", values=lambda row: {"reason": reason_np[row]})
+    listed_days = to_days(col(item, "listed"))
+    uscc = col(item, "uscc")
+
+    accidents = view.get("accident-outcomes", "accidents", "accident_id", "stated_grade", "liability",
+                         "concealed", "enterprise_uscc", "date", "deaths")
+    if accidents is not None:
+        where = pc.index_in(accident_id, value_set=col(accidents, "accident_id"))
+        linked = needs_accident & has_accident & mask(pc.is_valid(where))
+        take = lambda name: col(accidents, name).take(where)  # noqa: E731
+        grade = pc.fill_null(take("stated_grade"), "").to_numpy(zero_copy_only=False)
+        liable = mask(pc.equal(take("liability"), "liability"))
+        concealed = mask(take("concealed"))
+        same_firm = mask(pc.equal(take("enterprise_uscc"), uscc))
+        accident_days = to_days(take("date"))
+        bad_grade = np.zeros(n, dtype=bool)
+        for name, grades in ACCIDENT_REASONS.items():
+            if grades:
+                bad_grade |= (reason_np == name) & ~np.isin(grade, list(grades))
+        problems = [
+            (linked & bad_grade, "rule.blacklist-grade", lambda row: {"grade": grade[row]}),
+            (linked & np.isin(reason_np, list(LIABILITY_REASONS)) & ~liable, "rule.blacklist-liability", None),
+            (linked & (reason_np == "concealment") & ~concealed, "rule.blacklist-not-concealed", None),
+            (linked & ~same_firm, "rule.blacklist-other-firm", None),
+            (linked & (accident_days > listed_days), "rule.blacklist-before-accident",
+             lambda row: {"date": iso(accident_days[row])}),
+        ]
+        problems += _enterprise_history(accidents, uscc, reason_np, listed_days, accident_days, linked)
+        for rows, key, values in problems:
+            report(item, "blacklist-cause", key, rows, "reason",
+                   values=lambda row, v=values: {"reason": reason_np[row], **(v(row) if v else {})})
+
+    hazards = view.get("enterprise-credit", "hazards", "hazard_id", "uscc", "deadline", "rectified")
+    if hazards is not None:
+        where = pc.index_in(hazard_id, value_set=col(hazards, "hazard_id"))
+        linked = needs_hazard & has_hazard & mask(pc.is_valid(where))
+        deadline = to_days(col(hazards, "deadline").take(where))
+        rectified_col = col(hazards, "rectified").take(where)
+        rectified = np.where(mask(pc.is_valid(rectified_col)), to_days(rectified_col), np.iinfo(np.int64).max)
+        same_firm = mask(pc.equal(col(hazards, "uscc").take(where), uscc))
+        # overdue at listing: the deadline had passed and the hazard was not fixed by then
+        overdue = (listed_days > deadline) & (rectified > deadline)
+        report(item, "blacklist-cause", "rule.blacklist-hazard-not-overdue", linked & ~overdue, "hazard_id",
+               values=lambda row: {"reason": reason_np[row], "deadline": iso(deadline[row])})
+        report(item, "blacklist-cause", "rule.blacklist-other-firm", linked & ~same_firm, "hazard_id",
+               values=lambda row: {"reason": reason_np[row]})
+
+
+def _enterprise_history(accidents, uscc, reason_np, listed_days, accident_days, linked):
+    """two_general_12m: two liability accidents of the firm within 12 months up to the cited
+    one; deaths_10_in_year: ≥ 10 deaths in liability accidents that calendar year."""
+    firm = col(accidents, "enterprise_uscc")
+    liable = mask(pc.equal(col(accidents, "liability"), "liability")) & mask(pc.is_valid(firm))
+    table = pa.table({"uscc": firm.filter(pa.array(liable)),
+                      "day": pa.array(to_days(col(accidents, "date"))[liable]),
+                      "deaths": pc.fill_null(col(accidents, "deaths"), 0).filter(pa.array(liable))})
+    out = []
+    for reason, key in (("two_general_12m", "rule.blacklist-two-general"),
+                        ("deaths_10_in_year", "rule.blacklist-deaths-10")):
+        rows = np.flatnonzero(linked & (reason_np == reason))
+        if not len(rows):
+            continue
+        bad = np.zeros(len(reason_np), dtype=bool)
+        firms = uscc.take(pa.array(rows))
+        # Few listings per reason: one Arrow filter per listing keeps memory flat.
+        for row, firm_code in zip(rows, firms.to_pylist()):
+            mine = table.filter(pc.equal(table["uscc"], firm_code))
+            day = mine["day"].to_numpy()
+            cited = accident_days[row]
+            if reason == "two_general_12m":
+                window = (day <= cited) & (day > add_years(np.array([cited]), np.array([-1]))[0])
+                bad[row] = np.count_nonzero(window) < 2
+            else:
+                year = np.datetime64(int(cited), "D").astype("M8[Y]")
+                same_year = day.astype("M8[D]").astype("M8[Y]") == year
+                bad[row] = mine["deaths"].to_numpy()[same_year].sum() < 10
+        out.append((bad, key, None))
+    return out
