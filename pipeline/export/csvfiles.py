@@ -1,0 +1,55 @@
+"""CSV downloads: the canonical file and the one made safe for spreadsheet programs.
+
+The canonical CSV follows the project's CSV rules (UTF-8 without BOM, comma, "\\n",
+empty cell = null, true/false, ISO dates). The Excel CSV adds a BOM, so Excel detects
+UTF-8, and neutralises text that a spreadsheet would run as a formula (OWASP "CSV
+injection"): a text cell starting with = + - @ tab or carriage return gets a leading `'`.
+A text cell that already starts with `'` gets one too, so the transformation can be
+undone exactly (strip one leading `'`). Numbers, dates and booleans are never touched:
+``-2`` in an integer column stays ``-2``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+BOM = "\ufeff".encode("utf-8")
+# The trigger characters, plus the quote itself so that the prefix is reversible.
+INERT_PATTERN = "^([=+\\-@\\t\\r'])"
+INERT_PREFIX = "'"
+
+
+def _empty_to_null(table: pa.Table) -> pa.Table:
+    # In our CSVs an empty cell *is* null; writing "" would only be read back as null.
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def make_inert(table: pa.Table) -> pa.Table:
+    """Prefix formula-looking text cells with `'`; other types are left as they are."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pc.replace_substring_regex(column, pattern=INERT_PATTERN, replacement=INERT_PREFIX + "\\1")
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def write_csv(table: pa.Table, path: Path) -> Path:
+    pacsv.write_csv(_empty_to_null(table), path, pacsv.WriteOptions(include_header=True))
+    return path
+
+
+def write_excel_csv(table: pa.Table, path: Path) -> Path:
+    with pa.OSFile(str(path), "wb") as sink:
+        sink.write(BOM)
+        pacsv.write_csv(make_inert(_empty_to_null(table)), sink, pacsv.WriteOptions(include_header=True))
+    return path

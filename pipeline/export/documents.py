@@ -1,0 +1,95 @@
+"""The human-readable files of a release: README.md, CHANGELOG.md and LICENSE.txt.
+
+Rendered from Jinja2 templates (``templates/``) with the message catalogs for every
+heading, so the wording is translated in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from pipeline.export.metadata import licences, text, text_or
+from pipeline.i18n import both, t
+
+MARKDOWN_DETAIL_ROWS = 20  # rows listed per kind in CHANGELOG.md; changelog.json has more
+
+
+def _cell(value) -> str:
+    """Text safe inside a Markdown table cell."""
+    if value is None:
+        return ""
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _code(value) -> str:
+    return f"`{str(value).replace('`', '')}`"
+
+
+def _value(value) -> str:
+    return "null" if value is None else _code(json.dumps(value, ensure_ascii=False))
+
+
+def _keytext(key: dict) -> str:
+    return ", ".join(f"{name}={_value(value)}" for name, value in key.items())
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=False,  # Markdown and plain text; values are escaped by the filters above
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters.update(cell=_cell, code=_code, value=_value, keytext=_keytext)
+    environment.globals.update(t=t, both=both)
+    return environment
+
+
+def _render(name: str, **values) -> str:
+    return _environment().get_template(name).render(**values)
+
+
+def readme(published: dict, *, citations: dict[str, str], url: str, rows: dict[str, int]) -> str:
+    resources = []
+    for resource in published.get("resources", []):
+        resources.append({
+            "name": resource["name"],
+            "title_zh": text_or(resource, "title", "zh"), "title_en": text_or(resource, "title", "en"),
+            "description_zh": text(resource, "description", "zh") or "",
+            "description_en": text(resource, "description", "en") or "",
+            "rows": rows.get(resource["name"], ""),
+            "primary_key": _as_list(resource.get("schema", {}).get("primaryKey")),
+            "fields": [{"name": f.get("name"), "title": f.get("title"), "type": f.get("type", "string"),
+                        "description": f.get("description")} for f in resource.get("schema", {}).get("fields", [])],
+        })
+    sources = [{"zh": text_or(s, "title", "zh"), "en": text(s, "title", "en")} for s in published.get("sources") or []]
+    return _render(
+        "README.md.j2",
+        title_zh=text_or(published, "title", "zh"), title_en=text_or(published, "title", "en"),
+        description_zh=text(published, "description", "zh") or "",
+        description_en=text(published, "description", "en") or "",
+        synthetic=bool(published.get("synthetic")), version=published.get("version", ""),
+        release=published.get("x-release", {}), identifier=published.get("id"), url=url,
+        sources=sources, licences=licences(published), citations=citations, resources=resources,
+    )
+
+
+def licence_text(published: dict, *, citations: dict[str, str]) -> str:
+    return _render("LICENSE.txt.j2", licences=licences(published), citations=citations,
+                   title_zh=text_or(published, "title", "zh"), title_en=text_or(published, "title", "en"))
+
+
+def changelog_markdown(document: dict) -> str:
+    return _render("CHANGELOG.md.j2", package=document["package"], releases=document["releases"],
+                   limit=MARKDOWN_DETAIL_ROWS)
+
+
+def _as_list(value) -> list[str]:
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else list(value)

@@ -1,0 +1,102 @@
+"""Writing files so that the same inputs give the same bytes.
+
+Every writer in the export stage goes through these helpers: JSON with sorted keys and a
+final newline, ZIP archives with a fixed timestamp, fixed permissions and sorted entries,
+and SHA-256 digests computed in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import zipfile
+from pathlib import Path
+
+# Files in ZIP archives (our packages and the XLSX container) are stamped with the
+# release's reference date at midnight: the clock of the build machine never leaks in.
+ZIP_PERMISSIONS = 0o100644 << 16  # regular file, rw-r--r--
+
+
+def zip_time(reference_date: dt.date) -> tuple[int, int, int, int, int, int]:
+    # ZIP cannot store dates before 1980.
+    day = max(reference_date, dt.date(1980, 1, 1))
+    return (day.year, day.month, day.day, 0, 0, 0)
+
+
+def jsonable(value):
+    """A cell value as JSON can carry it: ISO dates, and null for NaN/infinity (JSON has none)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(data, *, indent: int | None = 2) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=indent,
+                      default=jsonable, allow_nan=False) + "\n"
+
+
+def write_json(path: Path, data) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(data), encoding="utf-8", newline="\n")
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return path
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class FixedZipFile(zipfile.ZipFile):
+    """A ZipFile whose entries all carry one timestamp and the same permissions.
+
+    ``write`` and ``writestr`` are the two ways entries get in (ours and openpyxl's), so
+    fixing them here makes any archive written through this class reproducible.
+    """
+
+    def __init__(self, file, reference_date: dt.date, mode: str = "w"):
+        super().__init__(file, mode, compression=zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._date_time = zip_time(reference_date)
+
+    def _info(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=self._date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.create_system = 3  # unix, so the permission bits below are honoured
+        info.external_attr = ZIP_PERMISSIONS
+        return info
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else zinfo_or_arcname
+        super().writestr(self._info(name), data)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        arcname = arcname if arcname is not None else Path(filename).name
+        info = self._info(str(arcname))
+        # Knowing the size up front lets zipfile add ZIP64 fields only when a file needs them.
+        info.file_size = Path(filename).stat().st_size
+        with open(filename, "rb") as source, self.open(info, "w") as target:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                target.write(block)
+
+
+def write_zip(path: Path, members: dict[str, Path], reference_date: dt.date) -> Path:
+    """A ZIP of ``members`` (archive name → file), entries in sorted order."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FixedZipFile(path, reference_date) as archive:
+        for name in sorted(members):
+            archive.write(members[name], name)
+    return path

@@ -1,0 +1,95 @@
+"""Reading bilingual metadata out of Data Package descriptors.
+
+Descriptors keep Chinese in ``title``/``description`` and English in ``x-en``; older
+spellings ``x-title-en``/``x-description-en`` are read too. Portal-wide wording (the
+catalog's own title, the default publisher) comes from the message catalogs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.i18n import t
+
+
+def text(descriptor: dict, key: str, lang: str) -> str | None:
+    if lang == "zh":
+        return descriptor.get(key)
+    return (descriptor.get("x-en") or {}).get(key) or descriptor.get(f"x-{key}-en")
+
+
+def text_or(descriptor: dict, key: str, lang: str) -> str:
+    """The text in ``lang``, falling back to the other language rather than to nothing."""
+    return text(descriptor, key, lang) or text(descriptor, key, "zh" if lang == "en" else "en") or ""
+
+
+def publisher(descriptor: dict, lang: str) -> str:
+    """The contributor with role publisher, else author, else the portal's own name."""
+    contributors = descriptor.get("contributors") or []
+    for role in ("publisher", "author", "creator"):
+        for contributor in contributors:
+            roles = contributor.get("roles") or [contributor.get("role")]
+            if role in roles:
+                return text_or(contributor, "title", lang)
+    return t("export.portal.publisher", lang)
+
+
+def contact_email(descriptor: dict) -> str | None:
+    for contributor in descriptor.get("contributors") or []:
+        if contributor.get("email"):
+            return contributor["email"]
+    return None
+
+
+def licences(descriptor: dict) -> list[dict]:
+    return list(descriptor.get("licenses") or [])
+
+
+def licence_url(descriptor: dict) -> str | None:
+    for licence in licences(descriptor):
+        if licence.get("path"):
+            return licence["path"]
+    return None
+
+
+def licence_name(descriptor: dict) -> str | None:
+    for licence in licences(descriptor):
+        return licence.get("title") or licence.get("name")
+    return None
+
+
+def created(descriptor: dict) -> str | None:
+    value = descriptor.get("created")
+    return value[:10] if isinstance(value, str) else None
+
+
+def temporal_coverage(descriptor: dict, tables: dict[str, pa.Table]) -> tuple[str, str] | None:
+    """The period the data cover: declared (``x-temporal``) or the range of dates and years."""
+    declared = descriptor.get("x-temporal") or descriptor.get("temporal")
+    if isinstance(declared, dict) and declared.get("start") and declared.get("end"):
+        return str(declared["start"]), str(declared["end"])
+    starts, ends = [], []
+    for table in tables.values():
+        for field in table.schema:
+            column = table.column(field.name)
+            if column.null_count == len(column) or len(column) == 0:
+                continue
+            if pa.types.is_date(field.type):
+                bounds = pc.min_max(column).as_py()
+                starts.append(bounds["min"].isoformat())
+                ends.append(bounds["max"].isoformat())
+            elif field.name == "year" and pa.types.is_integer(field.type):
+                bounds = pc.min_max(column).as_py()
+                starts.append(f"{bounds['min']:04d}")
+                ends.append(f"{bounds['max']:04d}")
+    if not starts:
+        return None
+    return min(starts), max(ends)
+
+
+def iso_datetime(day: str | dt.date) -> str:
+    day = day if isinstance(day, str) else day.isoformat()
+    return f"{day[:10]}T00:00:00Z"

@@ -1,0 +1,189 @@
+"""One SQLite database of every table in the portal.
+
+Table names are ``<package>__<resource>`` with hyphens turned into underscores. Columns
+are typed (INTEGER, REAL, TEXT; booleans are INTEGER 0/1 with a CHECK; dates are ISO
+TEXT), primary keys and foreign keys are declared (same-package ``foreignKeys`` and
+cross-package ``x-foreignKeys`` whenever both tables are in the database). Two small
+tables, ``_tables`` and ``_fields``, carry the titles and descriptions so the database
+is its own data dictionary.
+
+Reproducible: tables are created and filled in name order with the same statements, then
+the file is VACUUMed; the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from pipeline.model import Catalog, Resource
+
+BATCH_ROWS = 65_536
+
+
+def table_name(package: str, resource: str) -> str:
+    return f"{package}__{resource}".replace("-", "_")
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _column_type(type_: pa.DataType) -> str:
+    if pa.types.is_integer(type_) or pa.types.is_boolean(type_):
+        return "INTEGER"
+    if pa.types.is_floating(type_) or pa.types.is_decimal(type_):
+        return "REAL"
+    return "TEXT"
+
+
+def _keys(value) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    table: str
+    reference: tuple[str, ...]
+
+
+def _foreign_keys(resource: Resource, present: set[str]) -> list[ForeignKey]:
+    """Declared keys (same-package and cross-package) whose target table is in the database."""
+    schema = resource.schema
+    declared = [(fk, resource.package) for fk in schema.get("foreignKeys", []) or []]
+    declared += [(fk, None) for fk in resource.descriptor.get("x-foreignKeys", []) or []]
+    found = set()
+    for fk, same_package in declared:
+        reference = fk.get("reference", {})
+        package = same_package or reference.get("package", resource.package)
+        target = table_name(package, reference.get("resource") or resource.name)  # "" = itself
+        if target in present:
+            found.add(ForeignKey(tuple(_keys(fk.get("fields"))), target, tuple(_keys(reference.get("fields")))))
+    return sorted(found, key=lambda fk: (fk.fields, fk.table, fk.reference))
+
+
+def _is_unique(table: pa.Table, columns: tuple[str, ...]) -> bool:
+    if any(name not in table.column_names for name in columns):
+        return False
+    subset = table.select(list(columns))
+    if any(column.null_count for column in subset.columns):
+        return False
+    return subset.group_by(list(columns)).aggregate([]).num_rows == table.num_rows
+
+
+def _create_statement(resource: Resource, table: pa.Table, foreign_keys: list[ForeignKey]) -> str:
+    required = {field["name"] for field in resource.fields if (field.get("constraints") or {}).get("required")}
+    primary_key = _keys(resource.schema.get("primaryKey"))
+    lines = []
+    for arrow_field in table.schema:
+        name = arrow_field.name
+        line = f"{_quote(name)} {_column_type(arrow_field.type)}"
+        if name in required or name in primary_key:
+            line += " NOT NULL"
+        if pa.types.is_boolean(arrow_field.type):
+            line += f" CHECK ({_quote(name)} IN (0, 1))"
+        lines.append(line)
+    if primary_key:
+        lines.append(f"PRIMARY KEY ({', '.join(map(_quote, primary_key))})")
+    for fk in foreign_keys:
+        lines.append(f"FOREIGN KEY ({', '.join(map(_quote, fk.fields))}) REFERENCES {_quote(fk.table)} "
+                     f"({', '.join(map(_quote, fk.reference))})")
+    name = table_name(resource.package, resource.name)
+    return f"CREATE TABLE {_quote(name)} (\n  " + ",\n  ".join(lines) + "\n)"
+
+
+def _rows(table: pa.Table):
+    converters = []
+    for arrow_field in table.schema:
+        if pa.types.is_boolean(arrow_field.type):
+            converters.append(lambda v: None if v is None else int(v))
+        elif pa.types.is_date(arrow_field.type) or pa.types.is_timestamp(arrow_field.type):
+            converters.append(lambda v: None if v is None else v.isoformat())
+        else:
+            converters.append(None)
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        columns = []
+        for column, convert in zip(batch.columns, converters):
+            values = column.to_pylist()
+            columns.append(values if convert is None else [convert(v) for v in values])
+        yield from zip(*columns)
+
+
+def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path: Path) -> list[str]:
+    """Write every table of ``tables`` (keyed by package, resource); returns warnings."""
+    entries = {table_name(package, resource): (catalog.resource(package, resource), table)
+               for (package, resource), table in tables.items()}
+    warnings: list[str] = []
+    temporary = path.with_suffix(".tmp")
+    temporary.unlink(missing_ok=True)
+    connection = sqlite3.connect(temporary, isolation_level=None)
+    try:
+        connection.execute("PRAGMA page_size = 4096")
+        connection.execute("PRAGMA journal_mode = OFF")
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.execute("BEGIN")
+        _metadata_tables(connection)
+        indexes: set[str] = set()
+        for name in sorted(entries):
+            resource, table = entries[name]
+            foreign_keys, unique = [], []
+            for fk in _foreign_keys(resource, set(entries)):
+                target_resource, target = entries[fk.table]
+                if fk.reference != tuple(_keys(target_resource.schema.get("primaryKey"))):
+                    # SQLite needs a referenced column set to be a key; add one if the data allow.
+                    if not _is_unique(target, fk.reference):
+                        warnings.append(f"{name}: foreign key to {fk.table} {list(fk.reference)} left out: "
+                                        "the referenced columns are not unique")
+                        continue
+                    unique.append(fk)
+                foreign_keys.append(fk)
+            connection.execute(_create_statement(resource, table, foreign_keys))
+            placeholders = ", ".join("?" * table.num_columns)
+            connection.executemany(f"INSERT INTO {_quote(name)} VALUES ({placeholders})", _rows(table))
+            _describe(connection, name, catalog.packages[resource.package].descriptor, resource, table)
+            # Indexes come after all tables are filled: a unique index may be on a later table.
+            for fk in unique:
+                indexes.add(f"CREATE UNIQUE INDEX IF NOT EXISTS {_quote(fk.table + '__unique__' + '__'.join(fk.reference))} "
+                            f"ON {_quote(fk.table)} ({', '.join(map(_quote, fk.reference))})")
+            for fk in foreign_keys:
+                indexes.add(f"CREATE INDEX IF NOT EXISTS {_quote(name + '__fk__' + '__'.join(fk.fields))} "
+                            f"ON {_quote(name)} ({', '.join(map(_quote, fk.fields))})")
+        for statement in sorted(indexes):
+            connection.execute(statement)
+        connection.execute("COMMIT")
+        connection.execute("VACUUM")
+    finally:
+        connection.close()
+    temporary.replace(path)
+    return warnings
+
+
+def _metadata_tables(connection: sqlite3.Connection) -> None:
+    connection.execute(
+        "CREATE TABLE _tables (table_name TEXT PRIMARY KEY NOT NULL, package TEXT NOT NULL, "
+        "resource TEXT NOT NULL, version TEXT, title TEXT, title_en TEXT, description TEXT, "
+        "description_en TEXT, synthetic INTEGER CHECK (synthetic IN (0, 1)), row_count INTEGER NOT NULL)")
+    connection.execute(
+        "CREATE TABLE _fields (table_name TEXT NOT NULL REFERENCES _tables (table_name), "
+        "position INTEGER NOT NULL, name TEXT NOT NULL, title TEXT, type TEXT NOT NULL, description TEXT, "
+        "PRIMARY KEY (table_name, name))")
+
+
+def _describe(connection, name: str, package: dict, resource: Resource, table: pa.Table) -> None:
+    english = resource.descriptor.get("x-en") or {}
+    synthetic = resource.descriptor.get("synthetic", package.get("synthetic"))
+    connection.execute("INSERT INTO _tables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+        name, resource.package, resource.name, package.get("version"), resource.descriptor.get("title"),
+        english.get("title"), resource.descriptor.get("description"), english.get("description"),
+        None if synthetic is None else int(bool(synthetic)), table.num_rows))
+    by_name = {field["name"]: field for field in resource.fields}
+    connection.executemany("INSERT INTO _fields VALUES (?, ?, ?, ?, ?, ?)", [
+        (name, position, column, by_name.get(column, {}).get("title"),
+         by_name.get(column, {}).get("type", "string"), by_name.get(column, {}).get("description"))
+        for position, column in enumerate(table.column_names, 1)])

@@ -1,0 +1,116 @@
+"""XLSX download, written with openpyxl's streaming (write-only) workbook.
+
+Layout (documented on the downloads page): row 1 holds the Chinese field titles, row 2
+the field names (the stable column identifiers also used in CSV, Parquet and SQLite),
+data from row 3; both header rows are frozen. Two header rows rather than a comment
+because a comment is invisible on phones and in most importers, while a second row is
+easy to skip (``pandas.read_excel(header=1)``). A second sheet, 数据字典, holds the data
+dictionary.
+
+Cells are typed (numbers, booleans, dates with a date format, text). Text is always
+written as a text cell, never as a formula, and text that *looks* like a formula also
+gets Excel's quote-prefix flag so that editing the cell does not turn it into one.
+The workbook's creation/modification dates and the ZIP container's timestamps come from
+the release's reference date, so the file is reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.writer.excel import ExcelWriter
+
+from pipeline.export.files import FixedZipFile, dumps
+from pipeline.i18n import t
+
+MAX_ROWS = 1_048_576  # Excel's sheet limit
+HEADER_ROWS = 2
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BATCH_ROWS = 65_536
+
+
+def _text_cell(sheet, value: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # openpyxl would make "=..." a formula
+    cell.quotePrefix = True
+    return cell
+
+
+def _header(sheet, values, bold: Font) -> list:
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        cell.font = bold
+        cells.append(cell)
+    return cells
+
+
+def _sheets_needed(rows: int) -> int:
+    per_sheet = MAX_ROWS - HEADER_ROWS
+    return max(1, -(-rows // per_sheet))
+
+
+def write_xlsx(table: pa.Table, path: Path, *, fields: list[dict], reference_date: dt.date,
+               creator: str, title: str) -> Path:
+    workbook = Workbook(write_only=True)
+    stamp = dt.datetime.combine(reference_date, dt.time())
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    workbook.properties.creator = creator
+    workbook.properties.lastModifiedBy = creator
+    workbook.properties.title = title
+
+    by_name = {field["name"]: field for field in fields}
+    names = table.column_names
+    titles = [by_name.get(name, {}).get("title", name) for name in names]
+    text_columns = [pa.types.is_string(table.schema.field(name).type) for name in names]
+    bold = Font(bold=True)
+
+    per_sheet = MAX_ROWS - HEADER_ROWS
+    sheet_count = _sheets_needed(table.num_rows)
+    sheets = []
+    for index in range(sheet_count):
+        name = t("export.xlsx.data_sheet") if index == 0 else f"{t('export.xlsx.data_sheet')} {index + 1}"
+        sheet = workbook.create_sheet(name)
+        sheet.freeze_panes = "A3"
+        sheet.append(_header(sheet, titles, bold))
+        sheet.append(_header(sheet, names, bold))
+        sheets.append(sheet)
+
+    written = 0
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        columns = [column.to_pylist() for column in batch.columns]
+        for row in zip(*columns):
+            sheet = sheets[written // per_sheet]
+            sheet.append([
+                _text_cell(sheet, value) if is_text and value and value.startswith(FORMULA_START) else value
+                for value, is_text in zip(row, text_columns)
+            ])
+            written += 1
+
+    _dictionary_sheet(workbook, names, by_name, bold)
+
+    with FixedZipFile(path, reference_date) as archive:
+        ExcelWriter(workbook, archive).write_data()
+    return path
+
+
+def _dictionary_sheet(workbook: Workbook, names: list[str], by_name: dict, bold: Font) -> None:
+    sheet = workbook.create_sheet(t("export.xlsx.dictionary_sheet"))
+    sheet.freeze_panes = "A3"
+    columns = ("name", "title", "type", "description", "constraints")
+    sheet.append(_header(sheet, [t(f"export.dictionary.{c}", "zh") for c in columns], bold))
+    sheet.append(_header(sheet, [t(f"export.dictionary.{c}", "en") for c in columns], bold))
+    for name in names:
+        field = by_name.get(name, {"name": name})
+        constraints = field.get("constraints")
+        values = [field.get("name", name), field.get("title"), field.get("type", "string"),
+                  field.get("description"), dumps(constraints, indent=None).strip() if constraints else None]
+        sheet.append([_text_cell(sheet, v) if isinstance(v, str) and v.startswith(FORMULA_START) else v
+                      for v in values])
