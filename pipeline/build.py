@@ -13,16 +13,16 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from pipeline.load import load_catalog
+from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
 from pipeline.pages import write_docs
 from pipeline.pages.downloads import copy_package_files
 from pipeline.pages.mkdocs_site import run_mkdocs, write_config
-from pipeline.validate import validate_catalog
+from pipeline.validate import report_from_load_error, validate_catalog
 
 
 class InvalidData(Exception):
-    """Validation failed; ``report`` says where. Nothing was written."""
+    """Loading or validation failed; ``report`` says where. Nothing was written."""
 
     def __init__(self, report):
         super().__init__("invalid data")
@@ -31,7 +31,12 @@ class InvalidData(Exception):
 
 def build(data: Path, out: Path, *, reference_date: date | None = None,
           lang: str = "zh") -> None:
-    catalog = load_catalog([Path(data)])
+    try:
+        catalog = load_catalog([Path(data)])
+    except LoadError as error:
+        if error.type == "usage-error":  # no such folder, no packages: not a data error
+            raise
+        raise InvalidData(report_from_load_error(error)) from error
     report = validate_catalog(catalog)
     if not report.valid:
         raise InvalidData(report)

@@ -61,12 +61,20 @@ def main(argv: list[str] | None = None) -> int:
 def _build_and_serve(args) -> int:
     from pipeline.build import InvalidData, build
     from pipeline.load import LoadError
+    from pipeline.pages.mkdocs_site import SiteError
+    from pipeline.validate.report import render_text
 
     try:
         build(args.data, args.out)
-    except (InvalidData, LoadError) as invalid:
-        print(getattr(invalid, "report", invalid), file=sys.stderr)
+    except LoadError as error:  # only usage errors get here: data errors become reports
+        print(t("cli.usage_error", detail=error.message("zh")), file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidData as invalid:
+        sys.stdout.write(render_text(invalid.report))
         print(t("build.invalid"), file=sys.stderr)
+        return EXIT_INVALID
+    except SiteError as error:
+        print(t("build.failed", detail=error), file=sys.stderr)
         return EXIT_INVALID
     print(t("build.done", path=args.out))
     if args.command == "serve":

@@ -82,6 +82,18 @@ def test_invalid_data_leaves_the_last_good_site_untouched(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "site"]  # no leftovers
 
 
+def test_the_build_command_exits_1_on_invalid_data_and_2_on_a_missing_folder(tmp_path, capsys):
+    from pipeline.cli import main
+
+    bad = tmp_path / "bad"
+    shutil.copytree(DATAPACKAGES, bad)
+    _break_a_primary_key(bad)
+    assert main(["build", "--data", str(bad), "--out", str(tmp_path / "site")]) == 1
+    assert "primary-key" in capsys.readouterr().out
+    assert main(["build", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "site")]) == 2
+    assert not (tmp_path / "site").exists()
+
+
 def test_a_failing_stage_leaves_out_untouched_and_cleans_up(tmp_path):
     out = tmp_path / "site"
     out.mkdir()

@@ -8,14 +8,17 @@ data can tell (the navigation) and the interface text of the message catalog.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import jieba
 import yaml
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
+from mkdocs.exceptions import MkDocsException
 
 from pipeline.i18n import t
 from pipeline.pages import ROOT, SITE_SOURCES
@@ -58,8 +61,30 @@ def _source_date(day: date | None):
         del os.environ["SOURCE_DATE_EPOCH"]
 
 
+class SiteError(Exception):
+    """mkdocs refused the site (in strict mode, any warning does)."""
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr():
+    """Show mkdocs' warnings: strict mode counts them, and a count alone says nothing."""
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("mkdocs %(levelname)s: %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def run_mkdocs(config_file: Path, site_dir: Path, *, build_date: date | None = None) -> None:
     """Build the site into ``site_dir``; any mkdocs warning fails the build (strict)."""
-    config = load_config(config_file=str(config_file), site_dir=str(site_dir), strict=True)
-    with _source_date(build_date):
-        mkdocs_build(config)
+    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not news
+    try:
+        config = load_config(config_file=str(config_file), site_dir=str(site_dir), strict=True)
+        with _source_date(build_date), _warnings_to_stderr():
+            mkdocs_build(config)
+    except MkDocsException as error:
+        raise SiteError(str(error)) from error
