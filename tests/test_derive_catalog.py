@@ -230,3 +230,17 @@ def test_untyped_catalog_is_refused():
     catalog.resource("accident-outcomes", "accidents").typed = False
     with pytest.raises(ValueError, match="not typed"):
         derive(catalog, reference_date=REF)
+
+
+def test_every_derived_code_has_a_label_in_both_languages():
+    from pipeline.derive.progress import REASONS, STATUSES
+    from pipeline.derive.schemas import HAZARD_STATUSES, RATE_IDS
+    from pipeline.i18n import t
+
+    keys = ([f"progress.status.{s}" for s in STATUSES]
+            + [f"progress.reason.{r}" for r in REASONS]
+            + [f"hazard.status.{s}" for s in HAZARD_STATUSES]
+            + [f"rate.{r}" for r in RATE_IDS])
+    for key in keys:
+        assert t(key, "zh") and t(key, "en"), key
+        assert t(key, "zh") != t(key, "en"), key

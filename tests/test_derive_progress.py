@@ -113,11 +113,20 @@ def test_negative_base_flips_the_sign():
     assert a.status == "acceleration_needed"
 
 
-def test_single_year_is_not_available_even_if_target_met():
-    a = assess(2015, 1.0, 2015, 1.0, 2.0, 2015, "lower")
+def test_single_year_is_not_available_unless_the_target_is_met():
+    a = assess(2015, 3.0, 2015, 3.0, 2.0, 2015, "lower")
     assert (a.status, a.reason) == ("not_available", "insufficient_data")
     b = assess(2012, 1.0, None, None, 2.0, 2015, "lower")
     assert (b.status, b.reason) == ("not_available", "insufficient_data")
+    # As in Open SDG, a met target needs no trend: one year is enough to say so.
+    c = assess(2015, 1.0, 2015, 1.0, 2.0, 2015, "lower")
+    assert (c.status, c.reason) == ("target_achieved", None)
+
+
+def test_achieved_compares_observed_values_not_the_zero_substitute():
+    # Lower is better with a target of 0: 0.0005 is not 0, although it is below 0.001.
+    assert assess(2012, 4, 2013, 0.0005, 0, 2015, "lower").status != "target_achieved"
+    assert assess(2012, 4, 2013, 0, 0, 2015, "lower").status == "target_achieved"
 
 
 def test_zero_base_is_replaced_by_0001():
@@ -208,7 +217,6 @@ def test_status_invariant_under_any_positive_scaling(s, c):
 @given(series())
 def test_achieved_iff_target_met(s):
     a = run(s)
-    assume(s["latest_year"] > s["base_year"])
     yi, yT = s["latest_value"], s["target_value"]
     if s["direction"] == "higher":
         met = yi > yT if s["strict"] else yi >= yT

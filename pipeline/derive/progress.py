@@ -5,9 +5,11 @@ computation for a single series so it can be reasoned about and property-tested 
 ``progress_table`` applies it to the indicator-progress package.
 
 Choices the method leaves open, fixed here and documented in the derived schema:
-- fewer than two years of data is ``not_available`` even if the latest value meets the target
-  (a status is a statement about a trend);
-- "target achieved" is checked before the sign-change rule, because it needs no growth rate;
+- "target achieved" is decided first, as in Open SDG's implementation (sdg-build): it needs
+  only the latest value and the target, so it holds even with a single year of data or after
+  a sign change; every other status needs two years and no sign change;
+- the achieved test compares the observed values (0.001 stands in for 0 only inside the growth
+  rates, where a 0 would divide by zero or take a root of 0);
 - achieved on equality (``yi >= yT`` / ``yi <= yT``) except for targets of the form "below the
   provincial average", where ``strict=True`` makes equality *not* achieved, so the status agrees
   with ``goal_met`` (rate < provincial average) in the rates table;
@@ -102,14 +104,15 @@ def assess_arrays(base_year, base_value, latest_year, latest_value, target_value
         undecided = undecided & ~mask
 
     with np.errstate(all="ignore"):
-        two_years = ~np.isnan(t0) & ~np.isnan(ti) & ~np.isnan(y0) & ~np.isnan(yi) & (ti > t0)
-        decide(~two_years, NOT_AVAILABLE, "insufficient_data")
         decide(np.isnan(yT), NOT_AVAILABLE, np.asarray(missing_target_reason, dtype=object))
         decide(np.isnan(d), NOT_AVAILABLE, "direction_unknown")
 
-        met_higher = np.where(strict, yi > yT, yi >= yT)
+        met_higher = np.where(strict, yi > yT, yi >= yT)  # NaN compares false: not met
         met_lower = np.where(strict, yi < yT, yi <= yT)
         decide(np.where(d > 0, met_higher, met_lower), TARGET_ACHIEVED, None)
+
+        two_years = ~np.isnan(t0) & ~np.isnan(ti) & ~np.isnan(y0) & ~np.isnan(yi) & (ti > t0)
+        decide(~two_years, NOT_AVAILABLE, "insufficient_data")
 
         y0s = np.where(y0 == 0, ZERO_SUBSTITUTE, y0)
         yTs = np.where(yT == 0, ZERO_SUBSTITUTE, yT)

@@ -195,9 +195,10 @@ RESOURCES: dict[str, dict] = {
                "except 'below the provincial average', which needs the value strictly below); "
                "otherwise R = s·d·CAGR(actual) ÷ |CAGR(needed)|, rounded to 6 decimals: "
                "R ≥ 0.95 on track, 0.60 ≤ R < 0.95 acceleration needed, 0 ≤ R < 0.60 limited "
-               "progress, R < 0 deterioration. Fewer than two years, an unknown target or a "
-               "sign change: not available, with the reason. A base or target of 0 is "
-               "replaced by 0.001 in the growth rates."),
+               "progress, R < 0 deterioration. Achieved is decided first (as in Open SDG), so it "
+               "needs only the latest value; otherwise fewer than two years, an unknown target "
+               "or a sign change give not available, with the reason. A base or target of 0 "
+               "is replaced by 0.001 in the growth rates."),
         "derivedFrom": [("indicator-progress", "indicators"),
                         ("indicator-progress", "observations"),
                         ("accident-outcomes", "provincial_benchmarks"),
