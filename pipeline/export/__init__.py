@@ -124,12 +124,12 @@ def _published_resource(resource: Resource, files: dict[str, Path], version_dir:
 
 
 def _write_resource(package: Package, resource: Resource, table: pa.Table, data_dir: Path,
-                    reference_date: dt.date) -> dict[str, Path]:
+                    stamp: dt.date) -> dict[str, Path]:
     source_package = {k: v for k, v in package.descriptor.items() if k != "resources"}
     paths = {fmt.key: data_dir / fmt.filename(resource.name) for fmt in RESOURCE_FORMATS}
     write_csv(table, paths["csv"])
     write_excel_csv(table, paths["csv-excel"])
-    write_xlsx(table, paths["xlsx"], fields=resource.fields, reference_date=reference_date,
+    write_xlsx(table, paths["xlsx"], fields=resource.fields, reference_date=stamp,
                creator=publisher(package.descriptor, "zh"),
                title=text_or(resource.descriptor, "title", "zh") or resource.name)
     write_parquet(table, paths["parquet"], fields=resource.fields, package=source_package,
@@ -147,21 +147,24 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
     data_dir = version_dir / "data"
     data_dir.mkdir(parents=True)
 
+    prior = find_previous(previous, package.name)
+    # Files carry the version's first release date (ZIP and XLSX timestamps), so publishing an
+    # unchanged version again gives the same bytes and the same checksums.
+    stamp = reference_date
+    if prior is not None and prior.version == version and prior.release.get("released"):
+        stamp = dt.date.fromisoformat(prior.release["released"])
+
     published = {k: v for k, v in package.descriptor.items() if k != "resources"}
     published["resources"] = []
     for name, resource in package.resources.items():
-        files = _write_resource(package, resource, tables[name], data_dir, reference_date)
+        files = _write_resource(package, resource, tables[name], data_dir, stamp)
         published["resources"].append(_published_resource(resource, files, version_dir))
 
-    prior = find_previous(previous, package.name)
     entry = changelog.compare_release(prior, published, tables)
     if prior is not None and prior.version == version and entry["data_changed"]:
         # A release's address must keep serving the same rows: data changes need a new version.
         raise ExportError(both("export.error.version_not_bumped", package=package.name, version=version))
-    dates = changelog.release_dates(entry, prior, reference_date)
-    entry.update(released=dates["released"], data_updated=dates["data_updated"],
-                 metadata_updated=dates["metadata_updated"])
-    published[RELEASE_KEY] = dates
+    entry, published[RELEASE_KEY] = changelog.finish_entry(entry, prior, reference_date)
 
     url = release_url(base_url, package.name, version)
     citations = {
@@ -177,12 +180,12 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
     write_text(version_dir / "CHANGELOG.md", documents.changelog_markdown(document))
     members = {name: version_dir / name for name in ("datapackage.json", "README.md", "LICENSE.txt", "CHANGELOG.md")}
     members.update({r["path"]: version_dir / r["path"] for r in published["resources"]})
-    write_zip(version_dir / ZIP.filename(package.name), members, reference_date)
+    write_zip(version_dir / ZIP.filename(package.name), members, stamp)
     shutil.copytree(version_dir, data / package.name / LATEST)
 
     release = PackageRelease(
         name=package.name, descriptor=published, temporal=temporal_coverage(package.descriptor, tables),
-        first_released=min(r.get("released", dates["released"]) for r in document["releases"]),
+        first_released=min(r["released"] for r in document["releases"]),
     )
     latest = data / package.name / LATEST
     for resource in published["resources"]:

@@ -205,6 +205,24 @@ def release_dates(entry: dict, previous: PreviousRelease | None, reference_date:
     }
 
 
+def finish_entry(entry: dict, previous: PreviousRelease | None, reference_date: dt.date) -> tuple[dict, dict]:
+    """The changelog entry with its dates, and the dates for the descriptor's ``x-release``.
+
+    Re-publishing the same version (a metadata fix) keeps that version's entry, which
+    describes the change from the version before it, and adds the metadata changes.
+    """
+    dates = release_dates(entry, previous, reference_date)
+    earlier = ((previous.changelog or {}).get("releases") or [None])[0] if previous else None
+    if previous is not None and previous.version == entry["version"] and earlier and \
+            earlier.get("version") == entry["version"]:
+        changes = sorted(set(earlier.get("metadata_changes", [])) | set(entry["metadata_changes"]))
+        entry = {**earlier, "metadata_changes": changes,
+                 "metadata_changed": bool(earlier.get("metadata_changed") or entry["metadata_changed"])}
+    entry = {**entry, "previous_version": dates["previous_version"], "released": dates["released"],
+             "data_updated": dates["data_updated"], "metadata_updated": dates["metadata_updated"]}
+    return entry, dates
+
+
 def summary(entry: dict) -> dict:
     """The entry without row-level detail: what older releases keep in later changelogs."""
     resources = {name: {k: v for k, v in diff.items() if k in ("status", "rows", "fields", "changed_fields")}

@@ -43,7 +43,8 @@ def releases_feed(releases: list[PackageRelease], histories: dict[str, list[dict
     for release in releases:
         for record in histories.get(release.name, []):
             entries.append((record.get("released") or "", release, record))
-    entries.sort(key=lambda item: (item[0], item[1].name, item[2].get("version", "")), reverse=True)
+    entries.sort(key=lambda item: item[1].name)
+    entries.sort(key=lambda item: item[0], reverse=True)  # newest first; stable, so by package within a day
 
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "zh"})
     _sub(feed, f"{{{ATOM}}}id", url(base_url, "data/releases.atom"))

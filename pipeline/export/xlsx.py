@@ -10,6 +10,9 @@ dictionary.
 Cells are typed (numbers, booleans, dates with a date format, text). Text is always
 written as a text cell, never as a formula, and text that *looks* like a formula also
 gets Excel's quote-prefix flag so that editing the cell does not turn it into one.
+Control characters (a carriage return, say) cannot stand in XML; they are written with
+OOXML's own escape ``_xHHHH_``, as Excel does (a literal ``_xHHHH_`` in the text becomes
+``_x005F_xHHHH_``), so Excel shows the original text.
 The workbook's creation/modification dates and the ZIP container's timestamps come from
 the release's reference date, so the file is reproducible.
 """
@@ -20,6 +23,7 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -31,6 +35,9 @@ from pipeline.i18n import t
 MAX_ROWS = 1_048_576  # Excel's sheet limit
 HEADER_ROWS = 2
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PATTERN = "^[=+\\-@\t\r]"
+# XML 1.0 forbids these control characters, and a parser turns a raw CR into LF.
+CONTROL_CHARACTERS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n"]
 BATCH_ROWS = 65_536
 
 
@@ -49,6 +56,16 @@ def _header(sheet, values, bold: Font) -> list:
         cell.font = bold
         cells.append(cell)
     return cells
+
+
+def ooxml_escape(column: pa.Array) -> pa.Array:
+    """Text as an OOXML string: control characters as ``_xHHHH_``, literal escapes protected."""
+    if not pc.any(pc.match_substring_regex(column, "_x[0-9A-Fa-f]{4}_|[\\x00-\\x08\\x0b-\\x1f]")).as_py():
+        return column
+    column = pc.replace_substring_regex(column, "_(x[0-9A-Fa-f]{4}_)", "_x005F_\\1")
+    for character in CONTROL_CHARACTERS:
+        column = pc.replace_substring(column, character, f"_x{ord(character):04X}_")
+    return column
 
 
 def _sheets_needed(rows: int) -> int:
@@ -85,12 +102,19 @@ def write_xlsx(table: pa.Table, path: Path, *, fields: list[dict], reference_dat
 
     written = 0
     for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-        columns = [column.to_pylist() for column in batch.columns]
-        for row in zip(*columns):
+        columns, formula_like = [], []
+        for column, is_text in zip(batch.columns, text_columns):
+            if is_text:
+                formula_like.append(pc.fill_null(pc.match_substring_regex(column, FORMULA_PATTERN), False).to_pylist())
+                column = ooxml_escape(column)
+            else:
+                formula_like.append(None)
+            columns.append(column.to_pylist())
+        for index, row in enumerate(zip(*columns)):
             sheet = sheets[written // per_sheet]
             sheet.append([
-                _text_cell(sheet, value) if is_text and value and value.startswith(FORMULA_START) else value
-                for value, is_text in zip(row, text_columns)
+                _text_cell(sheet, value) if flags is not None and flags[index] else value
+                for value, flags in zip(row, formula_like)
             ])
             written += 1
 

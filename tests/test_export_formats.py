@@ -1,0 +1,181 @@
+"""Every download format read back equals the source table, types included; formula-looking
+text is inert in the spreadsheet formats while numbers stay numbers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+from test_export_catalog import (BASE_URL, FORMULA_TEXT, REFERENCE_DATE, arrow_schema, excel_text, make_catalog,
+                                 read_csv, read_json, read_sqlite, read_xlsx)
+
+from pipeline.export import SQLITE_NAME, export, table_name
+
+RESOURCES = [("reference", "districts"), ("safety", "accidents"), ("safety", "yearly")]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    catalog = make_catalog()
+    manifest = export(catalog, out, reference_date=REFERENCE_DATE, base_url=BASE_URL)
+    return out, catalog, manifest
+
+
+def _folder(out, package):
+    return out / "data" / package / "latest" / "data"
+
+
+@pytest.mark.parametrize("package,resource", RESOURCES)
+def test_csv_round_trip(site, package, resource):
+    out, catalog, _ = site
+    source = catalog.resource(package, resource)
+    table = read_csv(_folder(out, package) / f"{resource}.csv", arrow_schema(source))
+    assert table.equals(source.table)
+    raw = (_folder(out, package) / f"{resource}.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw.replace(b'"\r', b"")
+
+
+@pytest.mark.parametrize("package,resource", RESOURCES)
+def test_excel_csv_round_trip(site, package, resource):
+    out, catalog, _ = site
+    source = catalog.resource(package, resource)
+    table = read_csv(_folder(out, package) / f"{resource}.excel.csv", arrow_schema(source), excel=True)
+    assert table.equals(source.table)
+
+
+@pytest.mark.parametrize("package,resource", RESOURCES)
+def test_xlsx_round_trip(site, package, resource):
+    out, catalog, _ = site
+    source = catalog.resource(package, resource)
+    table, titles, names = read_xlsx(_folder(out, package) / f"{resource}.xlsx", arrow_schema(source))
+    assert table.equals(source.table)
+    assert names == [f["name"] for f in source.fields]
+    assert titles == [f["title"] for f in source.fields]
+
+
+@pytest.mark.parametrize("package,resource", RESOURCES)
+def test_parquet_round_trip_with_metadata(site, package, resource):
+    out, catalog, _ = site
+    source = catalog.resource(package, resource)
+    table = pq.read_table(_folder(out, package) / f"{resource}.parquet")
+    assert table.equals(source.table)  # values and Arrow types
+    assert table.schema.types == source.table.schema.types
+    for spec in source.fields:
+        metadata = table.schema.field(spec["name"]).metadata
+        assert metadata[b"title"].decode() == spec["title"]
+        assert metadata[b"description"].decode() == spec["description"]
+    assert json.loads(table.schema.metadata[b"resource"])["name"] == resource
+    assert json.loads(table.schema.metadata[b"datapackage"])["version"] == catalog.packages[package].descriptor["version"]
+
+
+@pytest.mark.parametrize("package,resource", RESOURCES)
+def test_json_round_trip(site, package, resource):
+    out, catalog, _ = site
+    source = catalog.resource(package, resource)
+    assert read_json(_folder(out, package) / f"{resource}.json", arrow_schema(source)).equals(source.table)
+
+
+@pytest.mark.parametrize("package,resource", RESOURCES)
+def test_sqlite_round_trip(site, package, resource):
+    out, catalog, _ = site
+    source = catalog.resource(package, resource)
+    table = read_sqlite(out / "data" / SQLITE_NAME, table_name(package, resource), arrow_schema(source))
+    assert table.equals(source.table)
+
+
+def test_sqlite_declares_types_and_keys(site):
+    out, _, _ = site
+    with sqlite3.connect(out / "data" / SQLITE_NAME) as connection:
+        columns = {row[1]: (row[2], row[5]) for row in connection.execute('PRAGMA table_info("safety__yearly")')}
+        assert columns == {"district_code": ("TEXT", 1), "year": ("INTEGER", 2), "deaths": ("INTEGER", 0)}
+        accident_types = {row[1]: row[2] for row in connection.execute('PRAGMA table_info("safety__accidents")')}
+        assert accident_types["direct_loss_yuan"] == "REAL" and accident_types["concealed"] == "INTEGER"
+        foreign = {(row[2], row[3], row[4]) for row in connection.execute('PRAGMA foreign_key_list("safety__accidents")')}
+        assert foreign == {("reference__districts", "district_code", "code")}
+        connection.execute("PRAGMA foreign_keys = ON")
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+        with pytest.raises(sqlite3.IntegrityError):
+            connection.execute("INSERT INTO safety__yearly VALUES ('999999', 2013, 1)")
+        titles = dict(connection.execute("SELECT name, title FROM _fields WHERE table_name = 'safety__accidents'"))
+        assert titles["deaths"] == "死亡人数"
+
+
+def test_excel_csv_makes_formula_text_inert_and_leaves_numbers(site):
+    out, _, _ = site
+    raw = (_folder(out, "safety") / "accidents.excel.csv").read_bytes().decode("utf-8-sig")
+    for text in FORMULA_TEXT:
+        quoted = '"' + ("'" + text).replace('"', '""') + '"'
+        assert quoted in raw, text
+    assert "\"'already quoted\"" not in raw and "\"''already quoted\"" in raw
+    first_row = raw.split("\n")[1]
+    assert first_row.startswith('"A201300001",2013-01-01,"320402",-2,-3.5,true,')  # negative numbers untouched
+    canonical = (_folder(out, "safety") / "accidents.csv").read_text(encoding="utf-8")
+    assert '"=HYPERLINK(""x"")"' in canonical and "\"'=HYPERLINK" not in canonical
+
+
+def test_xlsx_never_writes_formulas(site):
+    out, _, _ = site
+    path = _folder(out, "safety") / "accidents.xlsx"
+    with zipfile.ZipFile(path) as archive:
+        sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/")]
+        assert sheets and all(b"<f>" not in archive.read(name) and b"<f " not in archive.read(name) for name in sheets)
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    notes = {excel_text(cell.value): cell for cell in sheet["G"][2:]}
+    for text in FORMULA_TEXT:
+        assert notes[text].data_type == "s" and notes[text].quotePrefix, text
+    deaths = [cell for cell in sheet["D"][2:] if cell.value is not None]
+    assert deaths[0].value == -2 and deaths[0].data_type == "n"
+    assert sheet["E3"].value == -3.5 and sheet["E3"].data_type == "n"
+    assert sheet["B3"].is_date and sheet["F3"].data_type == "b"
+
+
+def test_xlsx_layout_and_dictionary(site):
+    out, catalog, _ = site
+    workbook = openpyxl.load_workbook(_folder(out, "safety") / "accidents.xlsx")
+    assert workbook.sheetnames == ["数据", "数据字典"]
+    assert workbook["数据"].freeze_panes == "A3"
+    dictionary = [row for row in workbook["数据字典"].iter_rows(min_row=3, values_only=True)]
+    fields = catalog.resource("safety", "accidents").fields
+    assert [(r[0], r[1], r[2], r[3]) for r in dictionary] == [
+        (f["name"], f["title"], f["type"], f["description"]) for f in fields]
+    assert workbook.properties.created.date() == REFERENCE_DATE == workbook.properties.modified.date()
+
+
+def test_zip_holds_descriptor_data_readme_and_licence(site):
+    out, catalog, _ = site
+    with zipfile.ZipFile(out / "data/safety/latest/safety.zip") as archive:
+        names = archive.namelist()
+        assert names == sorted(names)
+        assert set(names) == {"CHANGELOG.md", "LICENSE.txt", "README.md", "datapackage.json",
+                              "data/accidents.csv", "data/yearly.csv"}
+        descriptor = json.loads(archive.read("datapackage.json"))
+        readme = archive.read("README.md").decode()
+        licence = archive.read("LICENSE.txt").decode()
+        assert all(info.date_time == (2026, 12, 1, 0, 0, 0) for info in archive.infolist())
+        assert {info.external_attr >> 16 for info in archive.infolist()} == {0o100644}
+        for resource in descriptor["resources"]:
+            assert archive.read(resource["path"]) == (out / "data/safety/latest" / resource["path"]).read_bytes()
+    assert "合成数据" in readme and "synthetic data" in readme
+    assert "[DS/OL]" in readme and "[Data set]" in readme
+    for field in catalog.resource("safety", "accidents").fields:
+        assert f"| {field['name']} | {field['title']} |" in readme
+    assert "https://creativecommons.org/licenses/by/4.0/" in licence
+
+
+def test_published_descriptor_lists_every_download(site):
+    out, _, manifest = site
+    folder = out / "data/reference/1.0.0"
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    [districts] = descriptor["resources"]
+    assert districts["path"] == "data/districts.csv"
+    listed = {districts["path"]: (districts["bytes"], districts["hash"])}
+    listed.update({d["path"]: (d["bytes"], d["hash"]) for d in districts["x-downloads"]})
+    assert {d["format"] for d in districts["x-downloads"]} == {"csv-excel", "xlsx", "parquet", "json"}
+    for path, (size, digest) in listed.items():
+        entry = manifest.file(f"data/reference/1.0.0/{path}")
+        assert (size, digest) == (entry.bytes, f"sha256:{entry.sha256}")
