@@ -7,6 +7,7 @@ workers, road ~3.9 → ~2.4 per 10^4 vehicles); counts are Poisson, so years are
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,9 +99,9 @@ def generate(rng: np.random.Generator, firms: Enterprises) -> Accidents:
             injuries = rng.poisson(0.4, n) + np.where(deaths == 0, 1 + rng.poisson(0.8, n), 0)
             loss = (rng.lognormal(np.log(loss_median), 0.9, n)
                     + deaths * rng.uniform(800_000, 1_300_000, n))
-            parts.append(dict(date=dates, sector=sector, deaths=deaths, injuries=injuries,
-                              loss=np.round(loss / 100) * 100,
-                              liability=rng.random(n) < liability_p))
+            parts.append({"date": dates, "sector": sector, "deaths": deaths, "injuries": injuries,
+                              "loss": np.round(loss / 100) * 100,
+                              "liability": rng.random(n) < liability_p})
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     cols["fire"] = np.zeros(len(cols["date"]), dtype=bool)
     _plant_major(rng, cols)
@@ -192,29 +193,33 @@ def _link(rng, cols, firms: Enterprises, industrial: np.ndarray) -> np.ndarray:
     # Two lookups: before the reform firms sit where they registered, afterwards in the
     # successor unit. Within each (unit, sector) group candidates are ordered by founding date.
     groups = {}
+    sector_id = {str(v): k for k, v in enumerate(np.unique(firms.sector))}
+    sector_num = np.searchsorted(np.unique(firms.sector), firms.sector)
     for when, unit in (("old", firms.registered), ("new", firms.district)):
-        key = np.char.add(np.char.add(unit.astype(str), "|"), firms.sector.astype(str))
-        order = np.lexsort((firms.established, key))
-        k_sorted = key[order]
-        bounds = np.flatnonzero(np.r_[True, k_sorted[1:] != k_sorted[:-1], True])
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        # integer keys (unit, sector): string keys cost GBs at the national tier
+        order = np.lexsort((firms.established, sector_num, unit))
+        u_sorted, s_sorted = unit[order], sector_num[order]
+        change = (u_sorted[1:] != u_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
+        bounds = np.flatnonzero(np.r_[True, change, True])
+        for a, b in itertools.pairwise(bounds):
             idx = order[a:b]
-            groups[(when, k_sorted[a])] = (idx, firms.established[idx])
+            groups[(when, int(u_sorted[a]), int(s_sorted[a]))] = (idx, firms.established[idx])
     recent: dict[str, list] = {}
     for i in np.flatnonzero(industrial):
         date = cols["date"][i]
-        key = (("old" if date < geo.REFORM else "new"), f"{cols['district'][i]}|{cols['sector'][i]}")
+        sector = sector_id.get(str(cols["sector"][i]))
+        key = ("old" if date < geo.REFORM else "new", int(cols["district"][i]), sector)
         if key not in groups:
             continue
         idx, est = groups[key]
         n_ok = int(np.searchsorted(est, date, side="left"))  # founded strictly before
         if n_ok == 0:
             continue
-        repeat = [u for u, d in recent.get(key[1], []) if (date - d).astype(int) < 365]
+        repeat = [u for u, d in recent.get(key[1:], []) if (date - d).astype(int) < 365]
         if repeat and rng.random() < 0.08:
             chosen = repeat[int(rng.integers(len(repeat)))]
         else:
             chosen = firms.uscc[idx[int(rng.integers(n_ok))]].decode()
         out[i] = chosen
-        recent.setdefault(key[1], []).append((chosen, date))
+        recent.setdefault(key[1:], []).append((chosen, date))
     return out

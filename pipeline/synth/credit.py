@@ -13,6 +13,8 @@ validator) may check hold by construction:
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from pipeline.synth.accidents import AS_OF, Accidents
@@ -90,14 +92,13 @@ def hazards(rng: np.random.Generator, firms: Enterprises, acc: Accidents) -> dic
     city = rng.random(n) < np.where(high, 0.15, 0.07)
     fate = rng.choice(3, n, p=[0.85, 0.10, 0.05])  # on time, late, still open
 
-    index = {u: i for i, u in enumerate(firms.uscc.astype(str))}
     after = np.array([i for i, u in enumerate(acc["enterprise_uscc"])
                       if u is not None and acc["liability"][i] == "liability"], dtype=np.int64)
     after = after[rng.random(len(after)) < 0.5]
     a_listed = acc["date"][after] + rng.integers(15, 61, len(after))
     a_keep = (a_listed >= LISTING_START) & (a_listed <= AS_OF)
     after, a_listed = after[a_keep], a_listed[a_keep]
-    owner = np.r_[owner, np.array([index[acc["enterprise_uscc"][i]] for i in after], dtype=np.int64)]
+    owner = np.r_[owner, firms.index_of(acc["enterprise_uscc"][after])]
     listed = np.r_[listed, a_listed]
     city = np.r_[city, np.ones(len(after), dtype=bool)]
     fate = np.r_[fate, rng.choice(3, len(after), p=[0.60, 0.25, 0.15])]
@@ -118,9 +119,9 @@ def hazards(rng: np.random.Generator, firms: Enterprises, acc: Accidents) -> dic
 
 def blacklist(rng: np.random.Generator, firms: Enterprises, acc: Accidents, haz: dict) -> dict:
     """Listings from accidents and hazards that happened, by the rules of DOMAIN 6."""
-    index = {u: i for i, u in enumerate(firms.uscc.astype(str))}
     ent = acc["enterprise_uscc"]
     linked = np.array([u is not None for u in ent])
+    index = dict(zip(ent[linked], firms.index_of(ent[linked])))  # only the few linked firms
     liable = linked & (acc["liability"] == "liability")
     events = []  # (trigger date, owner index, reason, accident_id, hazard_id)
     grade, date, ids = acc["stated_grade"], acc["date"], acc["accident_id"]
@@ -150,7 +151,7 @@ def blacklist(rng: np.random.Generator, firms: Enterprises, acc: Accidents, haz:
                 events.append((date[r], index[firm], "deaths_10_in_year", ids[r], None))
                 listed_accident.add(r)
         general = [r for r in rows if grade[r] == "general"]
-        for prev, cur in zip(general, general[1:]):
+        for prev, cur in itertools.pairwise(general):
             if (date[cur] - date[prev]).astype(int) < 365 and cur not in listed_accident:
                 events.append((date[cur], index[firm], "two_general_12m", ids[cur], None))
                 listed_accident.add(cur)
@@ -196,13 +197,11 @@ def blacklist(rng: np.random.Generator, firms: Enterprises, acc: Accidents, haz:
 
 def bad_years(firms: Enterprises, acc: Accidents, listing: dict) -> np.ndarray:
     """(n, 4) int8 per rating year: 0 nothing, 1 a liability accident, 2 a listing."""
-    index = {u: i for i, u in enumerate(firms.uscc.astype(str))}
     flags = np.zeros((len(firms), len(RATING_YEARS)), dtype=np.int8)
     years = year_of(acc["date"])
-    for i in np.flatnonzero(acc["liability"] == "liability"):
-        u = acc["enterprise_uscc"][i]
-        if u is not None and years[i] in RATING_YEARS:
-            flags[index[u], years[i] - RATING_YEARS[0]] = 1
+    hit = np.array([u is not None for u in acc["enterprise_uscc"]]) & (
+        acc["liability"] == "liability") & np.isin(years, list(RATING_YEARS))
+    flags[firms.index_of(acc["enterprise_uscc"][hit]), years[hit] - RATING_YEARS[0]] = 1
     lyear = year_of(listing["listed"])
     ok = (lyear >= RATING_YEARS[0]) & (lyear <= RATING_YEARS[-1])
     flags[listing["_owner"][ok], lyear[ok] - RATING_YEARS[0]] = 2

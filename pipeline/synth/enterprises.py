@@ -44,6 +44,15 @@ class Enterprises:
         """The unit enterprise ``index`` sat in on ``dates`` (reform-aware)."""
         return np.where(dates < geo.REFORM, self.registered[index], self.district[index])
 
+    def index_of(self, codes) -> np.ndarray:
+        """Row positions of USCCs (the rows are sorted by USCC, so a binary search will do;
+        a dict of millions of Python strings would cost hundreds of MB at the large tiers)."""
+        codes = np.asarray(list(codes), dtype="S18")
+        pos = np.searchsorted(self.uscc, codes)
+        if len(codes) and not (self.uscc[np.minimum(pos, len(self) - 1)] == codes).all():
+            raise KeyError("unknown USCC")
+        return pos.astype(np.int64)
+
     def columns(self) -> dict:
         return {"uscc": self.uscc, "name": self.name, "district_code": self.district,
                 "sector_code": self.sector, "scale": np.where(self.above, "above", "below"),
@@ -52,12 +61,14 @@ class Enterprises:
 
 def generate(rng: np.random.Generator, n: int) -> Enterprises:
     sector_idx = rng.choice(len(SECTORS), size=n, p=SECTOR_P)
-    sector = SECTORS[sector_idx]
     above = rng.random(n) < ABOVE_SCALE_P[sector_idx]
-    # More firms were founded in later years; a few in 2015 have no rating yet.
+    # More firms were founded in later years up to 2011; 2% of them in each of 2012–2015,
+    # so nearly every firm is rated every year (about 4 ratings per firm) and the newest
+    # ones (founded in 2015) have no rating yet.
     years = np.arange(FIRST_YEAR, 2016)
-    weights = np.exp(0.08 * (years - FIRST_YEAR))
-    year = rng.choice(years, size=n, p=weights / weights.sum())
+    weights = np.exp(0.08 * (years - FIRST_YEAR)) * (years <= 2011)
+    p = np.where(years <= 2011, 0.92 * weights / weights.sum(), 0.02)
+    year = rng.choice(years, size=n, p=p)
     starts = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
     ends = np.minimum((year - 1969).astype("datetime64[Y]").astype("datetime64[D]") - 1, LAST_DAY)
     established = uniform_days(rng, starts, ends, n)

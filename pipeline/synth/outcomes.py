@@ -13,8 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.synth import geography as geo
-from pipeline.synth.accidents import (DEATHS, DEATHS_P, INDUSTRIAL, KINDS, YEARS, Accidents,
-                                      expected_deaths)
+from pipeline.synth.accidents import (
+    DEATHS,
+    DEATHS_P,
+    INDUSTRIAL,
+    KINDS,
+    YEARS,
+    Accidents,
+    expected_deaths,
+)
 
 NOTE_CHANGED = "2015-04-28区划调整后边界变化，2015年与以前年度不可比"
 NOTE_PARTIAL = {320405: "2015-04-27撤销并入武进区：仅含1月1日至4月27日的事故，无分母和死亡率",
@@ -59,7 +66,7 @@ def generate(rng: np.random.Generator, acc: Accidents) -> dict:
         city = {k: sum(r[k] for r in year_rows) for k in
                 ("accidents", "deaths", "industrial_deaths", "road_deaths")}
         if year == 2015:
-            den = (int(round(gdp_city[y_i] * 100)), int(round(emp_city[y_i])), int(round(veh_city[y_i])))
+            den = (round(float(gdp_city[y_i]) * 100), round(float(emp_city[y_i])), round(float(veh_city[y_i])))
         else:
             den = (sum(gdp.values()), sum(emp.values()), sum(veh.values()))
         rows.append(_rates(dict(district_code=geo.CITY, year=year, partial_year=False, **city,
@@ -75,12 +82,12 @@ def generate(rng: np.random.Generator, acc: Accidents) -> dict:
 
 
 def _row(code, year, partial, m, acc, industrial, road, gdp, emp, veh, note) -> dict:
-    return _rates(dict(
-        district_code=code, year=year, partial_year=partial,
-        accidents=int(m.sum()), deaths=int(acc["deaths"][m].sum()),
-        industrial_deaths=int(acc["deaths"][m & industrial].sum()),
-        road_deaths=int(acc["deaths"][m & road].sum()),
-        gdp=gdp, emp=emp, veh=veh, boundary_note=note))
+    return _rates({
+        "district_code": code, "year": year, "partial_year": partial,
+        "accidents": int(m.sum()), "deaths": int(acc["deaths"][m].sum()),
+        "industrial_deaths": int(acc["deaths"][m & industrial].sum()),
+        "road_deaths": int(acc["deaths"][m & road].sum()),
+        "gdp": gdp, "emp": emp, "veh": veh, "boundary_note": note})
 
 
 def _rates(r: dict) -> dict:
