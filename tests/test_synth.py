@@ -81,7 +81,7 @@ def sample(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module", params=["sample", pytest.param("city", marks=pytest.mark.slow)])
-def data(request, tmp_path_factory, sample) -> "Data":
+def data(request, tmp_path_factory, sample) -> Data:
     root = sample if request.param == "sample" else _gen(tmp_path_factory.mktemp("city"), "city")
     return Data(root)
 
