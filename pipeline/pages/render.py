@@ -14,6 +14,7 @@ attr_list, toc markers, raw HTML) would happily interpret a title such as
 from __future__ import annotations
 
 import json
+import re
 import string
 from pathlib import Path
 
@@ -39,6 +40,12 @@ def html_lines(value) -> Markup:
     return Markup("<br>").join(escape(line) for line in lines)
 
 
+def breakable(value) -> Markup:
+    """``value`` escaped, with line-break opportunities after ``/ . _ |`` so long
+    identifiers such as ``reference/accident_categories.code`` wrap in a narrow column."""
+    return Markup("<wbr>").join(escape(part) for part in re.split(r"(?<=[/._|])", str(value)))
+
+
 def yaml_html(value) -> Markup:
     """A front-matter string: HTML-escaped (the theme prints titles as HTML), JSON-quoted
     (a JSON string is a YAML double-quoted scalar)."""
@@ -57,6 +64,7 @@ def environment(lang: str) -> Environment:
     env.filters["md"] = md
     env.filters["lines"] = html_lines
     env.filters["yaml_html"] = yaml_html
+    env.filters["breakable"] = breakable
     env.globals["t"] = lambda key, **values: t(key, lang, **values)
     env.globals["lang"] = lang
     env.globals["size"] = lambda n: human_size(n, lang)
