@@ -63,8 +63,11 @@ class Visit(SimpleNamespace):
     """A page opened in a fresh context, with every request and console error recorded."""
 
 
-def open_page(browser, site, path: str, viewport: str = "desktop") -> Visit:
+def open_page(browser, site, path: str, viewport: str = "desktop", *,
+              init_script: str | None = None) -> Visit:
     context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN")
+    if init_script:
+        context.add_init_script(init_script)
     visit = Visit(context=context, requests=[], errors=[])
     origin = urlsplit(site.url).netloc
 
@@ -104,6 +107,18 @@ def test_page_loads_in_chinese_with_no_outside_request(browser, site, name, view
         assert visit.errors == []
         assert visit.requests, "the recorder saw nothing: the test would prove nothing"
         assert foreign(visit.requests, site) == []
+    finally:
+        visit.context.close()
+
+
+def test_a_browser_without_resize_observer_still_stays_on_this_site(browser, site):
+    # The theme would fetch a polyfill from a CDN for such browsers (older Safari).
+    visit = open_page(browser, site, "data/", "phone",
+                      init_script="delete window.ResizeObserver")
+    try:
+        assert foreign(visit.requests, site) == []
+        assert visit.page.evaluate("typeof window.ResizeObserver") == "function"
+        assert visit.errors == []
     finally:
         visit.context.close()
 
