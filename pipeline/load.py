@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pipeline.i18n import both, t
@@ -372,6 +373,8 @@ def _read_arrow(resource: LoadedResource, data: bytes, dialect: dict) -> None:
     starts, lines = positions
     header_end = starts[1] if len(starts) > 1 else len(data)
     labels = _parse_header(data[:header_end], dialect)
+    if not labels:
+        raise _Fallback  # a blank first line: rows are read against the schema's fields
     resource.labels = labels
     ragged: list[int] = []
 
@@ -397,7 +400,16 @@ def _read_arrow(resource: LoadedResource, data: bytes, dialect: dict) -> None:
     )
     if ragged or table.num_rows != len(starts) - 1:
         raise _Fallback
-    resource.table = table.combine_chunks()
+    table = table.combine_chunks()
+    # An empty line is a row with no cells at all (Python's csv yields []), not a row of
+    # empty strings: it must stay blank even where "" is not a missing value.
+    first = np.frombuffer(data, dtype=np.uint8)[starts[1:]]
+    empty = (first == 10) | (first == 13)
+    if empty.any():
+        nulls = pa.array(empty)
+        table = pa.table({n: pc.if_else(nulls, pa.scalar(None, pa.string()), table[n]) for n in names})
+        resource.cell_counts = np.where(empty, 0, len(names)).astype(np.int64)
+    resource.table = table
     resource.row_numbers = np.arange(2, len(starts) + 1, dtype=np.int64)
     resource.lines = lines[1:].astype(np.int64)
     resource.header_line = int(lines[0])
@@ -427,7 +439,9 @@ def _read_python(resource: LoadedResource, data: bytes, dialect: dict, batch: in
         header = []
     resource.labels = [cell.strip() for cell in header]
     resource.header_line = 1
-    width = len(resource.labels)
+    # A blank first line means "no labels": frictionless then reads the rows against the
+    # schema's fields by position, so the table gets one column per field.
+    width = len(resource.labels) or len(resource.fields)
     columns: list[list[pa.Array]] = [[] for _ in range(width)]
     pending: list[list[str]] = []
     counts: list[int] = []

@@ -111,8 +111,9 @@ def check_table(resource: LoadedResource, out: Collector) -> TableResult | None:
 
     # missing / extra cells (only ragged rows have them)
     if counts is not None:
+        names = column_names(expected, labels)
         for col, fld in enumerate(expected):
-            name = _name(fld, labels, col)
+            name = names[col]
             mask = (counts <= col) & ~blank_row
             out.add_rows("missing-cell", mask, lambda rows, name=name, col=col: errs.make(
                 "missing-cell", "error.missing-cell", rows, field_name=name, field_number=col + 1))
@@ -149,10 +150,18 @@ def check_table(resource: LoadedResource, out: Collector) -> TableResult | None:
     return result
 
 
-def _name(fld, labels, col):
-    if fld is not None:
-        return fld.get("name", "")
-    return labels[col] if col < len(labels) else ""
+def column_names(expected: list[dict | None], labels: list[str]) -> list[str]:
+    """The name each column is reported under: its field's name, or for a column without
+    a field its label, made unique with a numeric suffix as frictionless does (a, a2, a3)."""
+    names, used = [], set()
+    for col, fld in enumerate(expected):
+        base = fld.get("name", "") if fld is not None else (labels[col] if col < len(labels) else "")
+        name, suffix = base, 2
+        while name in used:
+            name, suffix = f"{base}{suffix}", suffix + 1
+        names.append(name)
+        used.add(name)
+    return names
 
 
 def _mask(array) -> np.ndarray:
@@ -169,8 +178,8 @@ def _check_header(schema, fields, labels, out: Collector, resource) -> list[dict
             "field": name or "", "label": label, "labels": shown, "position": number, "note": note},
             fieldName=name, fieldNumber=number, cell=label, note=note, line=resource.header_line))
 
-    if not labels:
-        return [None] * (resource.table.num_columns if resource.table is not None else 0)
+    if not labels:  # no header row to compare: columns are the fields, by position
+        return list(fields)
     if mode == "exact":
         for i, label in enumerate(labels[len(fields):], start=len(fields) + 1):
             label_error("extra-label", "", i, label)
