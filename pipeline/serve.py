@@ -5,19 +5,20 @@ from __future__ import annotations
 import functools
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 from pipeline.i18n import t
 
 
 class _Handler(SimpleHTTPRequestHandler):
     # Name the charset: without it some browsers guess a legacy encoding for Chinese CSV.
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map,
-                      ".csv": "text/csv; charset=utf-8",
-                      ".json": "application/json; charset=utf-8"}
+    extensions_map: ClassVar[dict[str, str]] = {**SimpleHTTPRequestHandler.extensions_map,
+                                                 ".csv": "text/csv; charset=utf-8",
+                                                 ".json": "application/json; charset=utf-8"}
 
 
 class _QuietHandler(_Handler):
-    def log_message(self, format, *args):  # noqa: A002 - the standard library's signature
+    def log_message(self, format, *args):
         pass
 
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import jieba
@@ -53,7 +53,7 @@ def _source_date(day: date | None):
     if day is None or "SOURCE_DATE_EPOCH" in os.environ:
         yield
         return
-    stamp = datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+    stamp = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
     os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp))
     try:
         yield
