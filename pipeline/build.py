@@ -31,12 +31,15 @@ class InvalidData(Exception):
 
 def build(data: Path, out: Path, *, reference_date: date | None = None,
           lang: str = "zh") -> None:
-    try:
-        catalog = load_catalog([Path(data)])
-    except LoadError as error:
-        if error.type == "usage-error":  # no such folder, no packages: not a data error
-            raise
-        raise InvalidData(report_from_load_error(error)) from error
+    """load → validate → (derive → export) → pages → site, then swap the site into ``out``.
+
+    Raises :class:`InvalidData` (carrying the report) when loading or validation fails,
+    ``SiteError`` when mkdocs refuses the site, ``LoadError`` for usage errors (no such
+    folder); ``out`` is untouched in every case. ``reference_date`` is the day the build
+    speaks for; it also dates the sitemap, by default the newest package ``created``, so
+    equal inputs give equal bytes.
+    """
+    catalog = _load(Path(data))
     report = validate_catalog(catalog)
     if not report.valid:
         raise InvalidData(report)
@@ -49,6 +52,15 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
         run_mkdocs(write_config(work, nav, lang=lang), site_dir,
                    build_date=reference_date or _latest_created(catalog))
         copy_package_files(catalog, site_dir)
+
+
+def _load(data: Path) -> Catalog:
+    try:
+        return load_catalog([data])
+    except LoadError as error:
+        if error.type == "usage-error":  # no such folder, no packages: not a data error
+            raise
+        raise InvalidData(report_from_load_error(error)) from error
 
 
 def _latest_created(catalog: Catalog) -> date | None:
