@@ -26,6 +26,9 @@ def col(values, type_):
 S, I, F, B, DT = pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.date32()
 
 
+U1, U2, U3 = "91320400MA1000001X", "91320400MA1000002X", "91320400MA1000003X"
+
+
 def small_catalog() -> Catalog:
     """Two districts and the city over 2012–2014; figures chosen so results are easy by hand."""
     tables = {
@@ -69,29 +72,29 @@ def small_catalog() -> Catalog:
             enterprise_uscc=col([None] * 3, S), report_status=col(["published"] * 3, S),
             report_published=col([None] * 3, DT), report_url=col([None] * 3, S)),
         ("enterprise-credit", "enterprises"): table(
-            uscc=col(["91320400MA1000001X", "91320400MA1000002X", "91320400MA1000003X"], S),
+            uscc=col([U1, U2, U3], S),
             name=col(["示例甲公司", "示例乙公司", "示例丙公司"], S),
             district_code=col(["320402", "320402", "320404"], S),
             sector_code=col(["machinery", "machinery", "hazchem"], S),
             scale=col(["above", "below", "above"], S),
             established=col([D(2000, 1, 1)] * 3, DT)),
         ("enterprise-credit", "credit_ratings"): table(
-            uscc=col(["91320400MA1000001X", "91320400MA1000002X", "91320400MA1000003X"], S), year=col([2014] * 3, I),
+            uscc=col([U1, U2, U3], S), year=col([2014] * 3, I),
             scheme=col(["cz2020"] * 3, S), grade=col(["A", "A", "C"], S),
             rated_on=col([D(2014, 6, 1)] * 3, DT)),
         ("enterprise-credit", "certificates"): table(
-            certificate_id=col(["C1", "C2", "C3"], S), uscc=col(["91320400MA1000001X", "91320400MA1000002X", "91320400MA1000003X"], S),
+            certificate_id=col(["C1", "C2", "C3"], S), uscc=col([U1, U2, U3], S),
             level=col([3, 3, 2], I),
             issued=col([D(2013, 3, 1), D(2012, 1, 1), D(2016, 6, 1)], DT),
             expires=col([D(2016, 3, 1), D(2015, 1, 1), D(2019, 6, 1)], DT)),
         ("enterprise-credit", "blacklist"): table(
-            listing_id=col(["L1", "L2"], S), uscc=col(["91320400MA1000001X", "91320400MA1000002X"], S),
+            listing_id=col(["L1", "L2"], S), uscc=col([U1, U2], S),
             reason=col(["concealment", "major_accident"], S),
             accident_id=col([None, "A201300001"], S), hazard_id=col([None, None], S),
             listed=col([D(2015, 3, 2), D(2015, 3, 1)], DT), term_years=col([1, 1], I),
             expires=col([D(2016, 3, 2), D(2016, 3, 1)], DT), removed=col([None, None], DT)),
         ("enterprise-credit", "hazards"): table(
-            hazard_id=col(["H1"], S), uscc=col(["91320400MA1000001X"], S), district_code=col(["320402"], S),
+            hazard_id=col(["H1"], S), uscc=col([U1], S), district_code=col(["320402"], S),
             level=col(["city"], S), listed=col([D(2015, 1, 1)], DT),
             deadline=col([D(2015, 6, 30)], DT), rectified=col([D(2015, 6, 30)], DT)),
         ("indicator-progress", "indicators"): table(
@@ -183,7 +186,7 @@ def test_tables_respect_keys_and_constraints(derived):
             if c.get("required"):
                 assert column.null_count == 0, (name, f["name"])
             if "enum" in c:
-                assert set(v for v in column.to_pylist() if v is not None) <= set(c["enum"])
+                assert {v for v in column.to_pylist() if v is not None} <= set(c["enum"])
             if "minimum" in c and len(column) and column.null_count < len(column):
                 assert pc.min(column).as_py() >= c["minimum"], (name, f["name"])
 

@@ -11,7 +11,13 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pipeline.derive.progress import (
-    DIRECTION_SIGN, STATUS_ORDER, STATUSES, assess, assess_arrays, progress_table)
+    DIRECTION_SIGN,
+    STATUS_ORDER,
+    STATUSES,
+    assess,
+    assess_arrays,
+    progress_table,
+)
 
 
 def one_year(base, latest, target, direction="lower", *, strict=False):
@@ -182,9 +188,9 @@ def series(draw, values=nonzero):
     t0 = draw(st.integers(2000, 2020))
     ti = draw(st.integers(t0, t0 + 10))
     tT = draw(st.integers(t0 + 1, t0 + 15))
-    return dict(base_year=t0, base_value=draw(values), latest_year=ti,
-                latest_value=draw(values), target_value=draw(values), target_year=tT,
-                direction=draw(direction), strict=draw(st.booleans()))
+    return {"base_year": t0, "base_value": draw(values), "latest_year": ti,
+                "latest_value": draw(values), "target_value": draw(values), "target_year": tT,
+                "direction": draw(direction), "strict": draw(st.booleans())}
 
 
 def run(s: dict, **changes):

@@ -11,14 +11,15 @@ S, I, F, B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 
 
 def outcomes(rows: list[dict]) -> pa.Table:
-    defaults = dict(accidents=0, deaths=0, industrial_deaths=0, road_deaths=0,
-                    gdp_100m_yuan=None, industrial_employees=None, motor_vehicles=None,
-                    gdp_death_rate=None, industrial_death_rate=None, road_death_rate=None,
-                    partial_year=False, boundary_note=None)
-    types = dict(district_code=S, year=I, accidents=I, deaths=I, industrial_deaths=I,
-                 road_deaths=I, gdp_100m_yuan=F, industrial_employees=I, motor_vehicles=I,
-                 gdp_death_rate=F, industrial_death_rate=F, road_death_rate=F,
-                 partial_year=B, boundary_note=S)
+    defaults = {"accidents": 0, "deaths": 0, "industrial_deaths": 0, "road_deaths": 0,
+                    "gdp_100m_yuan": None, "industrial_employees": None, "motor_vehicles": None,
+                    "gdp_death_rate": None, "industrial_death_rate": None, "road_death_rate": None,
+                    "partial_year": False, "boundary_note": None}
+    types = {"district_code": S, "year": I, "accidents": I, "deaths": I, "industrial_deaths": I,
+                 "road_deaths": I, "gdp_100m_yuan": F, "industrial_employees": I,
+                 "motor_vehicles": I,
+                 "gdp_death_rate": F, "industrial_death_rate": F, "road_death_rate": F,
+                 "partial_year": B, "boundary_note": S}
     rows = [{**defaults, **r} for r in rows]
     return pa.table({k: pa.array([r[k] for r in rows], t) for k, t in types.items()})
 
@@ -37,13 +38,13 @@ def test_rates_recomputed_and_rounded_half_away_from_zero():
     out = rates(outcomes([
         # 7 / 2800 = 0.0025 → 0.003; 9 × 1e5 / 800000 = 1.125 → 1.13; 5 × 1e4 / 200000 = 0.25
         # → 0.3. Banker's rounding would give 0.002, 1.12 and 0.2.
-        dict(district_code="320402", year=2013, deaths=7, gdp_100m_yuan=2800.0,
-             industrial_deaths=9, industrial_employees=800000, road_deaths=5,
-             motor_vehicles=200000, gdp_death_rate=0.003),
+        {"district_code": "320402", "year": 2013, "deaths": 7, "gdp_100m_yuan": 2800.0,
+         "industrial_deaths": 9, "industrial_employees": 800000, "road_deaths": 5,
+         "motor_vehicles": 200000, "gdp_death_rate": 0.003},
         # 1 / 3000 = 0.000333 → 0.000; 1 × 1e5 / 300000 = 0.3333 → 0.33; 1e4 / 30000 → 0.3
-        dict(district_code="320400", year=2013, deaths=1, gdp_100m_yuan=3000.0,
-             industrial_deaths=1, industrial_employees=300000, road_deaths=1,
-             motor_vehicles=30000),
+        {"district_code": "320400", "year": 2013, "deaths": 1, "gdp_100m_yuan": 3000.0,
+         "industrial_deaths": 1, "industrial_employees": 300000, "road_deaths": 1,
+         "motor_vehicles": 30000},
     ]), benchmarks([(2013, 0.003, 1.2, 0.5)]))
     got = {k: r["rate"] for k, r in by_key(out, "rate_id", "district_code").items()}
     assert got == {
@@ -60,10 +61,10 @@ def test_rates_recomputed_and_rounded_half_away_from_zero():
 
 def test_goal_met_is_strictly_below_the_provincial_average():
     out = rates(outcomes([
-        dict(district_code="320400", year=2013, deaths=6, gdp_100m_yuan=2000.0,  # 0.003
-             industrial_deaths=1, industrial_employees=100000,  # 1.00
-             road_deaths=2, motor_vehicles=100000),  # 0.2
-        dict(district_code="320400", year=2014, deaths=6, gdp_100m_yuan=2000.0),
+        {"district_code": "320400", "year": 2013, "deaths": 6, "gdp_100m_yuan": 2000.0,  # 0.003
+         "industrial_deaths": 1, "industrial_employees": 100000,  # 1.00
+         "road_deaths": 2, "motor_vehicles": 100000},  # 0.2
+        {"district_code": "320400", "year": 2014, "deaths": 6, "gdp_100m_yuan": 2000.0},
     ]), benchmarks([(2013, 0.003, 1.01, 0.1)]))
     rows = by_key(out, "rate_id", "year")
     assert rows[("gdp_death_rate", 2013)]["goal_met"] is False  # equal is not below
@@ -75,10 +76,10 @@ def test_goal_met_is_strictly_below_the_provincial_average():
 
 def test_partial_year_and_zero_denominator_give_null_rates_with_flags():
     out = rates(outcomes([
-        dict(district_code="320413", year=2015, deaths=3, partial_year=True,
-             boundary_note="设立于2015-04-28"),
-        dict(district_code="320481", year=2015, deaths=3, gdp_100m_yuan=0.0,
-             industrial_employees=0, motor_vehicles=0),
+        {"district_code": "320413", "year": 2015, "deaths": 3, "partial_year": True,
+         "boundary_note": "设立于2015-04-28"},
+        {"district_code": "320481", "year": 2015, "deaths": 3, "gdp_100m_yuan": 0.0,
+         "industrial_employees": 0, "motor_vehicles": 0},
     ]), benchmarks([(2015, 0.003, 1.0, 1.0)]))
     rows = by_key(out, "rate_id", "district_code")
     partial = rows[("gdp_death_rate", "320413")]
@@ -99,10 +100,10 @@ def targets(rows: list[tuple]) -> pa.Table:
 
 def test_control_targets_met_on_equality_and_year_on_year_change():
     out = control_targets_attainment(outcomes([
-        dict(district_code="320400", year=2012, accidents=8, deaths=16),
-        dict(district_code="320400", year=2013, accidents=7, deaths=15),
-        dict(district_code="320400", year=2014, accidents=7, deaths=0),
-        dict(district_code="320400", year=2015, accidents=3, deaths=2),
+        {"district_code": "320400", "year": 2012, "accidents": 8, "deaths": 16},
+        {"district_code": "320400", "year": 2013, "accidents": 7, "deaths": 15},
+        {"district_code": "320400", "year": 2014, "accidents": 7, "deaths": 0},
+        {"district_code": "320400", "year": 2015, "accidents": 3, "deaths": 2},
     ]), targets([("320400", 2013, 7, 14), ("320400", 2014, 6, 0)]))
     rows = by_key(out, "year")
     first = rows[(2012,)]
@@ -128,13 +129,14 @@ def test_control_targets_met_on_equality_and_year_on_year_change():
 
 def test_year_on_year_is_null_after_a_gap_or_a_partial_year():
     out = control_targets_attainment(outcomes([
-        dict(district_code="320402", year=2012, accidents=5, deaths=1),
-        dict(district_code="320402", year=2014, accidents=6, deaths=1),  # 2013 missing
-        dict(district_code="320413", year=2015, accidents=4, deaths=1, partial_year=True),
-        dict(district_code="320413", year=2016, accidents=9, deaths=2),  # previous partial
-        dict(district_code="320412", year=2014, accidents=9, deaths=2),
-        dict(district_code="320412", year=2015, accidents=4, deaths=1, partial_year=True,
-             boundary_note="区划调整"),  # this one partial
+        {"district_code": "320402", "year": 2012, "accidents": 5, "deaths": 1},
+        {"district_code": "320402", "year": 2014, "accidents": 6, "deaths": 1},  # 2013 missing
+        {"district_code": "320413", "year": 2015, "accidents": 4, "deaths": 1,
+         "partial_year": True},
+        {"district_code": "320413", "year": 2016, "accidents": 9, "deaths": 2},  # previous partial
+        {"district_code": "320412", "year": 2014, "accidents": 9, "deaths": 2},
+        {"district_code": "320412", "year": 2015, "accidents": 4, "deaths": 1, "partial_year": True,
+         "boundary_note": "区划调整"},  # this one partial
     ]), targets([]))
     rows = by_key(out, "district_code", "year")
     for key in [("320402", 2014), ("320413", 2016), ("320412", 2015)]:

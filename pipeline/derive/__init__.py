@@ -17,7 +17,7 @@ from pipeline.model import Catalog, Package, Resource
 
 CITY_CODE = "320400"
 
-__all__ = ["derive", "derived_tables", "CITY_CODE", "NAME"]
+__all__ = ["CITY_CODE", "NAME", "derive", "derived_tables"]
 
 
 def derived_tables(catalog: Catalog, *, reference_date: date) -> dict:

@@ -1,4 +1,5 @@
-"""Accident counts, deaths, serious injuries and loss by year × district × sector × category × grade."""
+"""Accidents, deaths, serious injuries and loss by year × district × sector × category × grade
+(long format)."""
 
 from __future__ import annotations
 

@@ -66,7 +66,8 @@ def package_descriptor(catalog: Catalog, resources: list[dict], reference_date: 
     synthetic = any(r["synthetic"] for r in resources)
     # Fixed, never "now": the derived data is as new as the newest package it comes from.
     created = [p.descriptor["created"] for p in packages if p.descriptor.get("created")]
-    description = ("由其他数据包计算得到的派生表：三项死亡率及与全省平均比较、事故控制指标完成情况、"
+    description = ("由其他数据包计算得到的派生表：三项死亡率及与全省平均比较、"
+                   "事故控制指标完成情况、"
                    "事故统计、指标进展状态、信用等级分布、标准化证书有效情况、隐患整改情况和"
                    "黑名单公示。每个比率都附有分子和分母，每张表都注明来源表（x-derivedFrom）。")
     description_en = ("Tables computed from the other packages: the three death rates against "
@@ -78,7 +79,7 @@ def package_descriptor(catalog: Catalog, resources: list[dict], reference_date: 
     if synthetic:
         description += "部分来源为合成数据：" + SYNTHETIC_NOTE_ZH
         description_en += " Some sources are synthetic data. " + SYNTHETIC_NOTE_EN
-    return {
+    descriptor = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": NAME,
         "id": ID,
@@ -101,3 +102,6 @@ def package_descriptor(catalog: Catalog, resources: list[dict], reference_date: 
                      "work safety", "Changzhou", "derived data"],
         "resources": resources,
     }
+    if descriptor["created"] is None:  # no source says when it was made: say nothing either
+        del descriptor["created"]
+    return descriptor

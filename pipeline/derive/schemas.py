@@ -71,11 +71,16 @@ SYNTHETIC_NOTE_EN = "Derived from synthetic data: for demonstration only; descri
 RESOURCES: dict[str, dict] = {
     "rates": {
         "title": "三项死亡率及与全省平均水平比较",
-        "description": "各辖市（区）和全市每年的亿元GDP生产安全事故死亡率、工矿商贸就业人员十万人生产安全事故死亡率和道路交通万车死亡率：分子、分母、按分子分母重新计算的比率（分别保留3、2、1位小数，四舍五入）、公布的比率、全省平均水平及是否低于全省平均。",
-        "en": ("The three death rates", "The three death rates (DOMAIN 2) per district and year "
-               "and for the city: numerator, denominator, the rate recomputed from them (3, 2 "
-               "and 1 decimals, half away from zero), the stated rate, the provincial average "
-               "and whether the rate is below it. Partial-year and boundary-change flags are carried through."),
+        "description": (
+            "各辖市（区）和全市每年的亿元GDP生产安全事故死亡率、工矿商贸就业人员十万人生产"
+            "安全事故死亡率和道路交通万车死亡率：分子、分母、按分子分母重新计算的比率（分别保"
+            "留3、2、1位小数，四舍五入）、公布的比率、全省平均水平及是否低于全省平均。"),
+        "en": ("The three death rates",
+               ("The three death rates (DOMAIN 2) per district and year and for the city: "
+                "numerator, denominator, the rate recomputed from them (3, 2 and 1 decimals, "
+                "half away from zero), the stated rate, the provincial average and whether "
+                "the rate is below it. Partial-year and boundary-change flags are carried "
+                "through.")),
         "derivedFrom": [("accident-outcomes", "annual_outcomes"),
                         ("accident-outcomes", "provincial_benchmarks")],
         "fields": [
@@ -119,12 +124,14 @@ RESOURCES: dict[str, dict] = {
     },
     "control_targets_attainment": {
         "title": "事故控制指标完成情况",
-        "description": "各地区每年的事故起数、死亡人数与控制指标的比较（不超过指标即为完成），以及与上一年相比的增减数和增减百分比。",
-        "en": ("Attainment of accident control targets", "Accidents and deaths per district and "
-               "year against the control targets (met when not above the target), with the "
-               "change on the previous year in absolute terms and in percent. The change is "
-               "null for the first year, or when this or the previous year's row is missing or "
-               "covers part of a year only."),
+        "description": (
+            "各地区每年的事故起数、死亡人数与控制指标的比较（不超过指标即为完成），以及与上一"
+            "年相比的增减数和增减百分比。"),
+        "en": ("Attainment of accident control targets",
+               ("Accidents and deaths per district and year against the control targets (met "
+                "when not above the target), with the change on the previous year in absolute"
+                " terms and in percent. The change is null for the first year, or when this "
+                "or the previous year's row is missing or covers part of a year only.")),
         "derivedFrom": [("accident-outcomes", "annual_outcomes"),
                         ("accident-outcomes", "control_targets")],
         "fields": [
@@ -164,10 +171,13 @@ RESOURCES: dict[str, dict] = {
     },
     "accident_statistics": {
         "title": "事故统计（按年份、地区、行业、类别、等级）",
-        "description": "按年份、辖市（区）、行业领域、事故类别和事故等级汇总的事故起数、死亡人数、重伤人数和直接经济损失（长表，仅列出有事故的组合）。",
-        "en": ("Accident statistics", "Accidents, deaths, serious injuries and direct economic "
-               "loss by year, district, sector, accident category and grade (long format; only "
-               "combinations with at least one accident have a row)."),
+        "description": (
+            "按年份、辖市（区）、行业领域、事故类别和事故等级汇总的事故起数、死亡人数、重伤人"
+            "数和直接经济损失（长表，仅列出有事故的组合）。"),
+        "en": ("Accident statistics",
+               ("Accidents, deaths, serious injuries and direct economic loss by year, "
+                "district, sector, accident category and grade (long format; only "
+                "combinations with at least one accident have a row).")),
         "derivedFrom": [("accident-outcomes", "accidents")],
         "fields": [
             year("Year of the accident date."), district(),
@@ -188,17 +198,21 @@ RESOURCES: dict[str, dict] = {
     },
     "progress_status": {
         "title": "指标进展状态",
-        "description": "按加拿大统计局方法（Open SDG 采用）评估每项指标在全市及各辖市（区）的进展状态，并列出计算所用的全部输入：基准年和基准值、最新年份和最新值、目标值和目标年份、方向、实际和所需的年均复合增长率及其比值R。",
-        "en": ("Progress status of the indicators", "Status of every indicator per district "
-               "(or for the city) by Statistics Canada's method as used by Open SDG, with all "
-               "its inputs. Achieved when the latest value meets the target (on equality, "
-               "except 'below the provincial average', which needs the value strictly below); "
-               "otherwise R = s·d·CAGR(actual) ÷ |CAGR(needed)|, rounded to 6 decimals: "
-               "R ≥ 0.95 on track, 0.60 ≤ R < 0.95 acceleration needed, 0 ≤ R < 0.60 limited "
-               "progress, R < 0 deterioration. Achieved is decided first (as in Open SDG), so it "
-               "needs only the latest value; otherwise fewer than two years, an unknown target "
-               "or a sign change give not available, with the reason. A base or target of 0 "
-               "is replaced by 0.001 in the growth rates."),
+        "description": (
+            "按加拿大统计局方法（Open SDG 采用）评估每项指标在全市及各辖市（区）的进"
+            "展状态，并列出计算所用的全部输入：基准年和基准值、最新年份和最新值、目标值和目标"
+            "年份、方向、实际和所需的年均复合增长率及其比值R。"),
+        "en": ("Progress status of the indicators",
+               ("Status of every indicator per district (or for the city) by Statistics "
+                "Canada's method as used by Open SDG, with all its inputs. Achieved when the "
+                "latest value meets the target (on equality, except 'below the provincial "
+                "average', which needs the value strictly below); otherwise R = "
+                "s·d·CAGR(actual) ÷ |CAGR(needed)|, rounded to 6 decimals: R ≥ 0.95 on track,"
+                " 0.60 ≤ R < 0.95 acceleration needed, 0 ≤ R < 0.60 limited progress, R < 0 "
+                "deterioration. Achieved is decided first (as in Open SDG), so it needs only "
+                "the latest value; otherwise fewer than two years, an unknown target or a "
+                "sign change give not available, with the reason. A base or target of 0 is "
+                "replaced by 0.001 in the growth rates.")),
         "derivedFrom": [("indicator-progress", "indicators"),
                         ("indicator-progress", "observations"),
                         ("accident-outcomes", "provincial_benchmarks"),
@@ -246,10 +260,13 @@ RESOURCES: dict[str, dict] = {
     },
     "credit_grade_distribution": {
         "title": "安全生产信用等级分布",
-        "description": "按辖市（区）、行业领域、年份统计的各信用等级企业数及占比（占比的分母为同组被评级企业数；等级无企业时计0）。",
-        "en": ("Distribution of credit grades", "Enterprises per credit grade by district, "
-               "sector and year, with the share of the enterprises rated in that group (every "
-               "grade of the scheme has a row, 0 when empty)."),
+        "description": (
+            "按辖市（区）、行业领域、年份统计的各信用等级企业数及占比（占比的分母为同组被评级"
+            "企业数；等级无企业时计0）。"),
+        "en": ("Distribution of credit grades",
+               ("Enterprises per credit grade by district, sector and year, with the share of"
+                " the enterprises rated in that group (every grade of the scheme has a row, 0"
+                " when empty).")),
         "derivedFrom": [("enterprise-credit", "credit_ratings"),
                         ("enterprise-credit", "enterprises"),
                         ("reference", "credit_grade_scheme")],
@@ -275,11 +292,13 @@ RESOURCES: dict[str, dict] = {
     },
     "certificates_status": {
         "title": "安全生产标准化证书有效情况",
-        "description": "截至统计基准日，按辖市（区）和标准化等级统计的有效和已过期证书数（有效：发证日 ≤ 基准日 < 有效期截止日）。基准日以后发放的证书不计。",
-        "en": ("Standardisation certificates in force", "Certificates current (issued ≤ "
-               "as_of < expires) and expired (expires ≤ as_of) on the reference date, by the "
-               "holder's district and the certificate level. Certificates issued after the "
-               "reference date are not counted."),
+        "description": (
+            "截至统计基准日，按辖市（区）和标准化等级统计的有效和已过期证书数（有效：发证日 "
+            "≤ 基准日 < 有效期截止日）。基准日以后发放的证书不计。"),
+        "en": ("Standardisation certificates in force",
+               ("Certificates current (issued ≤ as_of < expires) and expired (expires ≤ "
+                "as_of) on the reference date, by the holder's district and the certificate "
+                "level. Certificates issued after the reference date are not counted.")),
         "derivedFrom": [("enterprise-credit", "certificates"),
                         ("enterprise-credit", "enterprises")],
         "fields": [
@@ -297,12 +316,15 @@ RESOURCES: dict[str, dict] = {
     },
     "hazard_rectification": {
         "title": "挂牌督办隐患整改情况",
-        "description": "截至统计基准日每项挂牌督办隐患的整改状态：按期整改、逾期整改、整改中（未到期限）、逾期未整改。整改日等于整改期限算按期；基准日等于期限而未整改算整改中。",
-        "en": ("Rectification of supervised hazards", "Status of every supervised hazard on "
-               "the reference date: on_time (rectified ≤ deadline), late (rectified after the "
-               "deadline), open (not rectified, as_of ≤ deadline), overdue_open (not "
-               "rectified, as_of > deadline). Hazards listed after as_of are left out; a "
-               "rectification dated after as_of counts as not yet done."),
+        "description": (
+            "截至统计基准日每项挂牌督办隐患的整改状态：按期整改、逾期整改、整改中（未到期限）"
+            "、逾期未整改。整改日等于整改期限算按期；基准日等于期限而未整改算整改中。"),
+        "en": ("Rectification of supervised hazards",
+               ("Status of every supervised hazard on the reference date: on_time (rectified "
+                "≤ deadline), late (rectified after the deadline), open (not rectified, as_of"
+                " ≤ deadline), overdue_open (not rectified, as_of > deadline). Hazards listed"
+                " after as_of are left out; a rectification dated after as_of counts as not "
+                "yet done.")),
         "derivedFrom": [("enterprise-credit", "hazards")],
         "fields": [
             field("hazard_id", "string", "隐患编号", "enterprise-credit/hazards id.",
@@ -329,9 +351,10 @@ RESOURCES: dict[str, dict] = {
     "hazard_summary": {
         "title": "挂牌督办隐患整改汇总",
         "description": "按辖市（区）和挂牌年份汇总的隐患整改状态及整改率（已整改数 ÷ 隐患数）。",
-        "en": ("Summary of hazard rectification", "Hazard statuses on the reference date by "
-               "district and year listed, with the rectification rate (rectified ÷ hazards) "
-               "and the on-time rate (on_time ÷ hazards)."),
+        "en": ("Summary of hazard rectification",
+               ("Hazard statuses on the reference date by district and year listed, with the "
+                "rectification rate (rectified ÷ hazards) and the on-time rate (on_time ÷ "
+                "hazards).")),
         "derivedFrom": [("enterprise-credit", "hazards")],
         "fields": [
             as_of(), district(), year("Year the hazards were listed."),
@@ -349,11 +372,14 @@ RESOURCES: dict[str, dict] = {
     },
     "blacklist_public": {
         "title": "安全生产黑名单（现行）",
-        "description": "统计基准日仍在公布期内的黑名单（列入日期 ≤ 基准日 < 届满日期，且未被提前移出）。期满或已移出的名单不公布企业身份，只见匿名统计。",
-        "en": ("Blacklist (active listings)", "Listings in force on the reference date "
-               "(listed ≤ as_of < expires, and not removed on or before as_of), with the "
-               "enterprise's identity. Expired or removed listings are never published with "
-               "an identity; see blacklist_expired_counts."),
+        "description": (
+            "统计基准日仍在公布期内的黑名单（列入日期 ≤ 基准日 < 届满日期，且未被提前移"
+            "出）。期满或已移出的名单不公布企业身份，只见匿名统计。"),
+        "en": ("Blacklist (active listings)",
+               ("Listings in force on the reference date (listed ≤ as_of < expires, and not "
+                "removed on or before as_of), with the enterprise's identity. Expired or "
+                "removed listings are never published with an identity; see "
+                "blacklist_expired_counts.")),
         "derivedFrom": [("enterprise-credit", "blacklist"), ("enterprise-credit", "enterprises")],
         "fields": [
             field("listing_id", "string", "名单编号", "enterprise-credit/blacklist id.",
@@ -381,10 +407,13 @@ RESOURCES: dict[str, dict] = {
     },
     "blacklist_expired_counts": {
         "title": "期满或移出的黑名单（匿名统计）",
-        "description": "统计基准日已期满或已提前移出的黑名单条数，按列入年份、辖市（区）和列入原因统计，不含任何企业身份信息。",
-        "en": ("Expired or removed blacklist listings (anonymous counts)", "Listings no longer "
-               "in force on the reference date, counted by year listed, district and reason. "
-               "No enterprise identity: an expired listing must not be published with it."),
+        "description": (
+            "统计基准日已期满或已提前移出的黑名单条数，按列入年份、辖市（区）和列入原因统计，"
+            "不含任何企业身份信息。"),
+        "en": ("Expired or removed blacklist listings (anonymous counts)",
+               ("Listings no longer in force on the reference date, counted by year listed, "
+                "district and reason. No enterprise identity: an expired listing must not be "
+                "published with it.")),
         "derivedFrom": [("enterprise-credit", "blacklist"), ("enterprise-credit", "enterprises")],
         "fields": [
             as_of(), year("Year the listings were made."), district(),
