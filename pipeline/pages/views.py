@@ -114,8 +114,8 @@ def _as_list(value) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _foreign_keys(resource: Resource) -> dict[str, Constraint]:
-    """field name → a "references" constraint, for same- and cross-package keys."""
+def _foreign_keys(resource: Resource) -> dict[str, tuple[str, str]]:
+    """field name → (what it references, link to it), for same- and cross-package keys."""
     result = {}
     declared = [(fk, False) for fk in resource.schema.get("foreignKeys", []) or []]
     declared += [(fk, True) for fk in resource.descriptor.get("x-foreignKeys", []) or []]
@@ -158,6 +158,14 @@ def _constraints(spec: dict, is_key: bool, reference, lang: str) -> list[Constra
     return out
 
 
+def _texts(descriptor: dict, name: str) -> dict[str, str | None]:
+    """Title and description in Chinese, with their English versions if given."""
+    return {"title": str(descriptor.get("title") or name),
+            "title_en": english(descriptor, "title"),
+            "description": str(descriptor.get("description") or ""),
+            "description_en": english(descriptor, "description")}
+
+
 def _type_label(kind: str, lang: str) -> str:
     try:
         return t(f"type.{kind}", lang)
@@ -186,10 +194,7 @@ def resource_view(resource: Resource, lang: str) -> ResourceView:
     return ResourceView(
         name=resource.name,
         anchor=anchor(resource.name),
-        title=str(d.get("title") or resource.name),
-        title_en=english(d, "title"),
-        description=str(d.get("description") or ""),
-        description_en=english(d, "description"),
+        **_texts(d, resource.name),
         synthetic=bool(d.get("synthetic")),
         rows=resource.table.num_rows if resource.table is not None else None,
         csv_href=quote(path, safe="/"),  # a path inside the package, never a scheme
@@ -211,10 +216,7 @@ def package_view(package: Package, lang: str) -> PackageView:
     return PackageView(
         name=package.name,
         url=package_url(package.name),
-        title=str(d.get("title") or package.name),
-        title_en=english(d, "title"),
-        description=str(d.get("description") or ""),
-        description_en=english(d, "description"),
+        **_texts(d, package.name),
         id=str(d["id"]) if d.get("id") else None,
         version=str(d["version"]) if d.get("version") else None,
         created=str(d["created"]) if d.get("created") else None,
