@@ -252,7 +252,11 @@ def read_table(resource: LoadedResource, data: bytes) -> None:
     import hashlib
 
     resource.byte_count = len(data)
-    resource.digests = {"md5": hashlib.md5(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest()}
+    declared_hash = resource.descriptor.get("hash")
+    if isinstance(declared_hash, str):  # hashing 1 GB costs seconds: only when it is checked
+        algorithm = declared_hash.rpartition(":")[0] or "md5"
+        if algorithm in ("md5", "sha256"):
+            resource.digests = {algorithm: hashlib.new(algorithm, data).hexdigest()}
     declared = (resource.descriptor.get("encoding") or "utf-8").lower().replace("_", "-")
     encoding = _ENCODINGS.get(declared)
     if encoding is None:
@@ -262,7 +266,9 @@ def read_table(resource: LoadedResource, data: bytes) -> None:
     resource.encoding = encoding
     if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
-    bad = first_bad_byte(data, encoding)
+    # UTF-8 is checked by the Arrow reader (check_utf8) on the fast path; the exact
+    # position of a bad byte is only searched for when something is wrong.
+    bad = None if encoding == "utf-8" and _valid_utf8(data) else first_bad_byte(data, encoding)
     if bad is not None:
         offset, reason = bad
         line = data.count(b"\n", 0, offset) + 1
@@ -293,6 +299,15 @@ def read_table(resource: LoadedResource, data: bytes) -> None:
         except _Fallback:
             pass
     _read_python(resource, data, dialect)
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        # decode() runs in C at memory speed; the text is dropped at once
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def first_bad_byte(data: bytes, encoding: str) -> tuple[int, str] | None:
@@ -328,41 +343,36 @@ def _fast_path_ok(data: bytes, dialect: dict) -> bool:
 def _record_starts(data: bytes, delimiter: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     """Byte offsets where each CSV record starts and the physical line of each start.
 
-    A newline ends a record when an even number of quotes precedes it. That holds only if
-    every quote sits at a field boundary; otherwise return None and let the exact reader
-    decide.
+    A newline ends a record when an even number of quotes precedes it. A quote inside an
+    unquoted field breaks that rule; the caller then finds a different number of rows than
+    the Arrow reader and falls back to the exact reader.
     """
     buf = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(buf == 34)
     lf = np.flatnonzero(buf == 10)
-    cr = np.flatnonzero(buf == 13)
-    if len(cr):
+    if data.find(b"\r") >= 0:
+        cr = np.flatnonzero(buf == 13)
         lone_cr = cr[(cr + 1 >= len(buf)) | (buf[np.minimum(cr + 1, len(buf) - 1)] != 10)]
         ends = np.union1d(lf, lone_cr)  # each physical line end, "\r\n" counted once (at \n)
     else:
         ends = lf
-    if len(quotes):
-        # An opening quote follows a boundary, a closing one precedes a boundary or a
-        # doubled quote; anything else is a quote inside an unquoted field.
-        boundary = np.zeros(256, dtype=bool)
-        for ch in (10, 13, delimiter[0]):
-            boundary[ch] = True
-        prev = np.where(quotes > 0, buf[np.maximum(quotes - 1, 0)], 10)
-        nxt = np.where(quotes + 1 < len(buf), buf[np.minimum(quotes + 1, len(buf) - 1)], 10)
-        parity = np.arange(len(quotes)) % 2  # 0: opening, 1: closing (doubled quotes pair up)
-        opening_ok = boundary[prev] | (prev == 34)
-        closing_ok = boundary[nxt] | (nxt == 34)
-        ok = np.where(parity == 0, opening_ok, closing_ok)
-        if not ok.all() or len(quotes) % 2:
-            return None
-        inside = np.searchsorted(quotes, ends) % 2 == 1
-        terminators = ends[~inside]
+    if data.find(b'"') >= 0:
+        # Running parity of the quotes seen so far (XOR-accumulate in place: one byte per
+        # input byte, no index arrays even for a fully quoted file).
+        parity = (buf == 34).view(np.uint8)
+        np.bitwise_xor.accumulate(parity, out=parity)
+        if parity[-1]:
+            return None  # an unclosed quote: only the exact reader can say what it means
+        terminators = ends[parity[ends] == 0]
+        del parity
     else:
         terminators = ends
     starts = np.concatenate(([0], terminators + 1))
     if starts[-1] >= len(buf):
         starts = starts[:-1]  # the file ends with a newline
-    lines = np.searchsorted(ends, starts) + 1  # physical line ends before the start, plus one
+    if len(ends) == len(terminators):
+        lines = np.arange(1, len(starts) + 1)  # no quoted newlines: record i starts on line i
+    else:
+        lines = np.searchsorted(ends, starts) + 1  # physical line ends before the start, plus one
     return starts, lines
 
 

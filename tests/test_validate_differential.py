@@ -28,7 +28,7 @@ from pipeline.validate.divergences import frictionless_equivalent_schema
 frictionless = pytest.importorskip("frictionless")
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
-CASES = 5000 if LONG else 500
+CASES = 20000 if LONG else 2000
 # Declared in full: frictionless guesses whatever is not declared (see divergences).
 DIALECT = {"delimiter": ",", "quoteChar": '"', "doubleQuote": True, "skipInitialSpace": False,
            "header": True, "headerRows": [1]}
@@ -107,7 +107,8 @@ def constraints_for(draw, kind):
     c = {}
     if draw(st.booleans()):
         c["required"] = True
-    if draw(st.integers(0, 4)) == 0:
+    # frictionless crashes on unique JSON objects/arrays (unhashable); we skip those
+    if draw(st.integers(0, 4)) == 0 and kind not in ("object", "array"):
         c["unique"] = True
     options = []
     if kind == "string":

@@ -38,6 +38,7 @@ TYPED = {
 DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
 DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
 INT64_MAX = 2**63 - 1
+_YEAR_ONE = (date(1, 1, 1) - date(1970, 1, 1)).days
 
 
 @dataclass
@@ -301,7 +302,21 @@ def parse(field: dict, values: pa.Array, present: np.ndarray) -> Parsed:
     return _parse_generic(field, values, present)
 
 
+def _whole_column(values: pa.Array, present: np.ndarray, filler: str, target: pa.DataType):
+    """Cast every present cell at once; None if any of them does not cast. Arrow's parsers
+    accept a subset of what the exact readers accept, so a clean cast decides the column."""
+    try:
+        filled = pc.if_else(pa.array(present), values, pa.scalar(filler, pa.string()))
+        return filled.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 def _parse_integer(field, values, present):
+    whole = _whole_column(values, present, "0", pa.int64())
+    if whole is not None:
+        typed = pa.array(whole.to_numpy(zero_copy_only=False), pa.int64(), mask=~present)
+        return Parsed(present.copy(), typed, typed, numeric=True)
     fast = present & _match(values, r"^[+-]?[0-9]{1,18}$")
     ints = np.zeros(len(values), dtype=np.int64)
     if fast.any():
@@ -341,6 +356,10 @@ _NUMBER_FAST = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$"
 
 
 def _parse_number(field, values, present):
+    whole = _whole_column(values, present, "0", pa.float64())
+    if whole is not None:
+        typed = pa.array(whole.to_numpy(zero_copy_only=False), pa.float64(), mask=~present)
+        return Parsed(present.copy(), typed, typed, numeric=True)
     fast = present & _match(values, _NUMBER_FAST)
     floats = np.full(len(values), np.nan)
     if fast.any():
@@ -380,6 +399,16 @@ def _parse_boolean(field, values, present):
 
 def _parse_date(field, values, present):
     canonical = present & _match(values, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    if (canonical == present).all():
+        # Arrow's ISO date cast checks the day of the month; year 0 (which Python's date
+        # cannot hold) is left to the exact reader.
+        whole = _whole_column(values, present, "2000-01-01", pa.date32())
+        if whole is not None:
+            days = whole.cast(pa.int32()).to_numpy(zero_copy_only=False)
+            ok = present & (days >= _YEAR_ONE)
+            if (ok == present).all():
+                typed = pa.array(days, pa.int32(), mask=~present).cast(pa.date32())
+                return Parsed(present.copy(), typed, typed)
     days = np.zeros(len(values), dtype=np.int32)
     fast = np.zeros(len(values), dtype=bool)
     if canonical.any():
