@@ -33,7 +33,7 @@ from pipeline.export.citation import citation, release_url
 from pipeline.export.csvfiles import write_csv, write_excel_csv
 from pipeline.export.feeds import releases_feed, write_sitemap
 from pipeline.export.files import sha256, write_json, write_text, write_zip
-from pipeline.export.formats import CSV, RESOURCE_FORMATS, SQLITE, ZIP, Format
+from pipeline.export.formats import CSV, RESOURCE_FORMATS, SQLITE, ZIP
 from pipeline.export.jsonfile import write_json_records
 from pipeline.export.metadata import publisher, temporal_coverage, text_or
 from pipeline.export.parquetfile import write_parquet
