@@ -179,3 +179,19 @@ def test_published_descriptor_lists_every_download(site):
     for path, (size, digest) in listed.items():
         entry = manifest.file(f"data/reference/1.0.0/{path}")
         assert (size, digest) == (entry.bytes, f"sha256:{entry.sha256}")
+
+
+def test_xlsx_continues_on_further_sheets_when_one_is_full(tmp_path):
+    from pipeline.export.xlsx import write_xlsx
+
+    resource = make_catalog().resource("safety", "accidents")
+    path = write_xlsx(resource.table, tmp_path / "split.xlsx", fields=resource.fields, reference_date=REFERENCE_DATE,
+                      creator="test", title="test", rows_per_sheet=5)
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["数据", "数据 2", "数据 3", "数据字典"]
+    rows = []
+    for sheet in workbook.worksheets[:3]:
+        values = [tuple(excel_text(v) for v in row) for row in sheet.iter_rows(values_only=True)]
+        assert values[1] == tuple(f["name"] for f in resource.fields)  # every sheet has both header rows
+        rows += values[2:]
+    assert [row[0] for row in rows] == resource.table.column("accident_id").to_pylist()

@@ -80,7 +80,11 @@ class Manifest:
     warnings: list[str] = field(default_factory=list)
 
     def file(self, path: str) -> ManifestEntry:
-        return next(entry for entry in self.files if entry.path == path)
+        """The entry of ``path`` (under the site root, e.g. ``data/reference/latest/reference.zip``)."""
+        for entry in self.files:
+            if entry.path == path:
+                return entry
+        raise KeyError(path)
 
     def to_json(self) -> dict:
         return {"files": [asdict(entry) for entry in self.files]}

@@ -68,13 +68,9 @@ def ooxml_escape(column: pa.Array) -> pa.Array:
     return column
 
 
-def _sheets_needed(rows: int) -> int:
-    per_sheet = MAX_ROWS - HEADER_ROWS
-    return max(1, -(-rows // per_sheet))
-
-
 def write_xlsx(table: pa.Table, path: Path, *, fields: list[dict], reference_date: dt.date,
-               creator: str, title: str) -> Path:
+               creator: str, title: str, rows_per_sheet: int = MAX_ROWS - HEADER_ROWS) -> Path:
+    """Write ``table``; rows beyond one sheet's capacity continue on sheets 数据 2, 数据 3, ..."""
     workbook = Workbook(write_only=True)
     stamp = dt.datetime.combine(reference_date, dt.time())
     workbook.properties.created = stamp
@@ -89,10 +85,8 @@ def write_xlsx(table: pa.Table, path: Path, *, fields: list[dict], reference_dat
     text_columns = [pa.types.is_string(table.schema.field(name).type) for name in names]
     bold = Font(bold=True)
 
-    per_sheet = MAX_ROWS - HEADER_ROWS
-    sheet_count = _sheets_needed(table.num_rows)
     sheets = []
-    for index in range(sheet_count):
+    for index in range(max(1, -(-table.num_rows // rows_per_sheet))):
         name = t("export.xlsx.data_sheet") if index == 0 else f"{t('export.xlsx.data_sheet')} {index + 1}"
         sheet = workbook.create_sheet(name)
         sheet.freeze_panes = "A3"
@@ -111,7 +105,7 @@ def write_xlsx(table: pa.Table, path: Path, *, fields: list[dict], reference_dat
                 formula_like.append(None)
             columns.append(column.to_pylist())
         for index, row in enumerate(zip(*columns)):
-            sheet = sheets[written // per_sheet]
+            sheet = sheets[written // rows_per_sheet]
             sheet.append([
                 _text_cell(sheet, value) if flags is not None and flags[index] else value
                 for value, flags in zip(row, formula_like)
@@ -136,5 +130,6 @@ def _dictionary_sheet(workbook: Workbook, names: list[str], by_name: dict, bold:
         constraints = field.get("constraints")
         values = [field.get("name", name), field.get("title"), field.get("type", "string"),
                   field.get("description"), dumps(constraints, indent=None).strip() if constraints else None]
-        sheet.append([_text_cell(sheet, v) if isinstance(v, str) and v.startswith(FORMULA_START) else v
-                      for v in values])
+        escaped = ooxml_escape(pa.array(values, pa.string())).to_pylist()
+        sheet.append([_text_cell(sheet, e) if v and v.startswith(FORMULA_START) else e
+                      for v, e in zip(values, escaped)])
