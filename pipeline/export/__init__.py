@@ -191,15 +191,18 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
         name=package.name, descriptor=published, temporal=temporal_coverage(package.descriptor, tables),
         first_released=min(r["released"] for r in document["releases"]),
     )
-    latest = data / package.name / LATEST
+    latest = f"data/{package.name}/{LATEST}"
+    by_format = {fmt.key: fmt for fmt in RESOURCE_FORMATS}
     for resource in published["resources"]:
-        for fmt in RESOURCE_FORMATS:
-            path = latest / "data" / fmt.filename(resource["name"])
-            release.downloads.append(Download(path.relative_to(data.parent).as_posix(), path.stat().st_size,
-                                              sha256(path), fmt.key, fmt.label, fmt.mediatype, resource["name"]))
-    archive = latest / ZIP.filename(package.name)
-    release.downloads.append(Download(archive.relative_to(data.parent).as_posix(), archive.stat().st_size,
-                                      sha256(archive), ZIP.key, ZIP.label, ZIP.mediatype, None))
+        # latest/ is a copy of the version folder: the sizes and hashes are those just recorded.
+        for item in [{**resource, "format": CSV.key}, *resource["x-downloads"]]:
+            fmt = by_format[item["format"]]
+            release.downloads.append(Download(f"{latest}/{item['path']}", item["bytes"],
+                                              item["hash"].removeprefix("sha256:"), fmt.key, fmt.label,
+                                              fmt.mediatype, resource["name"]))
+    archive = version_dir / ZIP.filename(package.name)
+    release.downloads.append(Download(f"{latest}/{archive.name}", archive.stat().st_size, sha256(archive),
+                                      ZIP.key, ZIP.label, ZIP.mediatype, None))
 
     dataset = schema_org_dataset(release, base_url)
     write_json(data / package.name / "dataset.jsonld", dataset)
