@@ -13,10 +13,11 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from pipeline.derive import derive, missing_sources
+from pipeline.export import export
 from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
 from pipeline.pages import write_docs
-from pipeline.pages.downloads import copy_package_files
 from pipeline.pages.mkdocs_site import run_mkdocs, write_config
 from pipeline.validate import report_from_load_error, validate_catalog
 
@@ -31,27 +32,45 @@ class InvalidData(Exception):
 
 def build(data: Path, out: Path, *, reference_date: date | None = None,
           lang: str = "zh") -> None:
-    """load → validate → (derive → export) → pages → site, then swap the site into ``out``.
+    """load → validate → derive → export → pages → site, then swap the site into ``out``.
 
     Raises :class:`InvalidData` (carrying the report) when loading or validation fails,
     ``SiteError`` when mkdocs refuses the site, ``LoadError`` for usage errors (no such
     folder); ``out`` is untouched in every case. ``reference_date`` is the day the build
-    speaks for; it also dates the sitemap, by default the newest package ``created``, so
-    equal inputs give equal bytes.
+    speaks for (which blacklist listings are still active, which certificates current); it
+    defaults to today, and passing it makes the whole output reproducible.
     """
+    day = reference_date or date.today()
     catalog = _load(Path(data))
     report = validate_catalog(catalog)
     if not report.valid:
         raise InvalidData(report)
-    # derive and export slot in here, each adding to the catalog
+    if not missing_sources(catalog):  # a third-party package alone has nothing to derive
+        derive(catalog, reference_date=day)
     out = Path(out)
     with _replacing(out) as site_dir, tempfile.TemporaryDirectory(
             prefix=f".{out.name}.work-", dir=out.parent) as work:
         work = Path(work)
-        nav = write_docs(catalog, work / "docs", lang=lang)
-        run_mkdocs(write_config(work, nav, lang=lang), site_dir,
-                   build_date=reference_date or _latest_created(catalog))
-        copy_package_files(catalog, site_dir)
+        # Downloads are written beside the docs, not inside them: mkdocs would copy every
+        # file once more, and it empties its site folder before building.
+        downloads = work / "downloads"
+        manifest = export(catalog, downloads, reference_date=day,
+                          previous=out if out.is_dir() else None)
+        nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest)
+        run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)
+        _merge(downloads, site_dir)
+
+
+def _merge(source: Path, target: Path) -> None:
+    """Move every file of ``source`` into ``target`` (same file system: renames, no copies)."""
+    for path in sorted(source.rglob("*")):
+        if path.is_dir():
+            continue
+        destination = target / path.relative_to(source)
+        if destination.exists():
+            raise FileExistsError(f"{destination} was written by both the site and the export")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(destination)
 
 
 def _load(data: Path) -> Catalog:
@@ -61,15 +80,6 @@ def _load(data: Path) -> Catalog:
         if error.type == "usage-error":  # no such folder, no packages: not a data error
             raise
         raise InvalidData(report_from_load_error(error)) from error
-
-
-def _latest_created(catalog: Catalog) -> date | None:
-    """The newest ``created`` date among the packages: a build date that is an input."""
-    days = []
-    for package in catalog.packages.values():
-        with contextlib.suppress(TypeError, ValueError):
-            days.append(date.fromisoformat(str(package.descriptor.get("created", ""))[:10]))
-    return max(days, default=None)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from pipeline.i18n import t
@@ -32,11 +33,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--real", type=Path, default=Path("datapackages"),
                    help="where the real (hand-edited) descriptors and tables are read from")
 
+    p = sub.add_parser("bench", help="time and measure every stage per data tier / 性能基准")
+    p.add_argument("--tiers", default="sample,city,province",
+                   type=lambda text: [tier.strip() for tier in text.split(",") if tier.strip()],
+                   help="comma-separated tiers (national is opt-in: --tiers national)")
+    p.add_argument("--repeat", type=int, default=3, help="runs of each short stage (median quoted)")
+    p.add_argument("--out", type=Path, default=Path("build/bench"))
+    p.add_argument("--seed", type=int, default=20121030)
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+
     for name, text in (("build", "validate, export and build the site / 构建站点"),
                        ("serve", "build, then serve on localhost / 构建并本地预览")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--data", type=Path, default=Path("datapackages"))
         p.add_argument("--out", type=Path, default=Path("build/site"))
+        p.add_argument("--reference-date", type=date.fromisoformat, default=None,
+                       metavar="YYYY-MM-DD",
+                       help="the day the build speaks for (active listings, current "
+                            "certificates); default today. Fix it for reproducible output")
         if name == "serve":
             p.add_argument("--port", type=int, default=8000)
     return parser
@@ -55,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command in ("build", "serve"):
         return _build_and_serve(args)
+    if args.command == "bench":
+        from pipeline.bench import main as bench
+
+        return bench(args.tiers, repeat=args.repeat, out=args.out, seed=args.seed, lang=args.lang)
     raise NotImplementedError(args.command)
 
 
@@ -65,7 +83,7 @@ def _build_and_serve(args) -> int:
     from pipeline.validate.report import render_text
 
     try:
-        build(args.data, args.out)
+        build(args.data, args.out, reference_date=args.reference_date)
     except LoadError as error:  # only usage errors get here: data errors become reports
         print(t("cli.usage_error", detail=error.message("zh")), file=sys.stderr)
         return EXIT_USAGE

@@ -10,6 +10,7 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas
 import pytest
 
 from pipeline.build import InvalidData, _replacing, build
@@ -38,8 +39,12 @@ def test_every_package_has_a_page_and_its_files(site, package):
     assert descriptor["title"] in page
     for resource in descriptor["resources"]:
         assert f'id="res-{resource["name"]}"' in page
-        copied = site / "data" / package / resource["path"]
-        assert copied.read_bytes() == (DATAPACKAGES / package / resource["path"]).read_bytes()
+        # the page links the canonical CSV of the package's latest release, which holds
+        # the committed table (re-serialised from the typed columns)
+        published = site / "data" / package / "latest" / resource["path"]
+        assert f'href="latest/{resource["path"]}"' in page
+        pandas.testing.assert_frame_equal(
+            pandas.read_csv(published), pandas.read_csv(DATAPACKAGES / package / resource["path"]))
     home = (site / "index.html").read_text("utf-8")
     assert f'href="data/{package}/"' in home
 

@@ -17,7 +17,14 @@ from pipeline.model import Catalog, Package, Resource
 
 CITY_CODE = "320400"
 
-__all__ = ["CITY_CODE", "NAME", "derive", "derived_tables"]
+__all__ = ["CITY_CODE", "NAME", "derive", "derived_tables", "missing_sources"]
+
+
+def missing_sources(catalog: Catalog) -> list[str]:
+    """The source resources the derived tables need that ``catalog`` does not hold."""
+    needed = {src for spec in RESOURCES.values() for src in spec["derivedFrom"]}
+    return sorted(f"{package}/{resource}" for package, resource in needed
+                  if resource not in getattr(catalog.packages.get(package), "resources", {}))
 
 
 def derived_tables(catalog: Catalog, *, reference_date: date) -> dict:

@@ -22,7 +22,7 @@ SITE_SOURCES = ROOT / "site"
 
 
 def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
-               sources: Path = SITE_SOURCES) -> list:
+               sources: Path = SITE_SOURCES, manifest=None) -> list:
     """Write every page source into ``docs_dir``; return the mkdocs ``nav``."""
     handwritten = sources / "docs"
     if handwritten.is_dir():
@@ -30,7 +30,7 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
     docs_dir.mkdir(parents=True, exist_ok=True)
 
     env = environment(lang)
-    packages = catalog_views(catalog, lang)
+    packages = catalog_views(catalog, lang, manifest)
     pages = {Path("index.md"): env.get_template("home.md.j2").render(packages=packages),
              Path("data/index.md"): env.get_template("catalog.md.j2").render(packages=packages)}
     package_template = env.get_template("package.md.j2")

@@ -72,6 +72,7 @@ class ResourceView:
     rows: int | None
     csv_href: str
     csv_size: int | None
+    csv_sha256: str | None
     primary_key: list[str]
     fields: list[FieldView]
 
@@ -173,7 +174,15 @@ def _type_label(kind: str, lang: str) -> str:
         return kind
 
 
-def resource_view(resource: Resource, lang: str) -> ResourceView:
+def _latest_csv(manifest, resource: Resource):
+    """The published canonical CSV of ``resource`` in its package's ``latest`` release."""
+    if manifest is None:
+        return None
+    path = f"data/{resource.package}/latest/data/{resource.name}.csv"
+    return next((entry for entry in manifest.files if entry.path == path), None)
+
+
+def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
     d = resource.descriptor
     primary = _as_list(resource.schema.get("primaryKey"))
     refs = _foreign_keys(resource)
@@ -189,8 +198,13 @@ def resource_view(resource: Resource, lang: str) -> ResourceView:
             constraints=_constraints(spec, name in primary, refs.get(name), lang),
             description=str(spec.get("description") or ""),
         ))
-    path = str(d.get("path", f"data/{resource.name}.csv"))
-    size = resource.path.stat().st_size if resource.path and resource.path.is_file() else None
+    published = _latest_csv(manifest, resource)
+    if published is not None:  # the page sits at data/<package>/, the release below it
+        path, size, digest = f"latest/data/{resource.name}.csv", published.bytes, published.sha256
+    else:
+        path = str(d.get("path", f"data/{resource.name}.csv"))
+        size = resource.path.stat().st_size if resource.path and resource.path.is_file() else None
+        digest = None
     return ResourceView(
         name=resource.name,
         anchor=anchor(resource.name),
@@ -199,14 +213,15 @@ def resource_view(resource: Resource, lang: str) -> ResourceView:
         rows=resource.table.num_rows if resource.table is not None else None,
         csv_href=quote(path, safe="/"),  # a path inside the package, never a scheme
         csv_size=size,
+        csv_sha256=digest,
         primary_key=primary,
         fields=fields,
     )
 
 
-def package_view(package: Package, lang: str) -> PackageView:
+def package_view(package: Package, lang: str, manifest=None) -> PackageView:
     d = package.descriptor
-    resources = [resource_view(r, lang) for r in package.resources.values()]
+    resources = [resource_view(r, lang, manifest) for r in package.resources.values()]
     if package.synthetic or (resources and all(r.synthetic for r in resources)):
         synthetic = "all"
     elif any(r.synthetic for r in resources):
@@ -228,8 +243,8 @@ def package_view(package: Package, lang: str) -> PackageView:
     )
 
 
-def catalog_views(catalog: Catalog, lang: str) -> list[PackageView]:
-    return [package_view(catalog.packages[name], lang) for name in sorted(catalog.packages)]
+def catalog_views(catalog: Catalog, lang: str, manifest=None) -> list[PackageView]:
+    return [package_view(catalog.packages[name], lang, manifest) for name in sorted(catalog.packages)]
 
 
 def human_size(size: int | None, lang: str) -> str:
