@@ -56,6 +56,13 @@ def build(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Time and measure every stage per data tier into build/bench (national: --tiers national)."""
+    _install(session, "test")  # the validation figures are compared with frictionless
+    session.run("python", "-m", "pipeline", "bench", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def serve(session: nox.Session) -> None:
     """Build, then serve the portal on http://127.0.0.1:8000/."""
     _install(session)

@@ -1,0 +1,597 @@
+"""Benchmark: time, peak memory, throughput and output size of every stage at each data tier.
+
+``run(tiers, out=...)`` generates each tier with the synthetic-data generator (cached), then
+runs every stage in a fresh process so that its peak memory is its own:
+
+* synth          ``python -m pipeline synth`` (only when the cached data is missing or stale)
+* load_validate  load + validate the tier's packages
+* derive         derive on the validated catalog (its inputs are prepared untimed)
+* export         export of the derived catalog (load → derive untimed, but also summed
+                 as ``pipeline_seconds``, the figure the national budget speaks about)
+* build          ``python -m pipeline build``, the command a publisher runs; mkdocs' own
+                 time, the page count and the site's size are taken from the same run
+* frictionless   ``pipeline.validate.bench.compare_with_frictionless`` on each package (once)
+
+Each stage process is started by a small wrapper process whose
+``getrusage(RUSAGE_CHILDREN).ru_maxrss`` is the peak resident memory of exactly that stage
+process: the benchmark's own process would report the largest child seen so far instead.
+Short stages are repeated and medians are quoted. Results go to ``results.json`` and a
+Markdown page (``page_markdown``) under ``out``; ``evaluate_budgets`` holds the targets.
+
+    python -m pipeline bench --tiers sample,city,province --repeat 3 --out build/bench
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import unicodedata
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from pipeline.i18n import t
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TIERS = ("sample", "city", "province")  # national is opt-in: it takes a long time
+DEFAULT_SEED = 20121030
+DEFAULT_REFERENCE_DATE = date(2016, 1, 1)
+STAGES = ("synth", "load_validate", "derive", "export", "build")
+# A stage whose first run took longer than this is not repeated: its noise is small
+# against its length, and repeating a province build costs minutes on a shared machine.
+REPEAT_BELOW_SECONDS = 60.0
+GIB = 1024 ** 3
+LIBRARIES = ("pyarrow", "pandas", "numpy", "jinja2", "mkdocs", "mkdocs-material", "openpyxl",
+             "frictionless")
+
+# Runs the stage command given as arguments; reports its wall time and peak memory. A fresh
+# process, so RUSAGE_CHILDREN covers only this one child (and anything it waited for).
+_WRAPPER = r"""
+import json, resource, subprocess, sys, time
+log = open(sys.argv[1], "ab")
+t0 = time.perf_counter()
+code = subprocess.call(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT)
+wall = time.perf_counter() - t0
+print(json.dumps({"returncode": code, "wall_seconds": wall,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+# ---------------------------------------------------------------------------------------
+# Budgets (pure: given results, say pass or miss)
+
+def _stage(tiers: dict, tier: str, stage: str) -> dict:
+    return (tiers.get(tier) or {}).get("stages", {}).get(stage) or {}
+
+
+def _check(budget_id: str, tier: str, value, limit, op: str) -> dict:
+    if value is None:
+        passed = False  # a stage that failed or produced no figure misses its budget
+    else:
+        passed = value < limit if op == "<" else value >= limit if op == ">=" else value <= limit
+    return {"id": budget_id, "tier": tier, "value": value, "limit": limit, "op": op, "pass": passed}
+
+
+def evaluate_budgets(tiers: dict) -> list[dict]:
+    """Every budget that applies to the measured ``tiers`` (the ``tiers`` part of the results).
+
+    province: full build < 180 s and < 4 GiB peak; national: load → export < 600 s and
+    < 12 GiB peak; province and national: our validation ≥ 20× faster than frictionless;
+    every tier: the same findings as frictionless; across tiers (when at least two have a
+    build): the same page count and mkdocs time within 1.5× (flat: pages do not grow with data).
+    """
+    out = []
+    if "province" in tiers:
+        build = _stage(tiers, "province", "build")
+        out.append(_check("build_seconds", "province", build.get("seconds"), 180, "<"))
+        out.append(_check("build_peak_bytes", "province", build.get("peak_bytes"), 4 * GIB, "<"))
+    if "national" in tiers:
+        export = _stage(tiers, "national", "export")
+        out.append(_check("validate_export_seconds", "national", export.get("pipeline_seconds"),
+                          600, "<"))
+        out.append(_check("validate_export_peak_bytes", "national", export.get("peak_bytes"),
+                          12 * GIB, "<"))
+    for tier in tiers:
+        fl = _stage(tiers, tier, "frictionless")
+        if tier in ("province", "national"):
+            out.append(_check("validation_ratio", tier, fl.get("ratio"), 20, ">="))
+        same = fl.get("same_findings")
+        out.append(_check("same_findings", tier, None if same is None else int(same), 1, ">="))
+    built = {tier: _stage(tiers, tier, "build") for tier in tiers}
+    built = {tier: b for tier, b in built.items() if b.get("pages") is not None}
+    if len(built) >= 2:
+        pages = [b["pages"] for b in built.values()]
+        out.append(_check("pages_spread", "all", max(pages) / min(pages) if min(pages) else None,
+                          1.0, "<="))
+        times = [b.get("mkdocs_seconds") for b in built.values()]
+        spread = max(times) / min(times) if None not in times and min(times) > 0 else None
+        out.append(_check("mkdocs_seconds_spread", "all", spread, 1.5, "<="))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Synthetic data, cached by content
+
+def cache_key(tier: str, seed: int, real: Path | None = None) -> str:
+    """A hash of everything the generated data depends on: the generator's code (and the
+    USCC module it uses), the hand-edited descriptors and real tables it copies, the tier
+    and the seed. Contents, never file times: a checkout or a copy changes times, not data."""
+    from pipeline.synth import GENERATED, PACKAGES
+
+    real = Path(real) if real is not None else ROOT / "datapackages"
+    digest = hashlib.sha256(f"{tier}\0{seed}\0".encode())
+    files = sorted((ROOT / "pipeline" / "synth").glob("*.py")) + [ROOT / "pipeline" / "uscc.py"]
+    for package in PACKAGES:
+        files.append(real / package / "datapackage.json")
+        generated = GENERATED.get(package, set())
+        files += sorted(p for p in (real / package / "data").glob("*.csv") if p.stem not in generated)
+    for path in files:
+        rel = path.relative_to(ROOT if path.is_relative_to(ROOT) else real).as_posix()
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _ensure_data(tier: str, seed: int, tier_dir: Path, say, lang: str) -> dict:
+    """Generate ``tier_dir/data`` unless a copy made by the same code and inputs exists;
+    return the synth figures (measured now, or when the cached copy was made)."""
+    data, record = tier_dir / "data", tier_dir / "data.key.json"
+    key = cache_key(tier, seed)
+    if data.is_dir() and record.is_file():
+        stored = json.loads(record.read_text(encoding="utf-8"))
+        if stored.get("key") == key:
+            say(t("bench.progress.cached", lang, tier=tier))
+            return {**stored["synth"], "cached": True}
+    say(t("bench.progress.stage", lang, tier=tier, stage="synth", run=1))
+    shutil.rmtree(data, ignore_errors=True)
+    record.unlink(missing_ok=True)
+    # Generate beside the cache and rename: a half-written folder never looks like a cache.
+    partial = tier_dir / "data.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    tier_dir.mkdir(parents=True, exist_ok=True)
+    measured = _measure([sys.executable, "-m", "pipeline", "synth", "--tier", tier, "--seed",
+                         str(seed), "--out", str(partial)], tier_dir / "logs" / "synth.log")
+    if measured.get("error"):
+        return measured
+    partial.rename(data)
+    synth = {"seconds": measured["wall_seconds"], "runs": [measured["wall_seconds"]],
+             "peak_bytes": measured["peak_bytes"], "output_bytes": du(data)}
+    record.write_text(json.dumps({"key": key, "tier": tier, "seed": seed, "synth": synth},
+                                 indent=2), encoding="utf-8")
+    return {**synth, "cached": False}
+
+
+# ---------------------------------------------------------------------------------------
+# Measuring one process
+
+def du(path: Path) -> int:
+    """Apparent size in bytes of every file under ``path`` (like ``du -sb``)."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _measure(command: list[str], log: Path) -> dict:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([sys.executable, "-c", _WRAPPER, str(log), *command], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    measured["peak_bytes"] = measured.pop("maxrss_kb") * 1024
+    if measured["returncode"] != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+        measured["error"] = f"exit {measured['returncode']}: " + " | ".join(tail)
+    return measured
+
+
+def _run_stage(stage: str, data: Path, work: Path, reference_date: date, build_args: list[str],
+               log: Path) -> dict:
+    """One run of ``stage`` in a fresh process; the child writes its figures to a JSON file."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    result = work / "result.json"
+    measured = _measure([sys.executable, "-m", "pipeline.bench", stage, str(data), str(work),
+                         reference_date.isoformat(), str(result), *build_args], log)
+    figures = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
+    if stage == "build":  # the command as a publisher runs it, interpreter start included
+        figures["seconds"] = measured["wall_seconds"]
+    shutil.rmtree(work, ignore_errors=True)  # a province site is large; figures are taken
+    return {**figures, **{k: measured[k] for k in ("peak_bytes", "wall_seconds")},
+            **({"error": measured["error"]} if "error" in measured else {})}
+
+
+def _repeat(stage: str, repeat: int, say, tier: str, lang: str, **kwargs) -> dict:
+    runs = []
+    for i in range(max(1, repeat)):
+        say(t("bench.progress.stage", lang, tier=tier, stage=stage, run=i + 1))
+        run = _run_stage(stage, **kwargs)
+        runs.append(run)
+        if run.get("error") or run.get("seconds", 0) > REPEAT_BELOW_SECONDS:
+            break
+    failed = next((r for r in runs if r.get("error")), None)
+    if failed:
+        return {"error": failed["error"], "runs": len(runs)}
+    merged = {"runs": [r["seconds"] for r in runs]}
+    for name in runs[0]:
+        values = [r.get(name) for r in runs]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            merged[name] = statistics.median(values)
+        else:
+            merged[name] = values[0]
+    return merged
+
+
+# ---------------------------------------------------------------------------------------
+# Stage bodies (run inside the child process: ``python -m pipeline.bench STAGE ...``)
+
+def _rows(catalog) -> int:
+    return sum(r.table.num_rows for r in catalog if r.table is not None)
+
+
+def _nbytes(tables) -> int:
+    return sum(table.nbytes for table in tables if table is not None)
+
+
+def _child(argv: list[str]) -> None:
+    stage, data, work, ref, result_path, *build_args = argv
+    data, work, reference_date = Path(data), Path(work), date.fromisoformat(ref)
+    figures: dict = {}
+    if stage == "build":
+        figures = _child_build(data, work, build_args)
+    else:
+        figures = _child_pipeline(stage, data, work, reference_date)
+    Path(result_path).write_text(json.dumps(figures), encoding="utf-8")
+
+
+def _child_pipeline(stage: str, data: Path, work: Path, reference_date: date) -> dict:
+    from pipeline.load import load_catalog
+    from pipeline.validate import validate_catalog
+
+    phases = {}
+    t0 = time.perf_counter()
+    catalog = load_catalog([data])
+    phases["load"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    report = validate_catalog(catalog)
+    phases["validate"] = time.perf_counter() - t1
+    if not report.valid:
+        raise SystemExit(f"{data}: the generated data is not valid ({report.error_count} errors)")
+    rows = _rows(catalog)
+    if stage == "load_validate":
+        return {"seconds": phases["load"] + phases["validate"], "phases": phases, "rows": rows,
+                "output_bytes": _nbytes(r.table for r in catalog),
+                "resources": sum(1 for _ in catalog)}
+
+    from pipeline.derive import NAME, derive
+
+    t2 = time.perf_counter()
+    derive(catalog, reference_date=reference_date)
+    phases["derive"] = time.perf_counter() - t2
+    derived = list(catalog.packages[NAME].resources.values())
+    if stage == "derive":
+        return {"seconds": phases["derive"], "phases": phases, "rows": rows,
+                "output_bytes": _nbytes(r.table for r in derived),
+                "output_rows": sum(r.table.num_rows for r in derived)}
+
+    from pipeline.export import export
+
+    rows = _rows(catalog)
+    t3 = time.perf_counter()
+    site = work / "site"
+    manifest = export(catalog, site, reference_date=reference_date)
+    phases["export"] = time.perf_counter() - t3
+    if stage == "export":
+        return {"seconds": phases["export"], "phases": phases, "rows": rows,
+                "pipeline_seconds": sum(phases.values()),
+                "output_bytes": du(site), "files": len(manifest.files)}
+    raise SystemExit(f"unknown stage {stage!r}")
+
+
+def _child_build(data: Path, work: Path, build_args: list[str]) -> dict:
+    """The real ``python -m pipeline build``, with a stopwatch around mkdocs (a timer added
+    to the function the build calls, nothing replaced)."""
+    import pipeline.build as build_module
+    from pipeline import cli
+
+    mkdocs_seconds = []
+    original = getattr(build_module, "run_mkdocs", None)
+    if original is not None:
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                mkdocs_seconds.append(time.perf_counter() - t0)
+        build_module.run_mkdocs = timed
+    site = work / "site"
+    code = cli.main(["build", "--data", str(data), "--out", str(site), *build_args])
+    if code != 0:
+        raise SystemExit(f"build exited with {code}")
+    data_dir = site / "data"
+    return {"mkdocs_seconds": sum(mkdocs_seconds) if mkdocs_seconds else None,
+            "pages": sum(1 for _ in site.rglob("*.html")),
+            "output_bytes": du(site), "site_data_bytes": du(data_dir) if data_dir.is_dir() else 0}
+
+
+# ---------------------------------------------------------------------------------------
+# The whole benchmark
+
+def machine() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    memory = None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) * 1024
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return {"platform": platform.platform(), "machine": platform.machine(),
+            "processor": platform.processor(), "cpu_count": os.cpu_count(),
+            "memory_bytes": memory, "python": platform.python_version(), "libraries": versions}
+
+
+def _build_args(reference_date: date) -> list[str]:
+    """``--reference-date`` if this version of the build command has it."""
+    done = subprocess.run([sys.executable, "-m", "pipeline", "build", "--help"], check=False,
+                          cwd=ROOT, capture_output=True, text=True)
+    return ["--reference-date", reference_date.isoformat()] if "--reference-date" in done.stdout else []
+
+
+def _frictionless(data: Path, rows_by_package: dict | None) -> dict:
+    from pipeline.validate.bench import compare_with_frictionless
+
+    packages = {}
+    for package in sorted(p.parent.name for p in data.glob("*/datapackage.json")):
+        packages[package] = compare_with_frictionless(data / package)
+    if not packages:
+        return {"error": "no packages"}
+    ours = sum(p["ours"]["seconds"] for p in packages.values())
+    theirs = sum(p["frictionless"]["seconds"] for p in packages.values())
+    ours_peak = max(p["ours"]["maxrss_kb"] for p in packages.values()) * 1024
+    theirs_peak = max(p["frictionless"]["maxrss_kb"] for p in packages.values()) * 1024
+    return {"seconds": ours, "frictionless_seconds": theirs,
+            "ratio": theirs / ours if ours else None,
+            "peak_bytes": ours_peak, "frictionless_peak_bytes": theirs_peak,
+            "memory_ratio": theirs_peak / ours_peak if ours_peak else None,
+            "same_findings": all(p["same_findings"] for p in packages.values()),
+            "packages": packages}
+
+
+def run(tiers=DEFAULT_TIERS, *, repeat: int = 3, out: Path = Path("build/bench"),
+        seed: int = DEFAULT_SEED, reference_date: date = DEFAULT_REFERENCE_DATE,
+        lang: str = "zh", say=None) -> dict:
+    """Run the benchmark; write ``results.json`` and ``benchmark.md`` into ``out``."""
+    from pipeline.synth import TIERS
+
+    say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+    unknown = [tier for tier in tiers if tier not in TIERS]
+    if unknown:
+        raise ValueError(f"unknown tiers {unknown}; expected some of {sorted(TIERS)}")
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    results = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+               "settings": {"repeat": repeat, "seed": seed,
+                            "reference_date": reference_date.isoformat(),
+                            "repeat_below_seconds": REPEAT_BELOW_SECONDS},
+               "tiers": {}}
+    build_args = _build_args(reference_date)
+    for tier in tiers:
+        tier_dir = out / tier
+        stages = {"synth": _ensure_data(tier, seed, tier_dir, say, lang)}
+        results["tiers"][tier] = entry = {"stages": stages}
+        data = tier_dir / "data"
+        if "error" not in stages["synth"]:
+            entry["data_bytes"] = du(data)
+            for stage in ("load_validate", "derive", "export", "build"):
+                stages[stage] = _repeat(stage, repeat, say, tier, lang, data=data,
+                                        work=tier_dir / "work" / stage,
+                                        reference_date=reference_date, build_args=build_args,
+                                        log=tier_dir / "logs" / f"{stage}.log")
+            rows = stages["load_validate"].get("rows")
+            entry["rows"] = rows
+            stages["synth"]["rows"] = rows
+            stages["build"].setdefault("rows", rows)
+            say(t("bench.progress.stage", lang, tier=tier, stage="frictionless", run=1))
+            try:
+                stages["frictionless"] = _frictionless(data, None)
+            except (subprocess.CalledProcessError, ValueError, OSError) as error:
+                stages["frictionless"] = {"error": str(error)}
+            stages["frictionless"].setdefault("rows", rows)
+            for figures in stages.values():
+                if figures.get("rows") and figures.get("seconds"):
+                    figures["rows_per_second"] = figures["rows"] / figures["seconds"]
+        results["budgets"] = evaluate_budgets(results["tiers"])
+        write(results, out)  # after every tier, so a long run leaves its figures behind
+    return results
+
+
+def write(results: dict, out: Path) -> None:
+    out = Path(out)
+    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str)
+                                      + "\n", encoding="utf-8")
+    (out / "benchmark.md").write_text(page_markdown(results), encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# Presentation: a plain-text table for the terminal and a Markdown page for the site
+
+def _num(value, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+def _mb(value) -> str:
+    return "—" if value is None else f"{value / 2**20:,.0f}"
+
+
+def _budget_value(budget: dict) -> str:
+    value, budget_id = budget["value"], budget["id"]
+    if value is None:
+        return "—"
+    if budget_id.endswith("_bytes"):
+        return f"{value / GIB:.2f} GiB"
+    if budget_id.endswith("_seconds"):
+        return f"{value:.1f} s"
+    if budget_id == "same_findings":
+        return "yes" if value else "no"
+    return f"{value:.2f}×"
+
+
+def _budget_limit(budget: dict) -> str:
+    limit, budget_id = budget["limit"], budget["id"]
+    if budget_id.endswith("_bytes"):
+        return f"{budget['op']} {limit / GIB:.0f} GiB"
+    if budget_id.endswith("_seconds"):
+        return f"{budget['op']} {limit} s"
+    if budget_id == "same_findings":
+        return "yes"
+    return f"{budget['op']} {limit}×"
+
+
+def stage_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the stage table (medians)."""
+    header = [t(f"bench.col.{c}", lang) for c in
+              ("tier", "stage", "seconds", "runs", "rows", "rows_per_second", "peak_mb",
+               "output_mb", "note")]
+    rows = []
+    for tier, entry in results["tiers"].items():
+        for stage in (*STAGES, "frictionless"):
+            f = entry["stages"].get(stage)
+            if f is None:
+                continue
+            note = _note(stage, f, lang)
+            runs = f.get("runs")
+            rows.append([tier, t(f"bench.stage.{stage}", lang), _num(f.get("seconds"), 2),
+                         str(len(runs)) if isinstance(runs, list) else _num(runs),
+                         _num(f.get("rows")), _num(f.get("rows_per_second"), 0),
+                         _mb(f.get("peak_bytes")), _mb(f.get("output_bytes")), note])
+    return header, rows
+
+
+def _note(stage: str, f: dict, lang: str) -> str:
+    if f.get("error"):
+        return t("bench.note.error", lang, error=str(f["error"])[:120])
+    if stage == "synth":
+        return t("bench.note.cached", lang) if f.get("cached") else ""
+    if stage == "export":
+        return t("bench.note.export", lang, seconds=_num(f.get("pipeline_seconds"), 1))
+    if stage == "build":
+        return t("bench.note.build", lang, pages=_num(f.get("pages")),
+                 mkdocs=_num(f.get("mkdocs_seconds"), 1), data=_mb(f.get("site_data_bytes")))
+    if stage == "frictionless":
+        return t("bench.note.frictionless", lang, seconds=_num(f.get("frictionless_seconds"), 1),
+                 ratio=_num(f.get("ratio"), 1), peak=_mb(f.get("frictionless_peak_bytes")),
+                 same=t("bench.yes" if f.get("same_findings") else "bench.no", lang))
+    return ""
+
+
+def package_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
+    header = [t(f"bench.col.{c}", lang) for c in
+              ("tier", "package", "seconds", "frictionless_seconds", "ratio", "peak_mb",
+               "frictionless_peak_mb", "same")]
+    rows = []
+    for tier, entry in results["tiers"].items():
+        for name, p in (entry["stages"].get("frictionless") or {}).get("packages", {}).items():
+            rows.append([tier, name, _num(p["ours"]["seconds"], 2),
+                         _num(p["frictionless"]["seconds"], 2), _num(p["speedup"], 1),
+                         _mb(p["ours"]["maxrss_kb"] * 1024),
+                         _mb(p["frictionless"]["maxrss_kb"] * 1024),
+                         t("bench.yes" if p["same_findings"] else "bench.no", lang)])
+    return header, rows
+
+
+def budget_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
+    header = [t(f"bench.col.{c}", lang) for c in ("budget", "tier", "figure", "limit", "result")]
+    rows = [[t(f"bench.budget.{b['id']}", lang), b["tier"], _budget_value(b), _budget_limit(b),
+             t("bench.pass" if b["pass"] else "bench.miss", lang)]
+            for b in results.get("budgets", [])]
+    return header, rows
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def plain_table(header: list[str], rows: list[list[str]]) -> str:
+    """Aligned columns; CJK characters count double, as a terminal shows them."""
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)]) + "\n"
+
+
+def render_text(results: dict, lang: str = "zh") -> str:
+    parts = [plain_table(*stage_rows(results, lang))]
+    header, rows = package_rows(results, lang)
+    if rows:
+        parts.append(plain_table(header, rows))
+    header, rows = budget_rows(results, lang)
+    if rows:
+        parts.append(plain_table(header, rows))
+    return "\n".join(parts)
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+    lines = ["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def page_markdown(results: dict, lang: str = "zh") -> str:
+    """The benchmark page of the site, from ``results`` as :func:`run` returns or writes them."""
+    m = results["machine"]
+    memory = m.get("memory_bytes")
+    libraries = ", ".join(f"{k} {v}" for k, v in sorted(m.get("libraries", {}).items()) if v)
+    parts = [
+        f"# {t('bench.page.title', lang)}\n",
+        t("bench.page.intro", lang, repeat=results["settings"]["repeat"],
+          seconds=int(results["settings"].get("repeat_below_seconds", REPEAT_BELOW_SECONDS))) + "\n",
+        t("bench.page.machine", lang, date=results["date"][:10], platform=m["platform"],
+          cpus=m["cpu_count"], memory="—" if memory is None else f"{memory / GIB:.0f}",
+          python=m["python"], libraries=libraries) + "\n",
+        f"## {t('bench.page.stages', lang)}\n", _md_table(*stage_rows(results, lang)),
+    ]
+    header, rows = package_rows(results, lang)
+    if rows:
+        parts += [f"## {t('bench.page.frictionless', lang)}\n", _md_table(header, rows)]
+    header, rows = budget_rows(results, lang)
+    if rows:
+        parts += [f"## {t('bench.page.budgets', lang)}\n", _md_table(header, rows)]
+    return "\n".join(parts)
+
+
+def main(tiers, *, repeat: int, out: Path, seed: int = DEFAULT_SEED,
+         reference_date: date = DEFAULT_REFERENCE_DATE, lang: str = "zh") -> int:
+    """The ``python -m pipeline bench`` command: run, print the tables; 0 unless a stage failed."""
+    try:
+        results = run(tiers, repeat=repeat, out=out, seed=seed, reference_date=reference_date,
+                      lang=lang)
+    except ValueError as error:  # an unknown tier: a usage error, not a failed stage
+        print(t("cli.usage_error", lang, detail=error), file=sys.stderr)
+        return 2
+    sys.stdout.write(render_text(results, lang))
+    print(t("bench.written", lang, path=Path(out) / "results.json"))
+    failed = any(f.get("error") for entry in results["tiers"].values()
+                 for f in entry["stages"].values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1:])

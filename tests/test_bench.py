@@ -1,0 +1,160 @@
+"""The benchmark: runs end to end on the sample tier, and judges budgets correctly.
+
+No timing is asserted: only that every stage produced its figures, and that given figures
+pass or miss their budgets as they should.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline import bench
+from pipeline.bench import GIB, cache_key, evaluate_budgets, page_markdown, plain_table
+from pipeline.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def sample_results(tmp_path_factory) -> tuple[Path, int]:
+    out = tmp_path_factory.mktemp("bench")
+    code = main(["bench", "--tiers", "sample", "--repeat", "1", "--out", str(out), "--lang", "en"])
+    return out, code
+
+
+def test_sample_bench_measures_every_stage(sample_results):
+    out, code = sample_results
+    assert code == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert set(results["machine"]) >= {"platform", "cpu_count", "memory_bytes", "python", "libraries"}
+    assert results["machine"]["libraries"]["pyarrow"]
+    stages = results["tiers"]["sample"]["stages"]
+    assert set(stages) == {*bench.STAGES, "frictionless"}
+    for name, figures in stages.items():
+        assert "error" not in figures, (name, figures)
+        assert figures["seconds"] > 0, name
+        assert figures["peak_bytes"] > 0, name
+        assert figures["rows"] > 0, name
+        assert figures["rows_per_second"] > 0, name
+    rows = stages["load_validate"]["rows"]
+    assert rows > 40_000  # the sample tier has ~8,000 enterprises and their records
+    assert stages["export"]["output_bytes"] > 0
+    assert stages["export"]["pipeline_seconds"] >= stages["export"]["seconds"]
+    build = stages["build"]
+    assert build["pages"] > 0 and build["output_bytes"] > build["site_data_bytes"] > 0
+    assert build["mkdocs_seconds"] > 0
+    friction = stages["frictionless"]
+    assert set(friction["packages"]) == {"reference", "indicator-progress", "accident-outcomes",
+                                         "enterprise-credit"}
+    assert friction["frictionless_seconds"] > 0 and isinstance(friction["same_findings"], bool)
+    # Only the same-findings budget applies to the sample tier alone.
+    assert [b["id"] for b in results["budgets"]] == ["same_findings"]
+    page = (out / "benchmark.md").read_text(encoding="utf-8")
+    assert page == page_markdown(results)
+    assert page.startswith("# 性能基准")
+    assert "| sample |" in page
+    assert not (out / "sample" / "work" / "build").exists()  # large run folders are removed
+
+
+def test_generated_data_is_reused_while_its_inputs_are_unchanged(sample_results):
+    out, _ = sample_results
+    data = out / "sample" / "data"
+    first = {p: p.stat().st_mtime_ns for p in data.rglob("*.csv")}
+    again = bench._ensure_data("sample", bench.DEFAULT_SEED, out / "sample", lambda text: None, "en")
+    assert again["cached"] is True and again["seconds"] > 0
+    assert {p: p.stat().st_mtime_ns for p in data.rglob("*.csv")} == first
+
+
+def test_cache_key_follows_contents_not_file_times(tmp_path):
+    real = tmp_path / "datapackages"
+    shutil.copytree(ROOT / "datapackages", real)
+    key = cache_key("sample", 1, real)
+    assert key == cache_key("sample", 1, real)
+    assert key != cache_key("city", 1, real)
+    assert key != cache_key("sample", 2, real)
+    districts = real / "reference" / "data" / "districts.csv"
+    os.utime(districts, (0, 0))
+    assert cache_key("sample", 1, real) == key
+    districts.write_bytes(districts.read_bytes() + b"\n")
+    assert cache_key("sample", 1, real) != key
+    # A generated table is an output, not an input: editing it does not change the key.
+    accidents = real / "accident-outcomes" / "data" / "accidents.csv"
+    base = cache_key("sample", 1, real)
+    accidents.write_bytes(b"x")
+    assert cache_key("sample", 1, real) == base
+
+
+def _tier(build_seconds=100.0, build_peak=GIB, export_total=300.0, export_peak=GIB,
+          ratio=25.0, same=True, pages=9, mkdocs=2.0) -> dict:
+    return {"stages": {
+        "build": {"seconds": build_seconds, "peak_bytes": build_peak, "pages": pages,
+                  "mkdocs_seconds": mkdocs},
+        "export": {"pipeline_seconds": export_total, "peak_bytes": export_peak},
+        "frictionless": {"ratio": ratio, "same_findings": same},
+    }}
+
+
+def _verdicts(tiers: dict) -> dict:
+    return {(b["id"], b["tier"]): b["pass"] for b in evaluate_budgets(tiers)}
+
+
+def test_budgets_pass_within_their_limits():
+    verdicts = _verdicts({"province": _tier(), "national": _tier(), "sample": _tier(mkdocs=2.9)})
+    assert verdicts == {
+        ("build_seconds", "province"): True, ("build_peak_bytes", "province"): True,
+        ("validate_export_seconds", "national"): True,
+        ("validate_export_peak_bytes", "national"): True,
+        ("validation_ratio", "province"): True, ("validation_ratio", "national"): True,
+        ("same_findings", "province"): True, ("same_findings", "national"): True,
+        ("same_findings", "sample"): True,
+        ("pages_spread", "all"): True, ("mkdocs_seconds_spread", "all"): True,
+    }
+
+
+@pytest.mark.parametrize(("tier", "figures", "budget"), [
+    ("province", {"build_seconds": 180.0}, "build_seconds"),
+    ("province", {"build_peak": 4 * GIB}, "build_peak_bytes"),
+    ("national", {"export_total": 600.0}, "validate_export_seconds"),
+    ("national", {"export_peak": 12 * GIB + 1}, "validate_export_peak_bytes"),
+    ("province", {"ratio": 19.9}, "validation_ratio"),
+    ("national", {"same": False}, "same_findings"),
+])
+def test_budgets_miss_at_their_limits(tier, figures, budget):
+    verdicts = _verdicts({tier: _tier(**figures)})
+    assert verdicts[(budget, tier)] is False
+    assert all(passed for key, passed in verdicts.items() if key != (budget, tier))
+
+
+def test_ratio_of_exactly_twenty_passes_and_small_tiers_have_no_ratio_budget():
+    assert _verdicts({"province": _tier(ratio=20.0)})[("validation_ratio", "province")] is True
+    assert ("validation_ratio", "city") not in _verdicts({"city": _tier(ratio=1.0)})
+
+
+def test_a_stage_without_figures_misses_its_budget():
+    tiers = {"province": {"stages": {"build": {"error": "exit 1"}, "frictionless": {}}}}
+    verdicts = _verdicts(tiers)
+    assert verdicts[("build_seconds", "province")] is False
+    assert verdicts[("build_peak_bytes", "province")] is False
+    assert verdicts[("validation_ratio", "province")] is False
+    assert verdicts[("same_findings", "province")] is False
+
+
+def test_pages_and_mkdocs_time_must_stay_flat_across_tiers():
+    assert _verdicts({"sample": _tier(pages=9), "city": _tier(pages=10)})[("pages_spread", "all")] is False
+    assert _verdicts({"sample": _tier(mkdocs=2.0),
+                      "city": _tier(mkdocs=3.1)})[("mkdocs_seconds_spread", "all")] is False
+    assert ("pages_spread", "all") not in _verdicts({"sample": _tier()})
+
+
+def test_plain_table_aligns_chinese_text():
+    text = plain_table(["层级", "x"], [["sample", "1"], ["省级数据", "22"]])
+    header, rule, *rows = text.splitlines()
+    starts = [bench._width(line[:line.rindex(cell)])
+              for line, cell in zip([header, *rows], ["x", "1", "22"])]
+    assert starts == [bench._width("省级数据") + 2] * 3
+    assert rule.split() == ["-" * 8, "--"]
