@@ -56,7 +56,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
         downloads = work / "downloads"
         manifest = export(catalog, downloads, reference_date=day,
                           previous=out if out.is_dir() else None)
-        nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest)
+        nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
+                         reference_date=day)
         run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)
         _merge(downloads, site_dir)
 
