@@ -43,13 +43,18 @@ def make_inert(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=table.schema)
 
 
+# Quote only where a cell needs it (like the committed CSVs), so a diff of a download
+# against the source shows data changes, not quoting.
+OPTIONS = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+
+
 def write_csv(table: pa.Table, path: Path) -> Path:
-    pacsv.write_csv(_empty_to_null(table), path, pacsv.WriteOptions(include_header=True))
+    pacsv.write_csv(_empty_to_null(table), path, OPTIONS)
     return path
 
 
 def write_excel_csv(table: pa.Table, path: Path) -> Path:
     with pa.OSFile(str(path), "wb") as sink:
         sink.write(BOM)
-        pacsv.write_csv(make_inert(_empty_to_null(table)), sink, pacsv.WriteOptions(include_header=True))
+        pacsv.write_csv(make_inert(_empty_to_null(table)), sink, OPTIONS)
     return path
