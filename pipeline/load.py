@@ -189,7 +189,7 @@ def _load_resource(package: Package, res: dict, index: int, descriptor_path: Pat
     size = target.stat().st_size
     if size > max_bytes:
         raise LoadError("file-too-large", "load.too_large", file=str(target), size=size, limit=max_bytes)
-    read_table(resource, target.read_bytes())
+    read_table(resource, target)
     return resource
 
 
@@ -247,10 +247,11 @@ def _dialect(descriptor: dict) -> dict:
     }
 
 
-def read_table(resource: LoadedResource, data: bytes) -> None:
-    """Decode ``data`` and fill ``resource`` with its string table and row positions."""
+def read_table(resource: LoadedResource, path: Path) -> None:
+    """Read the CSV at ``path`` into ``resource``: its string table and row positions."""
     import hashlib
 
+    data = path.read_bytes()
     resource.byte_count = len(data)
     declared_hash = resource.descriptor.get("hash")
     if isinstance(declared_hash, str):  # hashing 1 GB costs seconds: only when it is checked
@@ -266,9 +267,7 @@ def read_table(resource: LoadedResource, data: bytes) -> None:
     resource.encoding = encoding
     if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
-    # UTF-8 is checked by the Arrow reader (check_utf8) on the fast path; the exact
-    # position of a bad byte is only searched for when something is wrong.
-    bad = None if encoding == "utf-8" and _valid_utf8(data) else first_bad_byte(data, encoding)
+    bad = first_bad_byte(data, encoding)
     if bad is not None:
         offset, reason = bad
         line = data.count(b"\n", 0, offset) + 1
@@ -291,23 +290,21 @@ def read_table(resource: LoadedResource, data: bytes) -> None:
         resource.row_numbers = np.zeros(0, dtype=np.int64)
         resource.lines = np.zeros(0, dtype=np.int64)
         return
-    fast = _fast_path_ok(data, dialect)
-    if fast:
+    if _fast_path_ok(data, dialect):
+        # UTF-8 files are parsed from disk so the raw bytes need not stay in memory
+        # beside the table; transcoded ones from memory.
+        holder = [data]
+        del data
         try:
-            _read_arrow(resource, data, dialect)
+            _read_arrow(resource, holder, dialect, path if encoding == "utf-8" else None)
             return
         except _Fallback:
-            pass
+            data = holder[0] if holder else path.read_bytes()
+            if encoding != "utf-8":
+                data = data.decode(encoding).encode("utf-8")
+            elif data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8):]
     _read_python(resource, data, dialect)
-
-
-def _valid_utf8(data: bytes) -> bool:
-    try:
-        # decode() runs in C at memory speed; the text is dropped at once
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def first_bad_byte(data: bytes, encoding: str) -> tuple[int, str] | None:
@@ -340,34 +337,45 @@ def _fast_path_ok(data: bytes, dialect: dict) -> bool:
             and dialect["quote_char"] == '"')
 
 
-def _record_starts(data: bytes, delimiter: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+def _record_starts(data: bytes, delimiter: bytes, chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray] | None:
     """Byte offsets where each CSV record starts and the physical line of each start.
 
     A newline ends a record when an even number of quotes precedes it. A quote inside an
     unquoted field breaks that rule; the caller then finds a different number of rows than
-    the Arrow reader and falls back to the exact reader.
+    the Arrow reader and falls back to the exact reader. Works in chunks so temporaries
+    stay a few MB whatever the file size.
     """
     buf = np.frombuffer(data, dtype=np.uint8)
-    lf = np.flatnonzero(buf == 10)
-    if data.find(b"\r") >= 0:
-        cr = np.flatnonzero(buf == 13)
-        lone_cr = cr[(cr + 1 >= len(buf)) | (buf[np.minimum(cr + 1, len(buf) - 1)] != 10)]
-        ends = np.union1d(lf, lone_cr)  # each physical line end, "\r\n" counted once (at \n)
-    else:
-        ends = lf
-    if data.find(b'"') >= 0:
-        # Running parity of the quotes seen so far (XOR-accumulate in place: one byte per
-        # input byte, no index arrays even for a fully quoted file).
-        parity = (buf == 34).view(np.uint8)
-        np.bitwise_xor.accumulate(parity, out=parity)
-        if parity[-1]:
-            return None  # an unclosed quote: only the exact reader can say what it means
-        terminators = ends[parity[ends] == 0]
-        del parity
-    else:
-        terminators = ends
+    n = len(buf)
+    has_cr = data.find(b"\r") >= 0
+    has_quotes = data.find(b'"') >= 0
+    ends_parts, term_parts = [], []
+    carry = np.uint8(0)
+    for off in range(0, n, chunk):
+        piece = buf[off: off + chunk]
+        ends = np.flatnonzero(piece == 10)
+        if has_cr:
+            cr = np.flatnonzero(piece == 13)
+            following = buf[np.minimum(cr + off + 1, n - 1)]
+            lone = cr[(cr + off + 1 >= n) | (following != 10)]
+            ends = np.union1d(ends, lone)  # "\r\n" counted once, at the "\n"
+        if has_quotes:
+            # running parity of quotes (XOR-accumulate), carried across chunks
+            parity = (piece == 34).view(np.uint8)
+            np.bitwise_xor.accumulate(parity, out=parity)
+            parity ^= carry
+            carry = parity[-1]
+            terminators = ends[parity[ends] == 0]
+        else:
+            terminators = ends
+        ends_parts.append(ends + off)
+        term_parts.append(terminators + off)
+    if carry:
+        return None  # an unclosed quote: only the exact reader can say what it means
+    ends = np.concatenate(ends_parts) if ends_parts else np.zeros(0, np.int64)
+    terminators = np.concatenate(term_parts) if term_parts else np.zeros(0, np.int64)
     starts = np.concatenate(([0], terminators + 1))
-    if starts[-1] >= len(buf):
+    if starts[-1] >= n:
         starts = starts[:-1]  # the file ends with a newline
     if len(ends) == len(terminators):
         lines = np.arange(1, len(starts) + 1)  # no quoted newlines: record i starts on line i
@@ -376,13 +384,24 @@ def _record_starts(data: bytes, delimiter: bytes) -> tuple[np.ndarray, np.ndarra
     return starts, lines
 
 
-def _read_arrow(resource: LoadedResource, data: bytes, dialect: dict) -> None:
+def _read_arrow(resource: LoadedResource, holder: list[bytes], dialect: dict,
+                source: Path | None) -> None:
+    """Fast reader. ``holder`` holds the bytes; it is emptied before Arrow parses
+    ``source`` (when given) so the file is not held twice."""
+    data = holder[0]
     positions = _record_starts(data, dialect["delimiter"].encode())
     if positions is None:
         raise _Fallback
     starts, lines = positions
     header_end = starts[1] if len(starts) > 1 else len(data)
     labels = _parse_header(data[:header_end], dialect)
+    # An empty line is a row with no cells at all (Python's csv yields []), not a row of
+    # empty strings: it must stay blank even where "" is not a missing value.
+    first = np.frombuffer(data, dtype=np.uint8)[starts[1:]]
+    empty = (first == 10) | (first == 13)
+    if source is not None:
+        holder.clear()
+        del data
     if not labels:
         raise _Fallback  # a blank first line: rows are read against the schema's fields
     resource.labels = labels
@@ -399,8 +418,9 @@ def _read_arrow(resource: LoadedResource, data: bytes, dialect: dict) -> None:
         resource.lines = np.zeros(0, dtype=np.int64)
         return
     table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+        str(source) if source is not None else pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 20,
+                                       use_threads=False),  # small blocks: low peak memory
         parse_options=pacsv.ParseOptions(delimiter=dialect["delimiter"], quote_char='"',
                                          double_quote=True, newlines_in_values=True,
                                          ignore_empty_lines=False, invalid_row_handler=on_invalid),
@@ -410,14 +430,11 @@ def _read_arrow(resource: LoadedResource, data: bytes, dialect: dict) -> None:
     )
     if ragged or table.num_rows != len(starts) - 1:
         raise _Fallback
-    table = table.combine_chunks()
-    # An empty line is a row with no cells at all (Python's csv yields []), not a row of
-    # empty strings: it must stay blank even where "" is not a missing value.
-    first = np.frombuffer(data, dtype=np.uint8)[starts[1:]]
-    empty = (first == 10) | (first == 13)
+    # Columns stay in the reader's chunks: combining them would hold the table twice.
     if empty.any():
         nulls = pa.array(empty)
-        table = pa.table({n: pc.if_else(nulls, pa.scalar(None, pa.string()), table[n]) for n in names})
+        for i, n in enumerate(names):
+            table = table.set_column(i, n, pc.if_else(nulls, pa.scalar(None, pa.string()), table[n]))
         resource.cell_counts = np.where(empty, 0, len(names)).astype(np.int64)
     resource.table = table
     resource.row_numbers = np.arange(2, len(starts) + 1, dtype=np.int64)

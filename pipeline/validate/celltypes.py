@@ -287,7 +287,8 @@ def parse(field: dict, values: pa.Array, present: np.ndarray) -> Parsed:
     fmt = field_format(field)
     n = len(values)
     if kind == "string" and fmt == "default" or kind == "any":
-        typed = pc.if_else(pa.array(present), values, pa.nulls(n, pa.string()))
+        # no copy when nothing is blank (the usual case for required text)
+        typed = values if present.all() else pc.if_else(pa.array(present), values, pa.nulls(n, pa.string()))
         return Parsed(present.copy(), typed, typed)
     if kind == "integer" and field.get("bareNumber", True):
         return _parse_integer(field, values, present)
@@ -306,6 +307,8 @@ def _whole_column(values: pa.Array, present: np.ndarray, filler: str, target: pa
     """Cast every present cell at once; None if any of them does not cast. Arrow's parsers
     accept a subset of what the exact readers accept, so a clean cast decides the column."""
     try:
+        if present.all():
+            return values.cast(target)
         filled = pc.if_else(pa.array(present), values, pa.scalar(filler, pa.string()))
         return filled.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -61,11 +61,12 @@ def repeated_rows(columns: list[pa.Array], rows: np.ndarray | None = None,
     cols = columns if rows is None else [c.take(pa.array(rows)) for c in columns]
     if not len(index):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # A sort (stable, so equal keys keep row order) rather than a hash table: it needs
+    # only the permutation and one sorted column at a time, and published tables are
+    # usually sorted by their key already.
     table = pa.table({f"k{i}": c for i, c in enumerate(cols)})
-    # Cheap exit for the common case: as many distinct keys as rows.
-    if table.group_by([f"k{i}" for i in range(len(cols))]).aggregate([]).num_rows == len(index):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     order = pc.sort_indices(table, sort_keys=[(f"k{i}", "ascending") for i in range(len(cols))])
+    del table
     order_np = order.to_numpy()
     same = np.ones(len(index) - 1, dtype=bool)
     for c in cols:
@@ -75,6 +76,9 @@ def repeated_rows(columns: list[pa.Array], rows: np.ndarray | None = None,
         if nulls_equal:
             eq |= _mask(pc.is_null(a)) & _mask(pc.is_null(b))
         same &= eq
+        del s, a, b
+        if not same.any():
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
     later = order_np[1:][same]
     before = order_np[:-1][same]
     # Stable sort keeps row order within a key, so ``before`` is the previous occurrence.

@@ -99,7 +99,7 @@ def check_table(resource: LoadedResource, out: Collector) -> TableResult | None:
     blank = np.ones(n, dtype=bool)
     present_by_col = []
     for col, fld in enumerate(expected):
-        values = table.column(col).combine_chunks() if table.num_columns > col else pa.nulls(n, pa.string())
+        values = _single_chunk(table.column(col)) if table.num_columns > col else pa.nulls(n, pa.string())
         missing = pa.array(missing_values(schema, fld), pa.string())
         is_blank = _mask(pc.is_null(values)) | _mask(pc.is_in(values, value_set=missing))
         blank &= is_blank
@@ -162,6 +162,11 @@ def column_names(expected: list[dict | None], labels: list[str]) -> list[str]:
         names.append(name)
         used.add(name)
     return names
+
+
+def _single_chunk(column: pa.ChunkedArray):
+    # Arrow compute takes chunked columns as they are; combining would copy the column.
+    return column.chunk(0) if column.num_chunks == 1 else column
 
 
 def _mask(array) -> np.ndarray:

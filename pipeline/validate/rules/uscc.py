@@ -16,6 +16,8 @@ def as_matrix(codes: pa.Array, width: int) -> np.ndarray:
     """Strings of exactly ``width`` ASCII bytes as an (n, width) uint8 matrix, no copies
     per row: the bytes are already contiguous in the Arrow buffer."""
     codes = pc.cast(codes, pa.binary())
+    if isinstance(codes, pa.ChunkedArray):
+        codes = codes.combine_chunks()
     offsets = np.frombuffer(codes.buffers()[1], dtype=np.int32)[codes.offset: codes.offset + len(codes) + 1]
     data = np.frombuffer(codes.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
     return data.reshape(-1, width)
