@@ -1,0 +1,166 @@
+"""The indicator pages in a real Chromium: the dashboard filter works, an indicator page
+loads cleanly and stays on its own origin, and the chart's PNG download is a PNG."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+
+from pipeline.build import build
+from pipeline.serve import make_server, url
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+DATAPACKAGES = ROOT / "datapackages"
+SCREENSHOTS = ROOT / "build" / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("browser-indicators") / "site"
+    build(DATAPACKAGES, out, reference_date=date(2016, 1, 1))
+    server = make_server(out, 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(out=out, url=url(server))
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: install chromium and fonts-noto-cjk"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, site, path: str, viewport: str = "desktop"):
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN",
+                                  accept_downloads=True)
+    visit = SimpleNamespace(context=context, requests=[], errors=[])
+    origin = urlsplit(site.url).netloc
+
+    def route(r):
+        visit.requests.append(r.request.url)
+        if urlsplit(r.request.url).netloc == origin:
+            r.continue_()
+        else:
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and visit.errors.append(m.text))
+    page.on("pageerror", lambda e: visit.errors.append(str(e)))
+    page.goto(site.url + path, wait_until="networkidle")
+    visit.page = page
+    return visit
+
+
+def foreign(requests, site):
+    origin = urlsplit(site.url).netloc
+    return [u for u in requests
+            if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != origin]
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def test_dashboard_filter_by_measure_and_district(browser, site):
+    visit = open_page(browser, site, "indicators/", "phone")
+    try:
+        page = visit.page
+        cards = page.locator(".portal-indicator-card")
+        total = cards.count()
+        assert total > 10 and page.locator(".portal-indicator-card:visible").count() == total
+        page.select_option("#indicator-filter select[name=measure]", "m09")
+        visible = page.locator(".portal-indicator-card:visible")
+        assert 0 < visible.count() < total
+        for i in range(visible.count()):
+            assert visible.nth(i).get_attribute("data-measure") == "m09"
+        page.select_option("#indicator-filter select[name=measure]", "")
+        page.select_option("#indicator-filter select[name=district]", "320413")
+        visible = page.locator(".portal-indicator-card:visible")
+        assert 0 < visible.count() < total
+        for i in range(visible.count()):
+            assert "320413" in visible.nth(i).get_attribute("data-districts").split()
+            status = visible.nth(i).locator(".portal-indicator-card__status:visible")
+            assert status.count() == 1 and status.get_attribute("data-for") == "320413"
+        shot(page, "indicators-filtered-phone")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert visit.errors == []
+    finally:
+        visit.context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("path", ["", "indicators/", "indicators/goal-gdp-death-rate/",
+                                  "indicators/m03-above-scale-baseline/", "plan/",
+                                  "plan/departments/work_safety/"])
+def test_pages_load_cleanly_on_their_own_origin(browser, site, path, viewport):
+    visit = open_page(browser, site, path, viewport)
+    try:
+        page = visit.page
+        shot(page, f"s1-{path.strip('/').replace('/', '-') or 'home'}-{viewport}")
+        assert visit.errors == []
+        assert visit.requests
+        assert foreign(visit.requests, site) == []
+        width = VIEWPORTS[viewport]["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        visit.context.close()
+
+
+def test_png_download_is_a_png(browser, site, tmp_path):
+    visit = open_page(browser, site, "indicators/goal-deaths/")
+    try:
+        page = visit.page
+        button = page.locator(".portal-chart-png").first
+        assert button.is_visible()
+        with page.expect_download() as info:
+            button.click()
+        download = info.value
+        assert download.suggested_filename.endswith(".png")
+        assert urlsplit(download.url).scheme in ("blob", "data")
+        target = tmp_path / download.suggested_filename
+        download.save_as(target)
+        assert target.read_bytes()[:8] == PNG_SIGNATURE
+        assert visit.errors == []
+    finally:
+        visit.context.close()
+
+
+def test_embed_code_points_at_the_chart_page(browser, site):
+    visit = open_page(browser, site, "indicators/goal-deaths/")
+    try:
+        code = visit.page.locator(".portal-embed-code").first.input_value()
+        assert f'src="{site.url}charts/indicator-goal-deaths/"' in code
+        chart = open_page(browser, site, "charts/indicator-goal-deaths/", "phone")
+        try:
+            assert chart.page.locator("svg[role=img]").count() == 1
+            assert chart.errors == [] and foreign(chart.requests, site) == []
+        finally:
+            chart.context.close()
+    finally:
+        visit.context.close()
