@@ -1,18 +1,50 @@
-"""The data catalogue: an overview page and one page per data package."""
+"""The data catalogue: an overview page, one page per data package and its validation report."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from markupsafe import escape
 
 from pipeline.i18n import t
-from pipeline.pages.views import catalog_views
+from pipeline.pages.views import catalog_views, format_label
+
+# Portal-wide files the export writes, linked from the catalogue page (data/).
+MACHINE_FILES = (("../data.json", "data.json", "pod"), ("catalog.jsonld", "data/catalog.jsonld", "dcat"),
+                 ("releases.atom", "data/releases.atom", "atom"), ("manifest.json", None, "manifest"))
+
+
+@dataclass
+class Linked:
+    label: str
+    href: str
+    size: int | None = None
+    sha256: str | None = None
+
+
+def _portal_files(manifest, lang: str) -> tuple[Linked | None, list[Linked]]:
+    if manifest is None:
+        return None, []
+    sqlite = next((e for e in manifest.files if e.format == "sqlite"), None)
+    sqlite_link = Linked(format_label("sqlite", lang), sqlite.path.removeprefix("data/"),
+                         sqlite.bytes, sqlite.sha256) if sqlite else None
+    sizes = {e.path: e.bytes for e in manifest.files}
+    machine = [Linked(t(f"catalog.file.{key}", lang, name=href.rsplit("/", 1)[-1]), href,
+                      sizes.get(path) if path else None)
+               for href, path, key in MACHINE_FILES]
+    return sqlite_link, machine
 
 
 def write(ctx) -> list:
     packages = catalog_views(ctx.catalog, ctx.lang, ctx.manifest)
-    ctx.render("data/index.md", "catalog.md.j2", packages=packages)
+    sqlite, machine = _portal_files(ctx.manifest, ctx.lang)
+    ctx.render("data/index.md", "catalog.md.j2", packages=packages, sqlite=sqlite, machine=machine)
+    report = str(escape(t("validation.nav", ctx.lang)))
+    section = ["data/index.md"]
     for p in packages:
         ctx.render(f"{p.url}index.md", "package.md.j2", p=p)
-    # mkdocs prints nav titles as HTML, so data in them is escaped here.
-    section = ["data/index.md"] + [{str(escape(p.title)): f"{p.url}index.md"} for p in packages]
+        # Not under data/<package>/: the export owns that folder (every sub-folder is a release).
+        ctx.render(f"validation/{p.name}.md", "package_validation.md.j2", p=p)
+        # mkdocs prints nav titles as HTML, so data in them is escaped here.
+        section.append({str(escape(p.title)): [f"{p.url}index.md", {report: f"validation/{p.name}.md"}]})
     return [{str(escape(t("nav.catalog", ctx.lang))): section}]

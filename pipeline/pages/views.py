@@ -6,10 +6,13 @@ foreign key is declared); every value here is still raw text, escaped only when 
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from pipeline.export.metadata import publisher
 from pipeline.i18n import t
 from pipeline.model import Catalog, Package, Resource
 
@@ -61,6 +64,31 @@ class FieldView:
 
 
 @dataclass
+class Download:
+    """One published file: where it is (relative to the page that links it), its size and hash."""
+    format: str
+    label: str
+    href: str
+    path: str  # under the site root, as in the manifest
+    size: int
+    sha256: str
+
+
+@dataclass
+class Preview:
+    columns: list[str]
+    rows: list[list[str]]  # cells as text ("" for null); escaped when rendered
+    total: int
+
+
+@dataclass
+class Check:
+    """One check the validator applied to a resource, for the validation report."""
+    text: str
+    fields: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ResourceView:
     name: str
     anchor: str
@@ -75,6 +103,20 @@ class ResourceView:
     csv_sha256: str | None
     primary_key: list[str]
     fields: list[FieldView]
+    downloads: list[Download] = field(default_factory=list)
+    preview: Preview | None = None
+    checks: list[Check] = field(default_factory=list)
+
+
+@dataclass
+class Release:
+    version: str
+    released: str
+    data_updated: str | None
+    metadata_updated: str | None
+    data_changed: bool
+    metadata_changes: list[str]
+    resources: list[tuple[str, str, int | None, int | None]]  # name, status, rows before, after
 
 
 @dataclass
@@ -93,6 +135,17 @@ class PackageView:
     keywords: list[str]
     synthetic: str | None  # "all", "part" or None
     resources: list[ResourceView]
+    publisher: str = ""
+    temporal: str | None = None
+    spatial: str | None = None
+    released: str | None = None
+    data_updated: str | None = None
+    metadata_updated: str | None = None
+    archive: Download | None = None
+    descriptor_href: str = "latest/datapackage.json"
+    citations: dict[str, str] = field(default_factory=dict)
+    changelog: list[Release] = field(default_factory=list)
+    jsonld: str | None = None  # the schema.org Dataset as JSON text (escaped by the theme)
 
 
 def _links(items) -> list[Link]:
@@ -182,6 +235,105 @@ def _latest_csv(manifest, resource: Resource):
     return next((entry for entry in manifest.files if entry.path == path), None)
 
 
+PREVIEW_ROWS = 10
+# Order in which a resource's files are offered: the canonical CSV first.
+FORMAT_ORDER = ("csv", "csv-excel", "xlsx", "parquet", "json")
+
+
+def format_label(key: str, lang: str) -> str:
+    try:
+        return t(f"download.format.{key}", lang)
+    except KeyError:  # a format this catalog has no word for is shown by its key
+        return key
+
+
+def _download(entry, base: str, lang: str) -> Download:
+    return Download(format=entry.format, label=format_label(entry.format, lang),
+                    href=quote(entry.path.removeprefix(base), safe="/"), path=entry.path,
+                    size=entry.bytes, sha256=entry.sha256)
+
+
+def resource_downloads(manifest, package: str, resource: str, lang: str) -> list[Download]:
+    """Every format of ``resource`` in the ``latest`` release, linked from its package page."""
+    if manifest is None:
+        return []
+    prefix = f"data/{package}/latest/data/"
+    entries = {e.format: e for e in manifest.files
+               if e.package == package and e.resource == resource and e.path.startswith(prefix)}
+    return [_download(entries[key], f"data/{package}/", lang) for key in FORMAT_ORDER if key in entries]
+
+
+def cell_text(value) -> str:
+    """A cell as the CSV download writes it: ISO dates, true/false, empty for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def preview(resource: Resource, rows: int = PREVIEW_ROWS) -> Preview | None:
+    table = resource.table
+    if table is None:
+        return None
+    primary = _as_list(resource.schema.get("primaryKey"))
+    if primary and all(k in table.column_names for k in primary):
+        table = table.sort_by([(k, "ascending") for k in primary])  # the order of the downloads
+    head = table.slice(0, rows).to_pylist()
+    return Preview(columns=list(table.column_names),
+                   rows=[[cell_text(row[c]) for c in table.column_names] for row in head],
+                   total=table.num_rows)
+
+
+def checks(resource: Resource, lang: str) -> list[Check]:
+    """What the validator checked in ``resource``, read from its schema (the same schema
+    the validator read): header, types, each kind of constraint, keys."""
+    fields = resource.fields
+    names = [str(f.get("name", "")) for f in fields]
+    out = [Check(t("check.header", lang, count=len(names))),
+           Check(t("check.types", lang, count=len(names)))]
+    for key in ("required", "unique", "pattern", "enum", "minimum", "maximum",
+                "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength"):
+        having = [str(f.get("name")) for f in fields
+                  if key in (f.get("constraints") or {}) and (f["constraints"][key] is not False)]
+        if having:
+            out.append(Check(t(f"check.constraint.{key}", lang), having))
+    primary = _as_list(resource.schema.get("primaryKey"))
+    if primary:
+        out.append(Check(t("check.primary_key", lang), primary))
+    for name, (label, _href) in sorted(_foreign_keys(resource).items()):
+        out.append(Check(t("check.foreign_key", lang, reference=label), [name]))
+    if resource.descriptor.get("bytes") is not None or resource.descriptor.get("hash"):
+        out.append(Check(t("check.stats", lang)))
+    return out
+
+
+def release_history(changelog: dict | None) -> list[Release]:
+    out = []
+    for entry in (changelog or {}).get("releases", []):
+        resources = []
+        for name, diff in sorted((entry.get("resources") or {}).items()):
+            rows = diff.get("rows") or {}
+            resources.append((name, str(diff.get("status", "")), rows.get("before"), rows.get("after")))
+        out.append(Release(version=str(entry.get("version", "")), released=str(entry.get("released", "")),
+                           data_updated=entry.get("data_updated"), metadata_updated=entry.get("metadata_updated"),
+                           data_changed=bool(entry.get("data_changed")),
+                           metadata_changes=[str(c) for c in entry.get("metadata_changes") or []],
+                           resources=resources))
+    return out
+
+
+def _place(dataset: dict, lang: str) -> str | None:
+    place = dataset.get("spatialCoverage")
+    if isinstance(place, dict):
+        name = place.get("alternateName") if lang == "en" and place.get("alternateName") else place.get("name")
+        code = place.get("identifier")
+        return f"{name}（{code}）" if name and code and lang == "zh" else (f"{name} ({code})" if name and code else name)
+    return str(place) if place else None
+
+
 def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
     d = resource.descriptor
     primary = _as_list(resource.schema.get("primaryKey"))
@@ -216,6 +368,9 @@ def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
         csv_sha256=digest,
         primary_key=primary,
         fields=fields,
+        downloads=resource_downloads(manifest, resource.package, resource.name, lang),
+        preview=preview(resource),
+        checks=checks(resource, lang),
     )
 
 
@@ -228,6 +383,22 @@ def package_view(package: Package, lang: str, manifest=None) -> PackageView:
         synthetic = "part"
     else:
         synthetic = None
+    extra = {}
+    if manifest is not None and package.name in manifest.descriptors:
+        release = manifest.descriptors[package.name].get("x-release") or {}
+        dataset = manifest.datasets.get(package.name) or {}
+        archive = next((e for e in manifest.files if e.package == package.name and e.format == "zip"
+                        and e.path.startswith(f"data/{package.name}/latest/")), None)
+        extra = dict(
+            released=release.get("released"), data_updated=release.get("data_updated"),
+            metadata_updated=release.get("metadata_updated"),
+            temporal=str(dataset["temporalCoverage"]) if dataset.get("temporalCoverage") else None,
+            spatial=_place(dataset, lang),
+            archive=_download(archive, f"data/{package.name}/", lang) if archive else None,
+            citations=dict(manifest.citations.get(package.name) or {}),
+            changelog=release_history(manifest.changelogs.get(package.name)),
+            jsonld=json.dumps(dataset, ensure_ascii=False, sort_keys=True) if dataset else None,
+        )
     return PackageView(
         name=package.name,
         url=package_url(package.name),
@@ -240,6 +411,8 @@ def package_view(package: Package, lang: str, manifest=None) -> PackageView:
         keywords=_as_list(d.get("keywords")),
         synthetic=synthetic,
         resources=resources,
+        publisher=publisher(d, lang),
+        **extra,
     )
 
 
@@ -256,3 +429,42 @@ def human_size(size: int | None, lang: str) -> str:
         return t("size.kb", lang, value=f"{size / 1024:.1f}")
     return t("size.mb", lang, value=f"{size / 1024 / 1024:.1f}")
 
+
+
+# The synthetic-data banner is drawn by the theme (site/overrides/main.html) for every page
+# whose front matter says ``synthetic: all`` or ``synthetic: part``. Theme templates cannot
+# reach the message catalogs, so its text is this function's output, committed as a partial
+# and compared with the catalogs by a test; regenerate with ``python -m pipeline.pages.views``.
+BANNER_PARTIAL = "partials/synthetic-banner.html"
+
+
+def synthetic_banner_partial() -> str:
+    from markupsafe import escape
+
+    from pipeline.i18n import LANGS
+
+    def text(lang: str, key: str) -> str:
+        # escaped for HTML, and braces as references so Jinja cannot read them as syntax
+        return str(escape(t(key, lang))).replace("{", "&#123;").replace("}", "&#125;")
+
+    out = ["{#- Generated from pipeline/i18n by python -m pipeline.pages.views: do not edit. -#}"]
+    for i, lang in enumerate(LANGS):
+        keyword = "if" if i == 0 else "elif"
+        condition = f'config.theme.language == "{lang}"' if i < len(LANGS) - 1 else ""
+        out.append(f"{{% {keyword} {condition} %}}" if condition else "{% else %}")
+        out.append(f'<div class="admonition warning portal-synthetic-banner" role="note" lang="{lang}">')
+        out.append(f'<p class="admonition-title">{text(lang, "banner.synthetic_title")}</p>')
+        out.append('{% if page.meta.synthetic == "part" %}'
+                   f'<p>{text(lang, "banner.synthetic_part")}</p>'
+                   f'{{% else %}}<p>{text(lang, "banner.synthetic_all")}</p>{{% endif %}}')
+        out.append("</div>")
+    out.append("{% endif %}")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    target = Path(__file__).resolve().parents[2] / "site" / "overrides" / BANNER_PARTIAL
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(synthetic_banner_partial(), encoding="utf-8")

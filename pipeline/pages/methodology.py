@@ -1,0 +1,205 @@
+"""Methodology: how the figures are computed and checked, generated from the code and data
+that compute and check them (so the pages cannot drift from what the build does).
+
+Pages: the three rates (from ``derive.rates.RATE_SPECS`` and the outcomes schema), accident
+grades (the reference table), progress status (``derive.progress`` constants), data quality
+(the validator's error types and rules, and ``validate.divergences``), privacy, provenance
+of the plan's targets (indicators whose target is not simply stated), what is synthetic
+(descriptor flags), and the command line (``pipeline.cli``'s argparse parser).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass, field
+
+from markupsafe import escape
+
+from pipeline.i18n import catalog as messages
+from pipeline.i18n import t
+from pipeline.pages.views import catalog_views, cell_text
+
+PAGES = ("rates", "grades", "progress", "quality", "privacy", "provenance", "synthetic", "cli")
+
+
+# --- the three rates ---------------------------------------------------------------------
+
+@dataclass
+class RateRow:
+    id: str
+    title: str
+    numerator: str
+    numerator_title: str
+    denominator: str
+    denominator_title: str
+    scale: int
+    decimals: int
+    tolerance: str
+
+
+def _field_titles(ctx, package: str, resource: str) -> dict[str, str]:
+    pkg = ctx.catalog.packages.get(package)
+    if pkg is None or resource not in pkg.resources:
+        return {}
+    return {str(f.get("name")): str(f.get("title") or f.get("name")) for f in pkg.resources[resource].fields}
+
+
+def rate_rows(ctx) -> list[RateRow]:
+    from pipeline.derive.rates import RATE_SPECS
+
+    titles = _field_titles(ctx, "accident-outcomes", "annual_outcomes")
+    rows = []
+    for rate_id, num, den, scale, decimals in RATE_SPECS:
+        rows.append(RateRow(rate_id, t(f"rate.{rate_id}", ctx.lang), num, titles.get(num, num), den,
+                            titles.get(den, den), scale, decimals, f"{0.5 * 10 ** -decimals:.{decimals + 1}f}"))
+    return rows
+
+
+# --- accident grades -----------------------------------------------------------------------
+
+def grade_table(ctx) -> tuple[list[str], list[str], list[list[str]]]:
+    """(field names, field titles, rows as text) of reference/accident_grades, by rank."""
+    if not ctx.has("reference", "accident_grades"):
+        return [], [], []
+    table = ctx.table("reference", "accident_grades")
+    if "rank" in table.column_names:
+        table = table.sort_by("rank")
+    titles = _field_titles(ctx, "reference", "accident_grades")
+    names = list(table.column_names)
+    rows = [[cell_text(row[n]) for n in names] for row in table.to_pylist()]
+    return names, [titles.get(n, n) for n in names], rows
+
+
+# --- progress ------------------------------------------------------------------------------
+
+def progress_values(lang: str) -> dict:
+    from pipeline.derive import progress
+
+    return {"on_track": progress.ON_TRACK_RATIO, "acceleration": progress.ACCELERATION_RATIO,
+            "zero": progress.ZERO_SUBSTITUTE, "decimals": progress.RATIO_DECIMALS,
+            "statuses": [(s, t(f"progress.status.{s}", lang)) for s in progress.STATUSES],
+            "reasons": [(r, t(f"progress.reason.{r}", lang)) for r in progress.REASONS]}
+
+
+# --- data quality --------------------------------------------------------------------------
+
+@dataclass
+class Rule:
+    type: str
+    title: str
+    messages: list[str] = field(default_factory=list)
+
+
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def _template(text: str) -> str:
+    """A message template with its placeholders shown as an ellipsis."""
+    return _PLACEHOLDER.sub("…", text)
+
+
+def quality_rules(lang: str) -> tuple[list[Rule], list[Rule], list[dict[str, str]]]:
+    """Table Schema error types, domain rules (with their messages) and the divergences."""
+    from pipeline.validate.divergences import DIVERGENCES
+    from pipeline.validate.errors import TITLES
+    from pipeline.validate.rules import RULE_TYPES
+
+    texts = messages(lang)
+    schema = []
+    for kind, title in TITLES.items():
+        keys = [k for k in texts if k == f"error.{kind}" or k.startswith(f"error.{kind}-")
+                or (kind == "constraint-error" and k.startswith("error.constraint."))]
+        schema.append(Rule(kind, title, [_template(texts[k]) for k in sorted(keys)]))
+    rules = []
+    for kind in RULE_TYPES:
+        stem = kind.removesuffix("-mismatch").removesuffix("-check-digit")
+        keys = [k for k in texts if k == f"rule.{kind}" or k.startswith(f"rule.{kind}-")
+                or (k.startswith(f"rule.{stem}-") and stem != kind)]
+        rules.append(Rule(kind, t(f"quality.rule.{kind}", lang), [_template(texts[k]) for k in sorted(set(keys))]))
+    return schema, rules, DIVERGENCES
+
+
+# --- provenance and synthetic data ---------------------------------------------------------
+
+def uncertain_targets(ctx) -> list[dict[str, str]]:
+    """Indicators whose target is not simply stated in the plan (damaged digits and the like)."""
+    if not ctx.has("indicator-progress", "indicators"):
+        return []
+    rows = ctx.table("indicator-progress", "indicators").sort_by("id").to_pylist()
+    return [{k: cell_text(row.get(k)) for k in ("id", "title", "clause", "target_status", "target_value",
+                                                 "target_year", "provenance")}
+            for row in rows if row.get("target_status") != "stated"]
+
+
+# --- command line --------------------------------------------------------------------------
+
+@dataclass
+class Option:
+    names: str
+    metavar: str
+    default: str
+    help: str
+    choices: str
+
+
+@dataclass
+class Command:
+    name: str
+    help: str
+    usage: str
+    options: list[Option]
+
+
+def cli_commands(parser: argparse.ArgumentParser | None = None) -> tuple[str, list[Command]]:
+    """Every subcommand of ``python -m pipeline`` with every option, read from the parser."""
+    if parser is None:
+        from pipeline.cli import _parser
+
+        parser = _parser()
+    commands = []
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: str(choice.help or "") for choice in action._choices_actions}
+        for name, sub in action.choices.items():
+            options = []
+            for opt in sub._actions:
+                if isinstance(opt, argparse._HelpAction):
+                    continue
+                names = ", ".join(opt.option_strings) or opt.dest
+                default = opt.default
+                shown_default = "" if default in (None, argparse.SUPPRESS) or opt.required else (
+                    ", ".join(str(d) for d in default) if isinstance(default, list) else str(default))
+                if isinstance(default, bool) and not opt.option_strings:
+                    shown_default = ""
+                metavar = opt.metavar or ("" if opt.nargs == 0 else opt.dest.upper())
+                options.append(Option(names, str(metavar) if opt.option_strings else "", shown_default,
+                                      str(opt.help or "").replace("%(default)s", shown_default),
+                                      ", ".join(str(c) for c in opt.choices) if opt.choices else ""))
+            usage = " ".join(sub.format_usage().split()).removeprefix("usage: ")
+            commands.append(Command(name, helps.get(name, ""), usage, options))
+    return str(parser.description or ""), commands
+
+
+# --- the section ---------------------------------------------------------------------------
+
+def write(ctx) -> list:
+    lang = ctx.lang
+    packages = catalog_views(ctx.catalog, lang, ctx.manifest)
+    values = {
+        "rates": {"rates": rate_rows(ctx)},
+        "grades": dict(zip(("names", "titles", "rows"), grade_table(ctx))),
+        "progress": progress_values(lang),
+        "quality": dict(zip(("schema", "rules", "divergences"), quality_rules(lang))),
+        "privacy": {},
+        "provenance": {"targets": uncertain_targets(ctx)},
+        "synthetic": {"packages": packages},
+        "cli": dict(zip(("description", "commands"), cli_commands())),
+    }
+    ctx.render("methodology/index.md", "methodology_index.md.j2", pages=PAGES)
+    for name in PAGES:
+        ctx.render(f"methodology/{name}.md", f"methodology_{name}.md.j2", **values[name])
+    entries = ["methodology/index.md"] + [
+        {str(escape(t(f"methodology.{name}.title", lang))): f"methodology/{name}.md"} for name in PAGES]
+    return [{str(escape(t("nav.methodology", lang))): entries}]
