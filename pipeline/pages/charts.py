@@ -102,7 +102,7 @@ def _open(slug: str, width: int, height: int, title: str, desc: str) -> list[str
         f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-chart" id="{cid}" '
         f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
         f'role="img" aria-labelledby="{cid}-title {cid}-desc" font-family="{escape(FONT)}" '
-        f'font-size="12" fill="{TEXT_COLOUR}">',
+        f'font-size="13" fill="{TEXT_COLOUR}">',
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(desc)}</desc>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#FFFFFF"/>',
@@ -112,7 +112,7 @@ def _open(slug: str, width: int, height: int, title: str, desc: str) -> list[str
 def line_chart(series: list[Series], *, slug: str, title: str, desc: str = "",
                target: float | dict | None = None, target_label: str = "",
                y_label: str = "", x_values: list | None = None, decimals: int = 0,
-               width: int = 640, height: int = 340) -> str:
+               width: int = 480, height: int = 300) -> str:
     """Lines over shared x values (years), with an optional target line.
 
     ``target`` is one value (a horizontal line across the chart) or ``{x: value}`` (a
@@ -150,7 +150,7 @@ def line_chart(series: list[Series], *, slug: str, title: str, desc: str = "",
 
     out = _open(slug, width, height, title, desc)
     if y_label:
-        out.append(f'<text x="{left - 48}" y="{top - 12}" font-size="12">{escape(y_label)}</text>')
+        out.append(f'<text x="{left - 48}" y="{top - 12}">{escape(y_label)}</text>')
     out.append('<g class="axis">')
     for tick in ticks:
         y = _n(py(tick))
@@ -227,7 +227,7 @@ def line_chart(series: list[Series], *, slug: str, title: str, desc: str = "",
 def bar_chart(labels: list[str], values: list[float | None], *, slug: str, title: str,
               desc: str = "", decimals: int = 0, reference: float | None = None,
               reference_label: str = "", missing_label: str = "",
-              highlight: str | None = None, width: int = 640) -> str:
+              highlight: str | None = None, width: int = 480) -> str:
     """Horizontal bars, one per label (districts, categories), value printed at the end.
 
     ``reference`` draws a vertical line (a target); ``highlight`` colours one label's bar
