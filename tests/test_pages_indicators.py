@@ -44,7 +44,7 @@ def site(tmp_path_factory) -> Path:
 def _text(page: Path) -> str:
     """The page's text as a reader sees it (tags dropped, entities decoded)."""
     body = page.read_text(encoding="utf-8")
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.DOTALL)
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 

@@ -99,10 +99,10 @@ def _id(slug: str) -> str:
 def _open(slug: str, width: int, height: int, title: str, desc: str) -> list[str]:
     cid = _id(slug)
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-chart" id="{cid}" '
-        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
-        f'role="img" aria-labelledby="{cid}-title {cid}-desc" font-family="{escape(FONT)}" '
-        f'font-size="13" fill="{TEXT_COLOUR}">',
+        (f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-chart" id="{cid}" '
+         f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
+         f'role="img" aria-labelledby="{cid}-title {cid}-desc" font-family="{escape(FONT)}" '
+         f'font-size="13" fill="{TEXT_COLOUR}">'),
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(desc)}</desc>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#FFFFFF"/>',

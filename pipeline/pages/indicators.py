@@ -238,15 +238,15 @@ def _inputs(row: dict | None, ind: dict, lang: str) -> list[tuple[str, str]]:
         return t("indicator.pct", lang, value=fmt(value * 100, 2)) if value is not None \
             else t("indicator.none", lang)
 
+    none = t("indicator.none", lang)
     target_source = row.get("target_source")
     return [
-        (t("indicator.in.base", lang), f"{row.get('base_year') or t('indicator.none', lang)} · "
-                                        f"{num(row.get('base_value'))}"),
-        (t("indicator.in.latest", lang), f"{row.get('latest_year') or t('indicator.none', lang)} · "
-                                          f"{num(row.get('latest_value'))}"),
+        (t("indicator.in.base", lang), f"{row.get('base_year') or none} · {num(row.get('base_value'))}"),
+        (t("indicator.in.latest", lang),
+         f"{row.get('latest_year') or none} · {num(row.get('latest_value'))}"),
         (t("indicator.in.years", lang), str(row.get("years_observed"))),
-        (t("indicator.in.target", lang), f"{num(row.get('target_value'))} · "
-                                          f"{row.get('target_year') or ''}"),
+        (t("indicator.in.target", lang),
+         f"{num(row.get('target_value'))} · {row.get('target_year') or ''}"),
         (t("indicator.in.target_source", lang),
          t(f"indicator.target_source.{target_source}", lang) if target_source
          else t("indicator.none", lang)),
