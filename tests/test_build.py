@@ -128,19 +128,24 @@ HOSTILE = ('<img src=x onerror=alert(1)><script>alert(2)</script> **粗体** '
 class _Page(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.tags, self.attrs, self.text, self.scripts = [], [], [], []
-        self._in_script = False
+        self.tags, self.attrs, self.text, self.scripts, self.records = [], [], [], [], []
+        self._in_script = self._in_record = False
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         self.attrs += attrs
-        self._in_script = tag == "script"
+        # JSON-LD holds the package's metadata as data (it is not run); kept apart to be parsed
+        self._in_record = tag == "script" and ("type", "application/ld+json") in attrs
+        self._in_script = tag == "script" and not self._in_record
 
     def handle_endtag(self, tag):
-        self._in_script = False
+        self._in_script = self._in_record = False
 
     def handle_data(self, data):
-        (self.scripts if self._in_script else self.text).append(data)
+        if self._in_record:
+            self.records.append(data)
+        else:
+            (self.scripts if self._in_script else self.text).append(data)
 
 
 def test_data_values_are_shown_as_text_never_as_markup(tmp_path):
@@ -167,6 +172,8 @@ def test_data_values_are_shown_as_text_never_as_markup(tmp_path):
         assert not [a for a, _ in page.attrs if a.startswith("on")], name
         assert not [v for a, v in page.attrs if a == "href" and "javascript" in (v or "")]
         assert not [s for s in page.scripts if "alert" in s], name
+        for record in page.records:  # whole, parseable, and with no "<" that could end it
+            assert "<" not in record and json.loads(record)["name"] == HOSTILE, name
         text = "".join(page.text)
         assert "**粗体**" in text and "{{ 7*7 }}" in text and "&amp;" in text, name
     package_text = "".join(_text_of(out / "data/reference/index.html"))
