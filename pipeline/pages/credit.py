@@ -1,0 +1,340 @@
+"""Enterprise credit: the lookup (static index shards, no page per enterprise), grade
+distributions, the public blacklist and supervised hazards.
+
+Listings come only from ``derived/blacklist_public`` (active on the reference date); an
+expired or removed listing is shown nowhere with an identity, only as anonymous counts from
+``derived/blacklist_expired_counts``. Enterprise names in the data are fictional (示例).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from markupsafe import escape
+
+from pipeline.i18n import catalog, t
+from pipeline.pages.accidents import Ref, number, rows, script_json, synthetic_banner, text
+from pipeline.pages.lookup_index import Params, build_index, fnv1a, normalise
+
+INDEX = "credit/index"
+REASONS = ("major_accident", "deaths_10_in_year", "concealment", "hazard_overdue",
+           "licence_revoked", "larger_accident", "two_general_12m")
+HAZARD_STATUSES = ("on_time", "late", "open", "overdue_open")
+
+
+def _index_files(ctx, ref: Ref, params: Params = Params()) -> dict[str, bytes]:
+    table = ctx.table
+    return build_index(
+        enterprises=table("enterprise-credit", "enterprises"),
+        ratings=table("enterprise-credit", "credit_ratings"),
+        certificates=table("enterprise-credit", "certificates"),
+        listings=table("derived", "blacklist_public"),
+        hazards=table("derived", "hazard_rectification"),
+        districts=[r["code"] for r in ref.district_rows],
+        sectors=sorted(ref.sectors), grades=ref.credit_grades,
+        reference_date=ctx.reference_date, params=params)
+
+
+def _labels(ctx, ref: Ref) -> dict:
+    lang = ctx.lang
+    keys = ("empty", "searching", "failed", "none", "none_filtered", "too_short", "too_general",
+            "found", "found_uscc", "grade_in", "uscc", "district", "sector", "scale",
+            "established", "ratings", "year", "grade", "rated_on", "no_ratings",
+            "certificates", "certificate_id", "level", "issued", "expires", "state", "current",
+            "expired", "no_certificates", "listings", "listing_id", "reason", "listed",
+            "accident", "no_listings", "hazards", "hazard_id", "deadline", "rectified",
+            "no_hazards", "as_of")
+    return {
+        "text": {k: catalog(lang)[f"lookup.{k}"] for k in keys},  # placeholders kept for JS
+        "districts": ref.districts, "sectors": ref.sectors, "grades": ref.credit_grade_names,
+        "reasons": {r: t(f"credit.reason.{r}", lang) for r in REASONS},
+        "hazard_statuses": {s: t(f"hazard.status.{s}", lang) for s in HAZARD_STATUSES},
+        "hazard_levels": {k: t(f"credit.hazard_level.{k}", lang) for k in ("city", "district")},
+        "levels": {str(k): t(f"credit.cert_level.{k}", lang) for k in (1, 2, 3)},
+        "scales": {k: t(f"credit.scale.{k}", lang) for k in ("above", "below")},
+        "accidents_href": "../accidents/list/",
+    }
+
+
+def _share(count: int, rated: int) -> str:
+    return f"{count:,}（{count / rated * 100:.1f}%）" if rated else f"{count:,}"
+
+
+def _grade_tables(ctx, ref: Ref) -> list[dict]:
+    """Grade counts with shares, by year (city), and by district and sector (latest year)."""
+    lang = ctx.lang
+    dist = rows(ctx, "derived", "credit_grade_distribution")
+    if not dist:
+        return []
+    latest = max(r["year"] for r in dist)
+    grades = ref.credit_grades
+
+    def group(key, keep=lambda r: True):
+        counts = defaultdict(lambda: defaultdict(int))
+        for r in dist:
+            if keep(r):
+                counts[key(r)][r["grade"]] += r["enterprises"]
+        return counts
+
+    def table(title, counts, label, order):
+        body = []
+        for k in order:
+            if k not in counts:
+                continue
+            rated = sum(counts[k].values())
+            body.append([label(k)] + [_share(counts[k][g], rated) for g in grades]
+                        + [f"{rated:,}"])
+        return {"title": title, "rows": body,
+                "headers": [t("datapage.item", lang)]
+                + [ref.credit_grade_names.get(g, g) for g in grades]
+                + [t("credit.rated", lang)]}
+
+    by_year = group(lambda r: r["year"])
+    by_district = group(lambda r: r["district_code"], lambda r: r["year"] == latest)
+    by_sector = group(lambda r: r["sector_code"], lambda r: r["year"] == latest)
+    return [
+        table(t("credit.grades_by_year", lang), by_year, str, sorted(by_year)),
+        table(t("credit.grades_by_district", lang, year=latest), by_district,
+              lambda c: ref.districts.get(c, c), sorted(by_district)),
+        table(t("credit.grades_by_sector", lang, year=latest), by_sector,
+              lambda c: ref.sectors.get(c, c),
+              sorted(by_sector, key=lambda c: -sum(by_sector[c].values()))),
+    ]
+
+
+def blacklist_view(ctx, ref: Ref, district: str | None = None) -> dict:
+    """Active listings (with identity) and expired ones (counts only)."""
+    lang = ctx.lang
+    active = [r for r in rows(ctx, "derived", "blacklist_public")
+              if district is None or r["district_code"] == district]
+    active.sort(key=lambda r: (r["listed"], r["listing_id"]), reverse=True)
+    listings = [{"name": r.get("enterprise_name") or "", "uscc": r["uscc"],
+                 "district": ref.districts.get(r["district_code"], r["district_code"]),
+                 "reason": t(f"credit.reason.{r['reason']}", lang),
+                 "listed": text(r["listed"]), "expires": text(r["expires"]),
+                 "term": r["term_years"], "accident": r.get("accident_id") or "",
+                 "hazard": r.get("hazard_id") or ""} for r in active]
+    counts = defaultdict(lambda: [0, 0, 0])
+    for r in rows(ctx, "derived", "blacklist_expired_counts"):
+        if district is None or r["district_code"] == district:
+            c = counts[(r["year"], r["reason"])]
+            c[0] += r["expired"]
+            c[1] += r["removed"]
+            c[2] += r["listings"]
+    expired = {"title": t("credit.expired_counts", lang),
+               "headers": [t("datapage.year", lang), t("credit.reason", lang),
+                           t("credit.expired", lang), t("credit.removed", lang),
+                           t("credit.total", lang)],
+               "rows": [[str(y), t(f"credit.reason.{reason}", lang), str(c[0]), str(c[1]),
+                         str(c[2])] for (y, reason), c in sorted(counts.items())]}
+    return {"listings": listings, "expired": expired,
+            "as_of": ctx.reference_date.isoformat() if ctx.reference_date else ""}
+
+
+def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
+    lang = ctx.lang
+    names = {}
+    if ctx.has("enterprise-credit", "enterprises"):
+        e = ctx.table("enterprise-credit", "enterprises")
+        names = dict(zip(e["uscc"].to_pylist(), e["name"].to_pylist(), strict=True))
+    summary = []
+    for r in sorted(rows(ctx, "derived", "hazard_summary"),
+                    key=lambda r: (r["district_code"], r["year"])):
+        if district is not None and r["district_code"] != district:
+            continue
+        rate = r.get("rectification_rate_pct")
+        summary.append([ref.districts.get(r["district_code"], r["district_code"]),
+                        str(r["year"]), number(r["hazards"]), number(r["rectified"]),
+                        number(r["on_time"]), number(r["late"]), number(r["open"]),
+                        number(r["overdue_open"]),
+                        "" if rate is None else f"{rate:.1f}%（{r['rectified']}/{r['hazards']}）"])
+    open_rows = [r for r in rows(ctx, "derived", "hazard_rectification")
+                 if r["status"] in ("open", "overdue_open")
+                 and (district is None or r["district_code"] == district)]
+    open_rows.sort(key=lambda r: (r["status"] != "overdue_open", -(r.get("days_late") or 0),
+                                  r["hazard_id"]))
+    items = [[r["hazard_id"], names.get(r.get("uscc"), ""), r.get("uscc") or "",
+              ref.districts.get(r["district_code"], r["district_code"]),
+              t(f"credit.hazard_level.{r['level']}", lang) if r.get("level") else "",
+              text(r["listed"]), text(r["deadline"]), t(f"hazard.status.{r['status']}", lang),
+              str(r.get("days_late") or "")] for r in open_rows]
+    return {
+        "summary": {"title": t("credit.hazard_summary", lang), "rows": summary,
+                    "headers": [t("datapage.district", lang), t("datapage.year", lang),
+                                t("credit.hazards", lang), t("credit.rectified", lang),
+                                t("hazard.status.on_time", lang), t("hazard.status.late", lang),
+                                t("hazard.status.open", lang),
+                                t("hazard.status.overdue_open", lang),
+                                t("credit.rectification_rate", lang)]},
+        "open": {"title": t("credit.open_hazards", lang), "rows": items,
+                 "headers": [t("lookup.hazard_id", lang), t("credit.enterprise", lang),
+                             t("lookup.uscc", lang), t("datapage.district", lang),
+                             t("lookup.level", lang), t("lookup.listed", lang),
+                             t("lookup.deadline", lang), t("lookup.state", lang),
+                             t("credit.days_late", lang)]},
+    }
+
+
+def write(ctx) -> list:
+    if not ctx.has("derived", "blacklist_public") or not ctx.has("enterprise-credit",
+                                                                   "enterprises"):
+        return []
+    lang = ctx.lang
+    ref = Ref(ctx)
+    files = _index_files(ctx, ref)
+    for path in sorted(files):
+        ctx.write(f"{INDEX}/{path}", files[path])
+    meta = json.loads(files["meta.json"])
+    enterprises = ctx.table("enterprise-credit", "enterprises")
+    present = set(enterprises["district_code"].to_pylist())
+    sectors = sorted(set(enterprises["sector_code"].to_pylist()))
+    banner = synthetic_banner(lang, names=True)
+    ctx.render("credit/index.md", "credit_lookup.md.j2", banner=banner,
+               labels=script_json(_labels(ctx, ref)), count=meta["enterprises"],
+               districts=[(c, ref.districts[c]) for c in sorted(present) if c in ref.districts],
+               sectors=[(c, ref.sectors.get(c, c)) for c in sectors],
+               grades=[(g, ref.credit_grade_names.get(g, g)) for g in ref.credit_grades],
+               years=meta["years"], as_of=meta["as_of"])
+    ctx.render("credit/grades/index.md", "credit_grades.md.j2", banner=banner,
+               tables=_grade_tables(ctx, ref))
+    ctx.render("credit/blacklist/index.md", "credit_blacklist.md.j2", banner=banner,
+               b=blacklist_view(ctx, ref))
+    ctx.render("credit/hazards/index.md", "credit_hazards.md.j2", banner=banner,
+               h=hazards_view(ctx, ref))
+    return [{str(escape(t("nav.credit", lang))): [
+        "credit/index.md",
+        {str(escape(t("credit.grades_title", lang))): "credit/grades/index.md"},
+        {str(escape(t("credit.blacklist_title", lang))): "credit/blacklist/index.md"},
+        {str(escape(t("credit.hazards_title", lang))): "credit/hazards/index.md"}]}]
+
+
+# --- Measuring the lookup (for the benchmark) -------------------------------------------
+
+PAGE = 10       # results drawn per page (lookup.js PAGE)
+MAX_GRAMS = 5   # gram shards fetched per name query at most (lookup.js MAX_GRAMS)
+
+
+def _plan(query: str, meta: dict) -> list[str]:
+    """The grams lookup.js fetches for ``query``: the chain at every position, then at most
+    MAX_GRAMS chosen greedily to cover the query (same order of choice as the script)."""
+    stop = set(meta["stop"])
+    chars = list(query)
+    found = []
+    for p in range(len(chars) - 1):
+        for n in range(2, meta["max_gram"] + 1):
+            if p + n > len(chars):
+                break
+            gram = "".join(chars[p:p + n])
+            if gram not in stop:
+                found.append((p, n, gram))
+                break
+    covered = [False] * len(chars)
+    chosen: list[tuple[int, int, str]] = []
+    while len(chosen) < MAX_GRAMS:
+        best, best_gain = None, 0
+        for f in found:
+            if f in chosen:
+                continue
+            gain = sum(not c for c in covered[f[0]:f[0] + f[1]])
+            if gain > best_gain:
+                best, best_gain = f, gain
+        if best is None:
+            break
+        chosen.append(best)
+        for i in range(best[0], best[0] + best[1]):
+            covered[i] = True
+    # Grams across the joins pin down the order: the longest not inside a chosen one.
+    for f in sorted(found, key=lambda f: (-f[1], f[0])):
+        inside = any(c[0] <= f[0] and f[0] + f[1] <= c[0] + c[1] for c in chosen)
+        if len(chosen) < MAX_GRAMS and not inside:
+            chosen.append(f)
+    return list(dict.fromkeys(gram for _, _, gram in chosen))
+
+
+def _decode(postings: str, width: int) -> list[int]:
+    ids, current = [], 0
+    for token in postings.split(","):
+        current += int(token[width:], 36)
+        ids.append(current)
+    return ids
+
+
+def query_cost(index: Path, query: str) -> dict:
+    """Files and bytes the browser fetches for one query (meta, gram shards, and the record
+    shards of the first page of results), simulated with the algorithm of ``lookup.js``."""
+    meta_path = index / "meta.json"
+    meta = json.loads(meta_path.read_text("utf-8"))
+    fetched = {meta_path}
+    code = "".join(query.split()).upper()
+    if len(code) == 18 and all(c in "0123456789ABCDEFGHJKLMNPQRTUWXY" for c in code):
+        fetched.add(index / "r" / f"{fnv1a(code.encode()) % meta['record_shards']}.json")
+        hits = 1
+    else:
+        query = "".join(normalise(query).split())
+        grams = _plan(query, meta)
+        sets = []
+        for gram in grams:
+            shard = index / "g" / f"{fnv1a(gram.encode()) % meta['gram_shards']}.json"
+            fetched.add(shard)
+            postings = json.loads(shard.read_text("utf-8")).get(gram)
+            sets.append(set(_decode(postings, 2 + len(meta["years"]))) if postings else set())
+        ids = sorted(set.intersection(*sets)) if sets else []
+        hits, confirmed, shown, rounds = len(ids), 0, 0, 0
+        width = meta["record_width"]
+        while confirmed < PAGE and shown < len(ids) and rounds < 3:  # as lookup.js
+            batch = ids[shown:shown + PAGE - confirmed]
+            shown += len(batch)
+            rounds += 1
+            for i in batch:
+                shard = index / "r" / f"{i // width}.json"
+                fetched.add(shard)
+                record = json.loads(shard.read_text("utf-8"))[i % width]
+                confirmed += query in "".join(normalise(record[1]).split())
+    return {"query": query, "files": len(fetched), "candidates": hits,
+            "bytes": sum(p.stat().st_size for p in fetched)}
+
+
+def lookup_budget(site_dir: Path, *, sample: int = 200) -> dict:
+    """Bytes per query over a deterministic sample of enterprises of a built site: for each,
+    an exact USCC lookup and a name-fragment query (the distinctive part of its name,
+    without the common prefix and suffix), plus shard size statistics. Used by the benchmark
+    at every tier; the browser test checks the same bound with real requests."""
+    index = Path(site_dir) / INDEX
+    meta = json.loads((index / "meta.json").read_text("utf-8"))
+    shards = sorted(index.glob("r/*.json")), sorted(index.glob("g/*.json"))
+    step = max(1, meta["record_shards"] // sample)
+    picked = []
+    for k in range(0, meta["record_shards"], step):
+        records = json.loads((index / "r" / f"{k}.json").read_text("utf-8"))
+        if records:
+            picked.append(records[0])
+        if len(picked) >= sample:
+            break
+    costs = []
+    for record in picked:
+        costs.append(query_cost(index, record[0]))
+        costs.append(query_cost(index, _fragment(record[1])))
+    sizes = sorted(c["bytes"] for c in costs)
+    return {
+        "enterprises": meta["enterprises"], "queries": len(costs),
+        "bytes_max": sizes[-1] if sizes else 0,
+        "bytes_median": sizes[len(sizes) // 2] if sizes else 0,
+        "bytes_mean": round(sum(sizes) / len(sizes)) if sizes else 0,
+        "record_shards": len(shards[0]), "gram_shards": len(shards[1]),
+        "record_shard_max_bytes": max((p.stat().st_size for p in shards[0]), default=0),
+        "gram_shard_max_bytes": max((p.stat().st_size for p in shards[1]), default=0),
+        "meta_bytes": (index / "meta.json").stat().st_size,
+        "index_bytes": sum(p.stat().st_size for group in shards for p in group),
+    }
+
+
+def _fragment(name: str) -> str:
+    """What someone would type for a name: without the place prefix and legal-form suffix."""
+    core = name
+    for prefix in ("常州",):
+        core = core.removeprefix(prefix)
+    for suffix in ("有限公司", "公司"):
+        core = core.removesuffix(suffix)
+    return core or name
