@@ -249,15 +249,7 @@ def _dialect(descriptor: dict) -> dict:
 
 def read_table(resource: LoadedResource, path: Path) -> None:
     """Read the CSV at ``path`` into ``resource``: its string table and row positions."""
-    import hashlib
-
-    data = path.read_bytes()
-    resource.byte_count = len(data)
-    declared_hash = resource.descriptor.get("hash")
-    if isinstance(declared_hash, str):  # hashing 1 GB costs seconds: only when it is checked
-        algorithm = declared_hash.rpartition(":")[0] or "md5"
-        if algorithm in ("md5", "sha256"):
-            resource.digests = {algorithm: hashlib.new(algorithm, data).hexdigest()}
+    resource.byte_count = path.stat().st_size
     declared = (resource.descriptor.get("encoding") or "utf-8").lower().replace("_", "-")
     encoding = _ENCODINGS.get(declared)
     if encoding is None:
@@ -265,46 +257,184 @@ def read_table(resource: LoadedResource, path: Path) -> None:
                                          {"encoding": declared}))
         return
     resource.encoding = encoding
+    dialect = _dialect(resource.descriptor)
+    if not dialect["header"]:
+        resource.findings.append(Finding("format-error", "load.no_header", {}))
+        return
+    algorithm = _declared_hash(resource.descriptor)
+    if encoding == "utf-8" and _fast_path_ok(dialect):
+        # UTF-8, the normal case: one streaming pass checks the encoding and finds where
+        # records and lines start; Arrow then parses the file from disk. The raw bytes
+        # are never held in memory as a whole.
+        scan = _scan(path, dialect["delimiter"].encode(), algorithm)
+        if algorithm:
+            resource.digests = {algorithm: scan.digest}
+        if scan.bad is not None:
+            _bad_byte(resource, encoding, *scan.bad)
+            return
+        if scan.size == 0:
+            _empty(resource)
+            return
+        if scan.starts is not None:
+            try:
+                _read_arrow(resource, path, scan, dialect)
+                return
+            except _Fallback:
+                pass
+        data = path.read_bytes()
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8):]
+        _read_python(resource, data, dialect)
+        return
+    data = path.read_bytes()
+    if algorithm:
+        import hashlib
+
+        resource.digests = {algorithm: hashlib.new(algorithm, data).hexdigest()}
     if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     bad = first_bad_byte(data, encoding)
     if bad is not None:
         offset, reason = bad
-        line = data.count(b"\n", 0, offset) + 1
-        resource.findings.append(Finding(
-            "encoding-error", "load.bad_byte",
-            {"encoding": encoding, "byte": f"0x{data[offset]:02x}", "offset": offset},
-            line=line, note=reason))
+        _bad_byte(resource, encoding, offset, data[offset], data.count(b"\n", 0, offset) + 1, reason)
         return
     if encoding != "utf-8":
-        # Transcode once; line and row arithmetic below then works on UTF-8 bytes, where
-        # "\n", "\r" and the quote never occur inside a multi-byte character.
+        # Transcode once; line and row arithmetic then works on UTF-8 bytes, where "\n",
+        # "\r" and the quote never occur inside a multi-byte character.
         data = data.decode(encoding).encode("utf-8")
-    dialect = _dialect(resource.descriptor)
-    if not dialect["header"]:
-        resource.findings.append(Finding("format-error", "load.no_header", {}))
-        return
     if not data:
-        resource.labels = None
-        resource.table = pa.table({})
-        resource.row_numbers = np.zeros(0, dtype=np.int64)
-        resource.lines = np.zeros(0, dtype=np.int64)
+        _empty(resource)
         return
-    if _fast_path_ok(data, dialect):
-        # UTF-8 files are parsed from disk so the raw bytes need not stay in memory
-        # beside the table; transcoded ones from memory.
-        holder = [data]
-        del data
-        try:
-            _read_arrow(resource, holder, dialect, path if encoding == "utf-8" else None)
-            return
-        except _Fallback:
-            data = holder[0] if holder else path.read_bytes()
-            if encoding != "utf-8":
-                data = data.decode(encoding).encode("utf-8")
-            elif data.startswith(codecs.BOM_UTF8):
-                data = data[len(codecs.BOM_UTF8):]
     _read_python(resource, data, dialect)
+
+
+def _declared_hash(descriptor: dict) -> str | None:
+    declared = descriptor.get("hash")
+    if isinstance(declared, str):  # hashing a large file costs time: only when it is checked
+        algorithm = declared.rpartition(":")[0] or "md5"
+        if algorithm in ("md5", "sha256"):
+            return algorithm
+    return None
+
+
+def _bad_byte(resource, encoding, offset, byte, line, reason):
+    resource.findings.append(Finding(
+        "encoding-error", "load.bad_byte",
+        {"encoding": encoding, "byte": f"0x{byte:02x}", "offset": offset}, line=line, note=reason))
+
+
+def _empty(resource):
+    resource.labels = None
+    resource.table = pa.table({})
+    resource.row_numbers = np.zeros(0, dtype=np.int64)
+    resource.lines = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class _Scan:
+    size: int = 0
+    bad: tuple | None = None  # (offset, byte, line, reason)
+    starts: np.ndarray | None = None  # byte offset of each record (None: unclosed quote)
+    lines: np.ndarray | None = None  # physical line of each record
+    empty: np.ndarray | None = None  # the record is an empty line
+    header: bytes = b""
+    digest: str = ""
+
+
+def _scan(path: Path, delimiter: bytes, algorithm: str | None, chunk: int = 1 << 22) -> _Scan:
+    """One pass over the file in chunks: UTF-8 validity, record starts, physical lines.
+
+    A newline ends a record when an even number of quotes precedes it (running parity by
+    XOR-accumulate, carried across chunks). A quote inside an unquoted field breaks that
+    rule; the caller then sees a different row count from Arrow and uses the exact reader.
+    Only two small arrays per record are kept (its line, and whether it is an empty line);
+    chunk buffers are reused, so memory stays flat whatever the file size.
+    """
+    import hashlib
+
+    digest = hashlib.new(algorithm) if algorithm else None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line_parts: list[np.ndarray] = [np.ones(1, np.int32)]  # the header starts on line 1
+    empty_parts: list[np.ndarray] = []
+    carry = np.uint8(0)
+    offset = 0  # of the current chunk, counted after a BOM
+    newlines = 0  # physical line ends before the current chunk
+    skip = 0
+    header_end = None
+    previous_ended = False  # the last chunk ended with a record terminator
+    raw = bytearray(chunk + 1)
+    flags = np.empty(chunk + 1, dtype=np.uint8)
+    with open(path, "rb") as f:
+        while True:
+            size = f.readinto(memoryview(raw)[:chunk])
+            if size and raw[size - 1] == 13:
+                size += f.readinto(memoryview(raw)[size:size + 1])  # keep "\r\n" together
+            lo = 0
+            if digest is not None:
+                digest.update(memoryview(raw)[:size])
+            if offset == 0 and skip == 0 and raw.startswith(codecs.BOM_UTF8):
+                lo = skip = 3
+            piece = memoryview(raw)[lo:size]
+            buf = np.frombuffer(piece, dtype=np.uint8)
+            final = not size
+            if final or buf.max(initial=0) >= 128:  # ASCII needs no decoding
+                pending = len(decoder.getstate()[0])
+                try:
+                    decoder.decode(piece, final)
+                except UnicodeDecodeError as exc:
+                    at = max(exc.start - pending, 0)
+                    if final:  # a character cut off by the end of the file
+                        f.seek(skip + offset - pending)
+                        return _Scan(size=offset, bad=(offset - pending, f.read(1)[0], newlines + 1, exc.reason))
+                    return _Scan(size=offset, bad=(offset + at, piece[at],
+                                                   newlines + bytes(piece[:at]).count(b"\n") + 1, exc.reason))
+            if final:
+                break
+            is_lf = np.equal(buf, 10, out=flags[:len(buf)].view(bool))
+            ends = np.flatnonzero(is_lf)
+            if raw.find(b"\r", lo, size) >= 0:
+                cr = np.flatnonzero(buf == 13)
+                following = buf[np.minimum(cr + 1, len(buf) - 1)]
+                lone = cr[(cr + 1 >= len(buf)) | (following != 10)]
+                ends = np.union1d(ends, lone)  # "\r\n" counted once, at the "\n"
+            if raw.find(b'"', lo, size) >= 0:
+                parity = np.equal(buf, 34, out=flags[:len(buf)].view(bool)).view(np.uint8)
+                np.bitwise_xor.accumulate(parity, out=parity)
+                parity ^= carry
+                carry = parity[-1]
+                inside = parity[ends].astype(bool)
+                terminators = ends[~inside]
+                index = np.flatnonzero(~inside)
+            else:
+                terminators, index = ends, np.arange(len(ends))
+            if header_end is None and len(terminators):
+                header_end = offset + int(terminators[0]) + 1
+            # the record after a terminator starts on the next physical line
+            line_parts.append((newlines + index + 2).astype(np.int32))
+            # ... and is an empty line if its first byte ends a line
+            nxt = terminators + 1
+            inside_chunk = nxt < len(buf)
+            empty = np.zeros(len(terminators), dtype=bool)
+            empty[inside_chunk] = (buf[nxt[inside_chunk]] == 10) | (buf[nxt[inside_chunk]] == 13)
+            if previous_ended and empty_parts:
+                empty_parts[-1][-1] = buf[0] in (10, 13)
+            previous_ended = len(terminators) > 0 and terminators[-1] == len(buf) - 1
+            empty_parts.append(empty)
+            newlines += len(ends)
+            offset += len(buf)
+    scan = _Scan(size=offset, digest=digest.hexdigest() if digest else "")
+    if carry or offset == 0:
+        return scan  # an unclosed quote: only the exact reader can say what it means
+    lines = np.concatenate(line_parts)
+    empty = np.concatenate([np.zeros(1, bool)] + empty_parts)
+    if previous_ended:  # the file ends with a newline: no record after the last one
+        lines, empty = lines[:-1], empty[:-1]
+    scan.lines, scan.empty = lines, empty
+    scan.starts = lines  # one entry per record (header included)
+    with open(path, "rb") as f:
+        f.seek(skip)
+        scan.header = f.read(header_end if header_end is not None else offset)
+    return scan
 
 
 def first_bad_byte(data: bytes, encoding: str) -> tuple[int, str] | None:
@@ -329,7 +459,7 @@ class _Fallback(Exception):
     """The fast reader cannot promise the same rows as Python's csv module."""
 
 
-def _fast_path_ok(data: bytes, dialect: dict) -> bool:
+def _fast_path_ok(dialect: dict) -> bool:
     # The Arrow reader and Python's csv module (what frictionless uses) agree on regular
     # CSV; for escape characters, initial-space skipping or odd quoting, use the latter.
     return (dialect["escape_char"] is None and not dialect["skip_initial_space"]
@@ -337,88 +467,27 @@ def _fast_path_ok(data: bytes, dialect: dict) -> bool:
             and dialect["quote_char"] == '"')
 
 
-def _record_starts(data: bytes, delimiter: bytes, chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray] | None:
-    """Byte offsets where each CSV record starts and the physical line of each start.
-
-    A newline ends a record when an even number of quotes precedes it. A quote inside an
-    unquoted field breaks that rule; the caller then finds a different number of rows than
-    the Arrow reader and falls back to the exact reader. Works in chunks so temporaries
-    stay a few MB whatever the file size.
-    """
-    buf = np.frombuffer(data, dtype=np.uint8)
-    n = len(buf)
-    has_cr = data.find(b"\r") >= 0
-    has_quotes = data.find(b'"') >= 0
-    ends_parts, term_parts = [], []
-    carry = np.uint8(0)
-    for off in range(0, n, chunk):
-        piece = buf[off: off + chunk]
-        ends = np.flatnonzero(piece == 10)
-        if has_cr:
-            cr = np.flatnonzero(piece == 13)
-            following = buf[np.minimum(cr + off + 1, n - 1)]
-            lone = cr[(cr + off + 1 >= n) | (following != 10)]
-            ends = np.union1d(ends, lone)  # "\r\n" counted once, at the "\n"
-        if has_quotes:
-            # running parity of quotes (XOR-accumulate), carried across chunks
-            parity = (piece == 34).view(np.uint8)
-            np.bitwise_xor.accumulate(parity, out=parity)
-            parity ^= carry
-            carry = parity[-1]
-            terminators = ends[parity[ends] == 0]
-        else:
-            terminators = ends
-        ends_parts.append(ends + off)
-        term_parts.append(terminators + off)
-    if carry:
-        return None  # an unclosed quote: only the exact reader can say what it means
-    ends = np.concatenate(ends_parts) if ends_parts else np.zeros(0, np.int64)
-    terminators = np.concatenate(term_parts) if term_parts else np.zeros(0, np.int64)
-    starts = np.concatenate(([0], terminators + 1))
-    if starts[-1] >= n:
-        starts = starts[:-1]  # the file ends with a newline
-    if len(ends) == len(terminators):
-        lines = np.arange(1, len(starts) + 1)  # no quoted newlines: record i starts on line i
-    else:
-        lines = np.searchsorted(ends, starts) + 1  # physical line ends before the start, plus one
-    return starts, lines
-
-
-def _read_arrow(resource: LoadedResource, holder: list[bytes], dialect: dict,
-                source: Path | None) -> None:
-    """Fast reader. ``holder`` holds the bytes; it is emptied before Arrow parses
-    ``source`` (when given) so the file is not held twice."""
-    data = holder[0]
-    positions = _record_starts(data, dialect["delimiter"].encode())
-    if positions is None:
-        raise _Fallback
-    starts, lines = positions
-    header_end = starts[1] if len(starts) > 1 else len(data)
-    labels = _parse_header(data[:header_end], dialect)
-    # An empty line is a row with no cells at all (Python's csv yields []), not a row of
-    # empty strings: it must stay blank even where "" is not a missing value.
-    first = np.frombuffer(data, dtype=np.uint8)[starts[1:]]
-    empty = (first == 10) | (first == 13)
-    if source is not None:
-        holder.clear()
-        del data
+def _read_arrow(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict) -> None:
+    """Fast reader: Arrow parses the file; the scan supplies row positions."""
+    starts, lines = scan.starts, scan.lines
+    labels = _parse_header(scan.header, dialect)
     if not labels:
         raise _Fallback  # a blank first line: rows are read against the schema's fields
     resource.labels = labels
-    ragged: list[int] = []
-
-    def on_invalid(row):
-        ragged.append(row.number)
-        return "skip"
-
     names = [f"c{i}" for i in range(len(labels))]
     if len(starts) <= 1:
         resource.table = pa.table({n: pa.array([], pa.string()) for n in names})
         resource.row_numbers = np.zeros(0, dtype=np.int64)
         resource.lines = np.zeros(0, dtype=np.int64)
         return
+    ragged: list[int] = []
+
+    def on_invalid(row):
+        ragged.append(row.number)
+        return "skip"
+
     table = pacsv.read_csv(
-        str(source) if source is not None else pa.BufferReader(data),
+        str(path),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 20,
                                        use_threads=False),  # small blocks: low peak memory
         parse_options=pacsv.ParseOptions(delimiter=dialect["delimiter"], quote_char='"',
@@ -430,7 +499,10 @@ def _read_arrow(resource: LoadedResource, holder: list[bytes], dialect: dict,
     )
     if ragged or table.num_rows != len(starts) - 1:
         raise _Fallback
-    # Columns stay in the reader's chunks: combining them would hold the table twice.
+    # An empty line is a row with no cells at all (Python's csv yields []), not a row of
+    # empty strings: it must stay blank even where "" is not a missing value. Columns stay
+    # in the reader's chunks: combining them would hold the table twice.
+    empty = scan.empty[1:]
     if empty.any():
         nulls = pa.array(empty)
         for i, n in enumerate(names):
@@ -438,7 +510,7 @@ def _read_arrow(resource: LoadedResource, holder: list[bytes], dialect: dict,
         resource.cell_counts = np.where(empty, 0, len(names)).astype(np.int64)
     resource.table = table
     resource.row_numbers = np.arange(2, len(starts) + 1, dtype=np.int64)
-    resource.lines = lines[1:].astype(np.int64)
+    resource.lines = lines[1:]
     resource.header_line = int(lines[0])
 
 

@@ -7,7 +7,7 @@ one-resource package (7 columns: pattern, enum, date, bounded integer, number, b
 text; primary key) to measure on. frictionless is a test dependency: install the
 ``test`` extra to run this.
 
-    python -m pipeline.validate.bench DIR [ROWS]
+    python -m pipeline.validate.bench DIR [ROWS [quoted]]
 """
 
 from __future__ import annotations
@@ -95,9 +95,11 @@ def compare_with_frictionless(package_path: Path | str) -> dict:
     }
 
 
-def make_package(path: Path | str, rows: int, seed: int = 1, bad_every: int = 0) -> Path:
+def make_package(path: Path | str, rows: int, seed: int = 1, bad_every: int = 0,
+                 quoted: bool = False) -> Path:
     """A 7-column, ``rows``-row package like the portal's accident table. With
-    ``bad_every`` > 0 every n-th row gets a wrong cell (to time the error path)."""
+    ``bad_every`` > 0 every n-th row gets a wrong cell (to time the error path); with
+    ``quoted`` every text cell is quoted (as some spreadsheet exports do)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -124,7 +126,7 @@ def make_package(path: Path | str, rows: int, seed: int = 1, bad_every: int = 0)
         deaths[::bad_every] = "x"
         table = table.set_column(3, "deaths", pa.array(deaths.astype(str)))
     pacsv.write_csv(table, path / "data" / "accidents.csv",
-                    pacsv.WriteOptions(quoting_style="needed"))
+                    pacsv.WriteOptions(quoting_style="needed" if quoted else "none"))
     schema = {"fields": [
         {"name": "accident_id", "type": "string", "constraints": {"required": True, "pattern": "A[0-9]{9}"}},
         {"name": "district_code", "type": "string", "constraints": {"enum": districts.tolist()}},
@@ -147,5 +149,6 @@ def make_package(path: Path | str, rows: int, seed: int = 1, bad_every: int = 0)
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     if not (target / "datapackage.json").exists():
-        make_package(target, int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000)
+        make_package(target, int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000,
+                     quoted=len(sys.argv) > 3 and sys.argv[3] == "quoted")
     print(json.dumps(compare_with_frictionless(target), indent=2))

@@ -315,10 +315,17 @@ def _whole_column(values: pa.Array, present: np.ndarray, filler: str, target: pa
         return None
 
 
+def _masked(whole, present: np.ndarray, target: pa.DataType) -> pa.Array:
+    """``whole`` with nulls where cells are blank; no copy when none is."""
+    if present.all():  # chunked as read: combining would copy
+        return whole
+    return pc.if_else(pa.array(present), whole, pa.scalar(None, target))
+
+
 def _parse_integer(field, values, present):
     whole = _whole_column(values, present, "0", pa.int64())
     if whole is not None:
-        typed = pa.array(whole.to_numpy(zero_copy_only=False), pa.int64(), mask=~present)
+        typed = _masked(whole, present, pa.int64())
         return Parsed(present.copy(), typed, typed, numeric=True)
     fast = present & _match(values, r"^[+-]?[0-9]{1,18}$")
     ints = np.zeros(len(values), dtype=np.int64)
@@ -361,7 +368,7 @@ _NUMBER_FAST = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$"
 def _parse_number(field, values, present):
     whole = _whole_column(values, present, "0", pa.float64())
     if whole is not None:
-        typed = pa.array(whole.to_numpy(zero_copy_only=False), pa.float64(), mask=~present)
+        typed = _masked(whole, present, pa.float64())
         return Parsed(present.copy(), typed, typed, numeric=True)
     fast = present & _match(values, _NUMBER_FAST)
     floats = np.full(len(values), np.nan)
@@ -396,8 +403,8 @@ def _parse_boolean(field, values, present):
     is_false = present & _mask(pc.is_in(values, value_set=falses)) & ~is_true
     valid = is_true | is_false
     typed = pa.array(is_true, pa.bool_(), mask=~valid)
-    key = pa.array(is_true.astype(np.float64), pa.float64(), mask=~valid)
-    return Parsed(valid, typed, key, numeric=True)
+    # true == 1 and false == 0 as keys, as in Python; compared as numbers where needed
+    return Parsed(valid, typed, typed, numeric=True)
 
 
 def _parse_date(field, values, present):
@@ -406,12 +413,10 @@ def _parse_date(field, values, present):
         # Arrow's ISO date cast checks the day of the month; year 0 (which Python's date
         # cannot hold) is left to the exact reader.
         whole = _whole_column(values, present, "2000-01-01", pa.date32())
-        if whole is not None:
-            days = whole.cast(pa.int32()).to_numpy(zero_copy_only=False)
-            ok = present & (days >= _YEAR_ONE)
-            if (ok == present).all():
-                typed = pa.array(days, pa.int32(), mask=~present).cast(pa.date32())
-                return Parsed(present.copy(), typed, typed)
+        earliest = pc.min(whole.cast(pa.int32())).as_py() if whole is not None else None
+        if earliest is not None and earliest >= _YEAR_ONE:
+            typed = _masked(whole, present, pa.date32())
+            return Parsed(present.copy(), typed, typed)
     days = np.zeros(len(values), dtype=np.int32)
     fast = np.zeros(len(values), dtype=bool)
     if canonical.any():

@@ -61,6 +61,10 @@ def repeated_rows(columns: list[pa.Array], rows: np.ndarray | None = None,
     cols = columns if rows is None else [c.take(pa.array(rows)) for c in columns]
     if not len(index):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if _strictly_increasing(cols):
+        # Published tables are sorted by their key: then no key repeats, and proving it
+        # needs only comparisons of each row with the next (zero-copy slices).
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     # A sort (stable, so equal keys keep row order) rather than a hash table: it needs
     # only the permutation and one sorted column at a time, and published tables are
     # usually sorted by their key already.
@@ -83,6 +87,27 @@ def repeated_rows(columns: list[pa.Array], rows: np.ndarray | None = None,
     before = order_np[:-1][same]
     # Stable sort keeps row order within a key, so ``before`` is the previous occurrence.
     return index[later], index[before]
+
+
+def _strictly_increasing(cols: list) -> bool:
+    """True if the rows are in strictly increasing key order (lexicographic, no nulls)."""
+    n = len(cols[0])
+    if n < 2 or any(c.null_count for c in cols):
+        return n < 2 and not any(c.null_count for c in cols)
+    greater = np.zeros(n - 1, dtype=bool)
+    equal_so_far = np.ones(n - 1, dtype=bool)
+    for c in cols:
+        a, b = c.slice(1), c.slice(0, n - 1)
+        try:
+            gt = _mask(pc.greater(a, b))
+            eq = _mask(pc.equal(a, b))
+        except pa.ArrowNotImplementedError:
+            return False
+        greater |= equal_so_far & gt
+        equal_so_far &= eq
+        if not (greater | equal_so_far).all():
+            return False
+    return bool(greater.all())
 
 
 def check_unique(checked: Checked) -> None:

@@ -336,7 +336,7 @@ def _in_enum(fld, enum, values, parsed: Parsed, ok) -> np.ndarray:
         return _mask(pc.is_in(values, value_set=pa.array([v for v in readings if v is not None], pa.string())))
     if parsed.numeric:
         floats = [float(v) for v in readings if v is not None]
-        hit = _mask(pc.is_in(parsed.key, value_set=pa.array(floats, pa.float64())))
+        hit = _mask(pc.is_in(pc.cast(parsed.key, pa.float64()), value_set=pa.array(floats, pa.float64())))
         if kind == "number":  # floats that merely round to an enum value are not members
             hit &= _exact_ties(fld, values, hit, lambda d: any(d == Decimal(r) for r in readings if r is not None))
         return hit
@@ -357,9 +357,10 @@ def _within(fld, cname, op, bound, values, parsed: Parsed, ok) -> np.ndarray:
             return _mask(compare(parsed.typed, pa.scalar(reading, pa.int64())))
     if parsed.numeric:
         as_float = float(reading)
-        result = _mask(compare(parsed.key, pa.scalar(as_float, pa.float64())))
+        key = pc.cast(parsed.key, pa.float64())
+        result = _mask(compare(key, pa.scalar(as_float, pa.float64())))
         # Rounding to float64 keeps order but can create ties: decide those exactly.
-        ties = ok & _mask(pc.equal(parsed.key, pa.scalar(as_float, pa.float64())))
+        ties = ok & _mask(pc.equal(key, pa.scalar(as_float, pa.float64())))
         if ties.any():
             exact = Decimal(str(reading)) if not isinstance(reading, Decimal) else reading
             py_op = {">=": lambda a: a >= exact, "<=": lambda a: a <= exact,
