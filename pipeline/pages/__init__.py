@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE_SOURCES = ROOT / "site"
 
 # Navigation order. Each name is a module of this package.
-SECTIONS = ("home", "indicators", "plan", "catalog", "methodology")
+SECTIONS = ("home", "indicators", "accidents", "credit", "plan", "districts", "catalog",
+            "methodology")
 
 
 def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
