@@ -282,8 +282,7 @@ def read_table(resource: LoadedResource, path: Path) -> None:
             except _Fallback:
                 pass
         data = path.read_bytes()
-        if data.startswith(codecs.BOM_UTF8):
-            data = data[len(codecs.BOM_UTF8):]
+        data = data.removeprefix(codecs.BOM_UTF8)
         _read_python(resource, data, dialect)
         return
     data = path.read_bytes()

@@ -113,9 +113,7 @@ def constraints_for(draw, kind):
     options = []
     if kind == "string":
         options = ["pattern", "enum", "minLength", "maxLength"]
-    elif kind in ("integer", "number", "year"):
-        options = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"]
-    elif kind == "date":
+    elif kind in ("integer", "number", "year") or kind == "date":
         options = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"]
     elif kind == "boolean":
         options = ["enum"]
@@ -126,7 +124,8 @@ def constraints_for(draw, kind):
             c[name] = draw(st.integers(0, 4))
         elif name == "enum":
             if kind == "string":
-                c[name] = draw(st.lists(st.sampled_from(["a", "b", "apple", "中文", "", "007"]), min_size=1, max_size=3))
+                choices = st.sampled_from(["a", "b", "apple", "中文", "", "007"])
+                c[name] = draw(st.lists(choices, min_size=1, max_size=3))
             elif kind in ("integer", "year"):
                 c[name] = draw(st.lists(st.integers(-5, 2020), min_size=1, max_size=3))
             elif kind == "number":

@@ -10,15 +10,20 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pyarrow as pa
 
 from pipeline.load import LoadedResource
 from pipeline.model import Catalog
 from pipeline.validate.errors import Collector, ValidationError
-from pipeline.validate.keys import Checked, check_foreign_keys, check_primary_key, check_unique
+from pipeline.validate.keys import (
+    Checked,
+    check_foreign_keys,
+    check_primary_key,
+    check_unique,
+)
 from pipeline.validate.tableschema import check_table
 
 DEFAULT_MAX_ERRORS = 1000

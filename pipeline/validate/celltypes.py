@@ -17,10 +17,11 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -55,7 +56,7 @@ def field_type(field: dict) -> str:
 
 def field_format(field: dict) -> str:
     fmt = field.get("format") or "default"
-    return fmt[4:] if fmt.startswith("fmt:") else fmt
+    return fmt.removeprefix("fmt:")
 
 
 # ---------------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
                 cell = _strip_non_bare(cell)
             try:
                 return int(cell)
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
         return read
     if kind == "number":
@@ -98,7 +99,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
                 cell = cell.replace(decimal_char, ".")
             try:
                 return Decimal(cell)
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
         return read
     if kind == "boolean":
@@ -114,7 +115,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
                     from dateutil import parser
                     return parser.parse(cell).date()
                 return datetime.strptime(cell, fmt).date()
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
         return read
     if kind == "datetime":
@@ -129,7 +130,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
                     from dateutil import parser
                     return parser.parse(cell)
                 return datetime.strptime(cell, fmt)
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
         return read
     if kind == "time":
@@ -143,7 +144,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
                 if fmt == "any":
                     return parser.parse(cell).timetz()
                 return datetime.strptime(cell, fmt).timetz()
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
         return read
     if kind == "year":
@@ -152,7 +153,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
                 return None
             try:
                 value = int(cell)
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
             return value if 0 <= value <= 9999 else None
         return read
@@ -161,7 +162,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
             try:
                 year, month = cell.split("-")
                 year, month = int(year), int(month)
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
             return (year, month) if 1 <= month <= 12 else None
         return read
@@ -184,14 +185,14 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
                 if lon > 180 or lon < -180 or lat > 90 or lat < -90:
                     return None
                 return (lon, lat)
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
         return read
     if kind in ("object", "geojson"):
         def read(cell):
             try:
                 value = json.loads(cell)
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
             if not isinstance(value, dict):
                 return None
@@ -203,7 +204,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
         def read(cell):
             try:
                 value = json.loads(cell)
-            except Exception:
+            except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                 return None
             return value if isinstance(value, list) else None
         return read
@@ -231,7 +232,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
             def read(cell):
                 try:
                     base64.b64decode(cell)
-                except Exception:
+                except Exception:  # noqa: BLE001 -- the reference reader treats any failure as "not this type"
                     return None
                 return cell
             return read

@@ -9,7 +9,11 @@ from pathlib import Path
 
 from pipeline.i18n import t
 from pipeline.load import DEFAULT_MAX_BYTES, LoadError, load_catalog
-from pipeline.validate import DEFAULT_MAX_ERRORS, report_from_load_error, validate_catalog
+from pipeline.validate import (
+    DEFAULT_MAX_ERRORS,
+    report_from_load_error,
+    validate_catalog,
+)
 from pipeline.validate.report import RENDERERS
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2

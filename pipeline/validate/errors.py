@@ -9,8 +9,8 @@ resource as objects, so a file where every row is wrong costs counts, not memory
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import numpy as np
 

@@ -111,7 +111,7 @@ def _strictly_increasing(cols: list) -> bool:
 
 
 def check_unique(checked: Checked) -> None:
-    r, result, out = checked.resource, checked.result, checked.out
+    result = checked.result
     for col, fld in enumerate(result.fields):
         if fld is None or not (fld.get("constraints") or {}).get("unique"):
             continue
@@ -126,7 +126,7 @@ def check_unique(checked: Checked) -> None:
 
 
 def check_primary_key(checked: Checked) -> None:
-    r, result, out = checked.resource, checked.result, checked.out
+    r, result = checked.resource, checked.result
     pk = _as_list(r.schema.get("primaryKey"))
     if not pk or result is None:
         return

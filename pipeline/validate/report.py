@@ -55,8 +55,8 @@ def to_dict(report: Report, lang: str = "zh") -> dict:
                       "seconds": round(task.seconds, 3), "md5": task.digests.get("md5"),
                       "sha256": task.digests.get("sha256"), "bytes": task.byte_count,
                       "fields": task.fields, "rows": task.rows},
-            "warnings": task.warnings + ([f"reached error limit: {len(task.errors)}; "
-                                          f"{task.dropped} more not listed"] if task.dropped else []),
+            "warnings": task.warnings + ([(f"reached error limit: {len(task.errors)}; "
+                                           f"{task.dropped} more not listed")] if task.dropped else []),
             "errorCounts": dict(sorted(task.counts.items())),
             "errors": [e.to_dict(lang) for e in task.errors],
         })

@@ -9,7 +9,7 @@ or unreadable cell, which the Table Schema checks already reported).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -40,7 +40,7 @@ class View:
             return None
         return item
 
-    def __iter__(self) -> Iterable[Checked]:
+    def __iter__(self) -> Iterator[Checked]:
         return (c for c in self.checked.values() if c.result is not None)
 
 
@@ -84,8 +84,18 @@ def report(item: Checked, type: str, key: str, rows_mask: np.ndarray, field: str
 
 
 def run_rules(checked: dict[tuple[str, str], Checked], catalog) -> None:
-    from pipeline.validate.rules import (accidents, blacklist, certificates, districts, outcomes,
-                                         percent, personal, rates, synthetic, uscc)
+    from pipeline.validate.rules import (
+        accidents,
+        blacklist,
+        certificates,
+        districts,
+        outcomes,
+        percent,
+        personal,
+        rates,
+        synthetic,
+        uscc,
+    )
 
     view = View(checked, catalog)
     for module in (uscc, accidents, rates, districts, blacklist, certificates, outcomes,

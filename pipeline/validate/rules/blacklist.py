@@ -62,7 +62,9 @@ def _causes(view: View) -> None:
     if accidents is not None:
         where = pc.index_in(accident_id, value_set=col(accidents, "accident_id"))
         linked = needs_accident & has_accident & mask(pc.is_valid(where))
-        take = lambda name: col(accidents, name).take(where)  # noqa: E731
+
+        def take(name):
+            return col(accidents, name).take(where)
         grade = pc.fill_null(take("stated_grade"), "").to_numpy(zero_copy_only=False)
         liable = mask(pc.equal(take("liability"), "liability"))
         concealed = mask(take("concealed"))

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from pipeline.validate.rules import View, col, mask, report
 
 
-def _out_of_range(values) -> "np.ndarray":  # noqa: F821
+def _out_of_range(values) -> np.ndarray:  # noqa: F821
     as_float = pc.cast(values, pa.float64())
     return mask(pc.or_(pc.less(as_float, 0.0), pc.greater(as_float, 100.0)))
 

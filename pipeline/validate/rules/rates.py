@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.validate.rules import View, col, mask, report
+from pipeline.validate.rules import View, col, report
 
 # rate field → (numerator, denominator, scale, decimals), from the contract
 ANNUAL = {

@@ -43,4 +43,4 @@ def check(view: View) -> None:
             bad[rows[wrong]] = True
             expected = dict(zip(rows[wrong].tolist(), (chr(c) for c in wanted[wrong])))
             report(item, "uscc-check-digit", "rule.uscc-check-digit", bad, name,
-                   values=lambda row: {"expected": expected[row]})
+                   values=lambda row, expected=expected: {"expected": expected[row]})

@@ -1,0 +1,56 @@
+"""Unit tests of the domain rules' arithmetic (the corpus tests each rule end to end)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.validate.rules.accidents import grade_of
+from pipeline.validate.rules.dates import add_years, iso
+from pipeline.validate.rules.personal import finding, id_check_ok
+from pipeline.validate.rules.rates import mismatch
+
+
+def days(text: str) -> int:
+    return int(np.datetime64(text, "D").astype(np.int64))
+
+
+@pytest.mark.parametrize("start, years, expected", [
+    ("2012-02-29", 1, "2013-02-28"), ("2012-02-29", 4, "2016-02-29"), ("2013-01-31", 3, "2016-01-31"),
+    ("2015-12-31", 1, "2016-12-31"), ("2014-06-30", -1, "2013-06-30"),
+])
+def test_add_years_keeps_month_and_day(start, years, expected):
+    assert iso(add_years(np.array([days(start)]), np.array([years]))[0]) == expected
+
+
+@pytest.mark.parametrize("deaths, injuries, loss, grade", [
+    (2, 9, 9_999_999, "general"), (3, 0, 0, "larger"), (0, 10, 0, "larger"), (0, 0, 10_000_000, "larger"),
+    (9, 49, 49_999_999, "larger"), (10, 0, 0, "major"), (0, 50, 0, "major"), (0, 0, 50_000_000, "major"),
+    (29, 99, 99_999_999, "major"), (30, 0, 0, "particularly_serious"),
+    (0, 100, 0, "particularly_serious"), (0, 0, 100_000_000, "particularly_serious"),
+])
+def test_grade_thresholds_include_their_lower_bound(deaths, injuries, loss, grade):
+    assert grade_of(np.array([deaths]), np.array([injuries]), np.array([loss]))[0] == grade
+
+
+def test_id_check_digit():
+    assert id_check_ok("11010519491231002X")  # the standard's worked example
+    assert not id_check_ok("110105194912310021")
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("身份证 11010519491231002X 已核实", "id"), ("11010519491231002x", "id"),
+    ("编号 110105194912310021", None),  # wrong check digit: just a long number
+    ("电话13812345678", "mobile"), ("+86 138 1234 5678", "mobile"), ("138-1234-5678", "mobile"),
+    ("A201300123", None), ("12345678901", None), ("金额 213812345678 元", None),
+])
+def test_personal_data_finding(text, kind):
+    assert finding(text) == kind
+
+
+def test_rate_tolerance_is_half_a_unit_in_the_last_decimal():
+    stated = np.array([0.25, 0.3, 0.2, np.nan])
+    bad, _ = mismatch(stated, np.array([5.0, 5.0, 5.0, 5.0]), np.array([2e5] * 4), 1e4, 1)
+    assert bad.tolist() == [False, False, False, False]  # 0.25 → 0.2 or 0.3 both pass
+    bad, _ = mismatch(np.array([0.4]), np.array([5.0]), np.array([2e5]), 1e4, 1)
+    assert bad.tolist() == [True]
