@@ -110,7 +110,7 @@ def blacklist_view(ctx, ref: Ref, district: str | None = None) -> dict:
     active = [r for r in rows(ctx, "derived", "blacklist_public")
               if district is None or r["district_code"] == district]
     active.sort(key=lambda r: (r["listed"], r["listing_id"]), reverse=True)
-    listings = [{"name": r.get("enterprise_name") or "", "uscc": r["uscc"],
+    listings = [{"id": r["listing_id"], "name": r.get("enterprise_name") or "", "uscc": r["uscc"],
                  "district": ref.districts.get(r["district_code"], r["district_code"]),
                  "reason": t(f"credit.reason.{r['reason']}", lang),
                  "listed": text(r["listed"]), "expires": text(r["expires"]),

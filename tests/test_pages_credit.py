@@ -1,0 +1,190 @@
+"""The credit section: lookup shards of bounded size from which every enterprise can be
+found (by its code and by a fragment of its name), the public blacklist without any
+expired listing, and data that stays text in shards and pages."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipeline.build import build
+from pipeline.pages.credit import _decode, _fragment, _plan, lookup_budget, query_cost
+from pipeline.pages.lookup_index import fnv1a, normalise
+
+ROOT = Path(__file__).resolve().parent.parent
+DATAPACKAGES = ROOT / "datapackages"
+CREDIT = DATAPACKAGES / "enterprise-credit" / "data"
+REFERENCE_DATE = date(2016, 1, 1)
+HOSTILE = "常州示例<img src=x onerror=alert(1)>有限公司"
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("credit") / "site"
+    build(DATAPACKAGES, out, reference_date=REFERENCE_DATE)
+    return out
+
+
+def _published_texts(site: Path) -> dict[Path, str]:
+    """Every text file of the site except the data catalogue (data/, its validation
+    reports and their search entries), which publishes the source tables as they are: that
+    section is not checked here."""
+    out = {}
+    for p in site.rglob("*"):
+        parts = p.relative_to(site).parts
+        if not p.is_file() or p.suffix not in (".html", ".json", ".xml", ".js", ".svg") \
+                or parts[0] in ("data", "validation"):
+            continue
+        if parts == ("search", "search_index.json"):
+            docs = json.loads(p.read_text("utf-8"))["docs"]
+            out[p] = "\n".join(d["title"] + d["text"] for d in docs
+                               if not d["location"].startswith(("data/", "validation/")))
+        else:
+            out[p] = p.read_text("utf-8", errors="replace")
+    return out
+
+
+def _listing_state(row: dict) -> str:
+    ref = REFERENCE_DATE.isoformat()
+    if row["listed"] > ref:
+        return "future"
+    if row["removed"] and row["removed"] <= ref and row["removed"] < row["expires"]:
+        return "removed"
+    return "expired" if row["expires"] <= ref else "active"
+
+
+def test_pages_exist(site):
+    for page in ("credit", "credit/grades", "credit/blacklist", "credit/hazards"):
+        html = (site / page / "index.html").read_text("utf-8")
+        assert "合成数据" in html
+    assert "示例" in (site / "credit" / "index.html").read_text("utf-8")
+
+
+def test_shards_are_bounded_and_the_index_is_not_pages(site):
+    index = site / "credit" / "index"
+    records = list(index.glob("r/*.json"))
+    grams = list(index.glob("g/*.json"))
+    assert records and grams
+    assert max(p.stat().st_size for p in records) <= 16_000
+    assert max(p.stat().st_size for p in grams) <= 32_000
+    assert (index / "meta.json").stat().st_size <= 32_000
+    assert not list(index.rglob("*.html"))
+    assert len(list((site / "credit").rglob("index.html"))) == 4
+
+
+def test_every_enterprise_is_found_by_code_and_by_name(site):
+    index = site / "credit" / "index"
+    meta = json.loads((index / "meta.json").read_text("utf-8"))
+    width = 2 + len(meta["years"])
+    cache: dict[Path, object] = {}
+
+    def load(path: Path):
+        if path not in cache:
+            cache[path] = json.loads(path.read_text("utf-8"))
+        return cache[path]
+
+    enterprises = read_csv(CREDIT / "enterprises.csv")
+    assert meta["enterprises"] == len(enterprises)
+    for e in enterprises:
+        shard = load(index / "r" / f"{fnv1a(e['uscc'].encode()) % meta['record_shards']}.json")
+        position = next(i for i, r in enumerate(shard) if r[0] == e["uscc"])
+        assert shard[position][1] == e["name"]
+        own_id = (fnv1a(e["uscc"].encode()) % meta["record_shards"]) * meta["record_width"] \
+            + position
+        query = "".join(normalise(_fragment(e["name"])).split())
+        grams = _plan(query, meta)
+        assert grams, query
+        for gram in grams:
+            postings = load(index / "g" / f"{fnv1a(gram.encode()) % meta['gram_shards']}.json")
+            assert own_id in _decode(postings[gram], width), (e["name"], gram)
+
+
+def test_a_query_costs_little(site):
+    budget = lookup_budget(site, sample=100)
+    assert budget["queries"] == 200
+    assert budget["bytes_max"] < 150_000
+    assert query_cost(site / "credit" / "index", "示例")["candidates"] == 0  # too general
+
+
+def test_no_expired_listing_is_published_with_identity(site):
+    listings = read_csv(CREDIT / "blacklist.csv")
+    names = {e["uscc"]: e["name"] for e in read_csv(CREDIT / "enterprises.csv")}
+    states = {row["listing_id"]: _listing_state(row) for row in listings}
+    gone = [row for row in listings if states[row["listing_id"]] in ("expired", "removed")]
+    active = [row for row in listings if states[row["listing_id"]] == "active"]
+    assert gone and active, "the sample should have both kinds"
+    active_usccs = {row["uscc"] for row in active}
+    hidden = {row["uscc"] for row in gone} - active_usccs
+    assert hidden
+
+    texts = _published_texts(site)
+    for row in gone:
+        assert not [p for p, text in texts.items() if row["listing_id"] in text]
+    for row in active:
+        assert row["listing_id"] in texts[site / "credit" / "blacklist" / "index.html"]
+
+    # The blacklist page names none of them (an enterprise may still appear elsewhere for
+    # what is current, e.g. an open supervised hazard, and every one is in the lookup).
+    blacklist = texts[site / "credit" / "blacklist" / "index.html"]
+    for uscc in hidden:
+        assert uscc not in blacklist and names[uscc] not in blacklist
+    # ... and in the lookup its record lists no listing.
+    lookup = site / "credit" / "index"
+    meta = json.loads((lookup / "meta.json").read_text("utf-8"))
+    for uscc in hidden:
+        shard = json.loads((lookup / "r" / f"{fnv1a(uscc.encode()) % meta['record_shards']}.json")
+                           .read_text("utf-8"))
+        record = next(r for r in shard if r[0] == uscc)
+        assert record[8] == []
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory) -> tuple[Path, str]:
+    """A copy of the data in which an actively blacklisted enterprise has a hostile name."""
+    root = tmp_path_factory.mktemp("hostile")
+    data = root / "data"
+    shutil.copytree(DATAPACKAGES, data)
+    listings = read_csv(CREDIT / "blacklist.csv")
+    uscc = next(r["uscc"] for r in listings if _listing_state(r) == "active")
+    path = data / "enterprise-credit" / "data" / "enterprises.csv"
+    rows = read_csv(path)
+    for row in rows:
+        if row["uscc"] == uscc:
+            row["name"] = HOSTILE
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    descriptor = data / "enterprise-credit" / "datapackage.json"
+    package = json.loads(descriptor.read_text("utf-8"))
+    for resource in package["resources"]:  # the edited file no longer has the declared hash
+        resource.pop("hash", None)
+        resource.pop("bytes", None)
+    descriptor.write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = root / "site"
+    build(data, out, reference_date=REFERENCE_DATE)
+    return out, uscc
+
+
+def test_a_hostile_name_stays_text(hostile_site):
+    site, uscc = hostile_site
+    raw = "<img src=x onerror=alert(1)>"
+    for p, text in _published_texts(site).items():
+        if p.name != "search_index.json":  # the search index holds page text, not markup
+            assert raw not in text, p
+    blacklist = (site / "credit" / "blacklist" / "index.html").read_text("utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in blacklist
+    meta = json.loads((site / "credit" / "index" / "meta.json").read_text("utf-8"))
+    shard = site / "credit" / "index" / "r" / f"{fnv1a(uscc.encode()) % meta['record_shards']}.json"
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in shard.read_text("utf-8")
+    assert any(r[1] == HOSTILE for r in json.loads(shard.read_text("utf-8")))
