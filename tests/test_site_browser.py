@@ -27,9 +27,10 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, 
 PACKAGES = sorted(p.parent.name for p in DATAPACKAGES.glob("*/datapackage.json"))
 PAGES = {"home": "", "catalog": "data/", "about": "about/",
          **{f"package-{name}": f"data/{name}/" for name in PACKAGES}}
-# A word each package page carries (in a table title or description), to search for.
+# A word each package page carries (in a table title or description), to search for; one the
+# plan and indicator pages do not also use, or they outrank the package page.
 SEARCH_WORDS = {"enterprise-credit": "黑名单", "accident-outcomes": "事故",
-                "indicator-progress": "牵头", "reference": "行政区划"}
+                "indicator-progress": "responsibilities", "reference": "行政区划"}
 
 
 @pytest.fixture(scope="session")
@@ -136,16 +137,24 @@ def test_package_page_shows_its_tables_and_downloads_match_their_checksums(
     try:
         page = visit.page
         assert descriptor["title"] in page.title()
-        links = page.locator("a.portal-download")
-        assert links.count() == len(descriptor["resources"])
-        for resource, link in zip(descriptor["resources"], links.all(), strict=True):
+        # every format of every table, each with the SHA-256 shown beside it
+        links = page.locator("a.portal-file")
+        assert links.count() == 5 * len(descriptor["resources"])
+        for link in links.all():
             href = link.get_attribute("href")
-            assert href == quote(f"latest/{resource['path']}")
             response = page.request.get(urljoin(page.url, href))
-            assert response.ok
+            assert response.ok, href
             digest = hashlib.sha256(response.body()).hexdigest()
-            assert digest == manifest[f"data/{package}/latest/{resource['path']}"]["sha256"]
+            assert digest == manifest[f"data/{package}/{href}"]["sha256"]
+            shown = link.locator("xpath=ancestor::tr//code[contains(@class, 'portal-sha')]").inner_text()
+            assert shown.replace("\u200b", "").strip() == digest
+        hrefs = [link.get_attribute("href") for link in links.all()]
+        for resource in descriptor["resources"]:
+            assert quote(f"latest/{resource['path']}") in hrefs
             assert page.locator(f"#res-{resource['name']}").count() == 1
+        archive = page.locator("a.portal-download[href$='.zip']")
+        assert archive.count() == 1
+        assert page.request.get(urljoin(page.url, archive.get_attribute("href"))).ok
         response = page.request.get(urljoin(page.url, "latest/datapackage.json"))
         assert json.loads(response.body())["name"] == descriptor["name"]
         synthetic = descriptor.get("synthetic") or any(
