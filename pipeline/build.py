@@ -47,7 +47,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
         raise InvalidData(report)
     if not missing_sources(catalog):  # a third-party package alone has nothing to derive
         derive(catalog, reference_date=day)
-    out = Path(out)
+    out = Path(out).resolve()  # mkdocs would read a relative site_dir against its config's folder
     with _replacing(out) as site_dir, tempfile.TemporaryDirectory(
             prefix=f".{out.name}.work-", dir=out.parent) as work:
         work = Path(work)

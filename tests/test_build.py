@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shutil
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -184,3 +185,10 @@ def _text_of(path: Path) -> list[str]:
     page = _Page()
     page.feed(path.read_text("utf-8"))
     return page.text
+
+
+def test_a_relative_out_folder_gets_the_whole_site(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    build(DATAPACKAGES, Path("build/site"), reference_date=date(2016, 1, 1))
+    assert (tmp_path / "build" / "site" / "index.html").is_file()
+    assert (tmp_path / "build" / "site" / "data" / "manifest.json").is_file()

@@ -178,3 +178,16 @@ def test_diff_lists_are_capped_but_counts_are_exact():
     new = pa.table({"id": list(range(10)), "v": [1] * 10})
     diff = diff_table(old, new, ["id"], limit=3)
     assert diff["rows"]["changed"] == 10 and len(diff["changed"]) == 3 and diff["truncated"] is True
+
+
+def test_only_release_folders_are_copied_forward(tmp_path):
+    """Pages and other folders beside the releases in data/<package>/ are not releases."""
+    first = tmp_path / "first"
+    export(make_catalog(), first, reference_date=REFERENCE_DATE)
+    (first / "data" / "reference" / "notes").mkdir()
+    (first / "data" / "reference" / "notes" / "index.html").write_text("page", encoding="utf-8")
+    second = tmp_path / "second"
+    export(make_catalog(reference_version="1.1.0", districts=CHANGED_DISTRICTS), second,
+           reference_date=SECOND_DATE, previous=first)
+    kept = sorted(p.name for p in (second / "data" / "reference").iterdir() if p.is_dir())
+    assert kept == ["1.0.0", "1.1.0", "latest"]

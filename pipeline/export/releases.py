@@ -11,6 +11,7 @@ what users saw. Older release folders are copied forward from that site so every
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,9 @@ def find_previous(previous: Path | None, package: str) -> PreviousRelease | None
     return PreviousRelease(folder, json.loads(descriptor_path.read_text(encoding="utf-8")), changelog)
 
 
+_VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?")  # semantic versions
+
+
 def copy_forward(previous: Path | None, out_data: Path, current: dict[str, str]) -> list[Path]:
     """Copy older release folders from the previous site; ``current`` maps package → version.
 
@@ -68,7 +72,9 @@ def copy_forward(previous: Path | None, out_data: Path, current: dict[str, str])
     if previous is None or not (previous / "data").is_dir():
         return copied
     for package_dir in sorted(p for p in (previous / "data").iterdir() if p.is_dir()):
-        for version_dir in sorted(p for p in package_dir.iterdir() if p.is_dir()):
+        # only release folders: pages and other files may sit beside them in data/<package>/
+        for version_dir in sorted(p for p in package_dir.iterdir()
+                                  if p.is_dir() and _VERSION.fullmatch(p.name)):
             package, version = package_dir.name, version_dir.name
             if package in current and version in (LATEST, current[package]):
                 continue
