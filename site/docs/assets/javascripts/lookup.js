@@ -53,7 +53,10 @@
     });
     this.form.querySelectorAll("select").forEach(function (select) {
       select.addEventListener("change", function () {
-        if (self.candidates) { self.applyFilters(); self.saveHash(); }
+        if (!self.candidates) return;
+        self.saveHash();
+        self.root.setAttribute("aria-busy", "true");
+        self.applyFilters().finally(function () { self.root.removeAttribute("aria-busy"); });
       });
     });
     this.more.addEventListener("click", function () { self.showPage(); });
@@ -210,7 +213,7 @@
         hits.sort(function (a, b) { return a[0] - b[0]; });
         self.query = query;
         self.candidates = hits;
-        self.applyFilters();
+        return self.applyFilters();
       });
   };
 

@@ -1,0 +1,238 @@
+"""The lookup, the accident list and a hostile enterprise name in a real Chromium.
+
+Built once from a copy of the committed data in which one actively blacklisted enterprise
+is named ``<img src=x onerror=alert(1)>``. Bytes per query are the sum of the response
+bodies of the requests one query makes (a functional size bound, not a timing)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import threading
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from pipeline.build import build
+from pipeline.serve import make_server, url
+from tests.test_site_browser import SCREENSHOTS, browser, foreign  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+DATAPACKAGES = ROOT / "datapackages"
+HOSTILE = "常州示例<img src=x onerror=alert(1)>有限公司"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser-credit")
+    data = root / "data"
+    shutil.copytree(DATAPACKAGES, data)
+    credit = data / "enterprise-credit"
+    listings = _rows(credit / "data" / "blacklist.csv")
+    ref = "2016-01-01"
+    hostile = next(r["uscc"] for r in listings if r["listed"] <= ref < r["expires"]
+                   and not (r["removed"] and r["removed"] <= ref))
+    enterprises = _rows(credit / "data" / "enterprises.csv")
+    for row in enterprises:
+        if row["uscc"] == hostile:
+            row["name"] = HOSTILE
+    with (credit / "data" / "enterprises.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(enterprises[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(enterprises)
+    package = json.loads((credit / "datapackage.json").read_text("utf-8"))
+    for resource in package["resources"]:
+        resource.pop("hash", None)
+        resource.pop("bytes", None)
+    (credit / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False),
+                                             encoding="utf-8")
+    out = root / "site"
+    build(data, out, reference_date=date(2016, 1, 1))
+    server = make_server(out, 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    sample = next(e for e in enterprises if e["uscc"] != hostile and e["sector_code"] == "machinery")
+    yield SimpleNamespace(out=out, url=url(server), hostile=hostile, sample=sample)
+    server.shutdown()
+    server.server_close()
+
+
+class Visit(SimpleNamespace):
+    pass
+
+
+def visit(browser, site, path: str, viewport: str = "desktop") -> Visit:  # noqa: F811
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN")
+    v = Visit(context=context, requests=[], errors=[], dialogs=[], responses=[])
+    origin = urlsplit(site.url).netloc
+
+    def route(r):
+        v.requests.append(r.request.url)
+        if urlsplit(r.request.url).netloc == origin:
+            r.continue_()
+        else:
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and v.errors.append(m.text))
+    page.on("pageerror", lambda e: v.errors.append(str(e)))
+    page.on("dialog", lambda d: (v.dialogs.append(d.message), d.dismiss()))
+    page.on("response", lambda r: v.responses.append(r))
+    page.goto(site.url + path, wait_until="networkidle")
+    v.page = page
+    return v
+
+
+def query_bytes(v: Visit, since: int) -> int:
+    return sum(len(r.body()) for r in v.responses[since:] if "/credit/index/" in r.url)
+
+
+def search(v: Visit, text: str) -> int:
+    """Type a query, submit, wait for the result; return the bytes this query fetched."""
+    since = len(v.responses)
+    page = v.page
+    page.fill("input[name=q]", text)
+    page.click(".lookup-form button[type=submit]")
+    page.wait_for_function("!document.querySelector('.lookup').hasAttribute('aria-busy')")
+    page.wait_for_load_state("networkidle")
+    return query_bytes(v, since)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_lookup_by_name_fragment_and_by_code(browser, site, viewport):  # noqa: F811
+    v = visit(browser, site, "credit/", viewport)
+    try:
+        name, uscc = site.sample["name"], site.sample["uscc"]
+        fragment = name.removeprefix("常州").removesuffix("有限公司")
+        spent = search(v, fragment)
+        page = v.page
+        assert page.locator(".lookup-name", has_text=name).count() == 1
+        assert spent < 150_000, spent
+        page.locator(".lookup-name", has_text=name).first.click()
+        detail = page.locator(".lookup-detail")
+        assert uscc in detail.inner_text()
+        ratings = [r for r in _rows(DATAPACKAGES / "enterprise-credit" / "data" /
+                                    "credit_ratings.csv") if r["uscc"] == uscc]
+        for r in ratings:
+            assert r["rated_on"] in detail.inner_text()
+
+        spent = search(v, uscc)
+        assert spent < 150_000, spent
+        assert page.locator(".lookup-detail h3").inner_text() == name
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"credit-lookup-{viewport}.png", full_page=True)
+        assert v.errors == [] and v.dialogs == []
+        assert foreign(v.requests, site) == []
+    finally:
+        v.context.close()
+
+
+def test_a_filter_narrows_the_results(browser, site):  # noqa: F811
+    v = visit(browser, site, "credit/")
+
+    def count(page) -> int:
+        page.wait_for_function("!document.querySelector('.lookup').hasAttribute('aria-busy')")
+        text = page.locator(".lookup-status").inner_text()
+        digits = "".join(c for c in text.split("家")[0] if c.isdigit())
+        return int(digits) if digits else 0
+
+    try:
+        page = v.page
+        search(v, "机械01")
+        everything = count(page)
+        assert everything > 10
+        district = page.locator(".lookup-facts").first.inner_text().split(" · ")[1]
+        page.select_option("select[name=district]", label=district)
+        in_district = count(page)
+        assert 0 < in_district <= everything
+        for facts in page.locator(".lookup-facts").all_inner_texts():
+            assert district in facts
+        page.select_option("select[name=grade]", "C")
+        page.select_option("select[name=year]", "2015")
+        narrowed = count(page)
+        assert 0 < narrowed < in_district
+        for facts in page.locator(".lookup-facts").all_inner_texts():
+            assert "2015年 C级" in facts
+        assert "grade=C" in page.url and "year=2015" in page.url
+    finally:
+        v.context.close()
+
+
+def test_a_hostile_name_shows_literally_and_runs_nothing(browser, site):  # noqa: F811
+    v = visit(browser, site, "credit/#q=" + quote(site.hostile))
+    try:
+        page = v.page
+        page.wait_for_selector(".lookup-detail h3")
+        assert page.locator(".lookup-detail h3").inner_text() == HOSTILE
+        assert page.locator(".lookup img").count() == 0
+        black = visit(browser, site, "credit/blacklist/")
+        try:
+            assert black.page.get_by_text(HOSTILE).count() >= 1
+            assert black.page.locator("article img").count() == 0
+            assert black.dialogs == [] and black.errors == []
+        finally:
+            black.context.close()
+        assert v.dialogs == [] and v.errors == []
+    finally:
+        v.context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_accident_list_search_and_sort(browser, site, viewport):  # noqa: F811
+    v = visit(browser, site, "accidents/list/", viewport)
+    try:
+        page = v.page
+        page.wait_for_function("document.querySelector('th[data-key] button:not([disabled])')")
+        accidents = _rows(DATAPACKAGES / "accident-outcomes" / "data" / "accidents.csv")
+        target = accidents[len(accidents) // 2]["accident_id"]
+        page.fill("input[name=q]", target)
+        page.wait_for_function(
+            "document.querySelectorAll('.accident-table tbody tr').length === 1")
+        assert page.locator(".accident-table tbody td").first.inner_text() == target
+        assert target in page.url
+        page.fill("input[name=q]", "")
+        page.locator("th[data-key='6'] button").click()  # deaths, most first
+        deaths = [int(x) for x in page.locator(
+            ".accident-table tbody tr td:nth-child(7)").all_inner_texts()]
+        assert deaths == sorted(deaths, reverse=True) and deaths[0] == max(
+            int(a["deaths"]) for a in accidents)
+        page.locator("th[data-key='6'] button").click()
+        deaths = [int(x) for x in page.locator(
+            ".accident-table tbody tr td:nth-child(7)").all_inner_texts()]
+        assert deaths == sorted(deaths)
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"accidents-list-{viewport}.png", full_page=True)
+        assert v.errors == [] and foreign(v.requests, site) == []
+    finally:
+        v.context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("path", ["accidents/", "credit/blacklist/", "credit/hazards/",
+                                  "credit/grades/", "districts/", "districts/320405/"])
+def test_section_pages_load_cleanly(browser, site, path, viewport):  # noqa: F811
+    v = visit(browser, site, path, viewport)
+    try:
+        page = v.page
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = path.strip("/").replace("/", "-")
+        page.screenshot(path=SCREENSHOTS / f"{name}-{viewport}.png", full_page=True)
+        assert v.errors == [] and v.dialogs == [] and foreign(v.requests, site) == []
+    finally:
+        v.context.close()
