@@ -21,7 +21,7 @@ from pipeline.validate.keys import Checked
 RULE_TYPES = (
     "uscc-check-digit", "accident-grade-mismatch", "rate-mismatch", "district-validity",
     "blacklist-expiry", "blacklist-cause", "certificate-expiry", "outcome-sum-mismatch",
-    "percent-range", "personal-data", "synthetic-name",
+    "percent-range", "personal-data", "synthetic-name", "text-safety",
 )
 
 
@@ -94,10 +94,11 @@ def run_rules(checked: dict[tuple[str, str], Checked], catalog) -> None:
         personal,
         rates,
         synthetic,
+        text_safety,
         uscc,
     )
 
     view = View(checked, catalog)
     for module in (uscc, accidents, rates, districts, blacklist, certificates, outcomes,
-                   percent, personal, synthetic):
+                   percent, personal, synthetic, text_safety):
         module.check(view)
