@@ -29,6 +29,7 @@ Names are normalised with NFKC and lower case, also as ``lookup.js`` does.
 from __future__ import annotations
 
 import json
+import math
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -78,13 +79,6 @@ def base36(n: int) -> str:
         n, r = divmod(n, 36)
         out.append(DIGITS[r])
     return "".join(reversed(out))
-
-
-def _pow2_at_least(n: float) -> int:
-    k = 1
-    while k < n:
-        k *= 2
-    return k
 
 
 def dumps(value) -> bytes:
@@ -162,7 +156,7 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
 
     # Records, sharded by USCC hash.
     per_shard = max(1, params.record_bytes // 250)  # a record is about 250 bytes
-    record_shards = _pow2_at_least(max(1, n / per_shard))
+    record_shards = max(1, math.ceil(n / per_shard))  # any count works with %
     shard_of = (fnv1a_fixed(np.array(usccs, dtype="S18")) % record_shards).astype(np.int64) \
         if n else np.zeros(0, dtype=np.int64)
     order = np.lexsort((np.arange(n), shard_of))  # USCC order within a shard (rows are sorted)
@@ -232,7 +226,7 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
             previous = int(ids[row])
         encoded[gram] = ",".join(parts)
         total += len(encoded[gram].encode("utf-8")) + len(gram.encode("utf-8")) * 3 // 2 + 6
-    gram_shards = _pow2_at_least(max(1, total / params.gram_bytes))
+    gram_shards = max(1, math.ceil(total / params.gram_bytes))
     grouped: list[dict] = [{} for _ in range(gram_shards)]
     for gram, value in encoded.items():
         grouped[fnv1a(gram.encode("utf-8")) % gram_shards][gram] = value
