@@ -184,23 +184,36 @@ def _category(fld: dict, parsed: Parsed) -> str:
     return "s" if kind in ("string", "any") else kind
 
 
-def _as_text(parsed: Parsed, category: str) -> pa.Array:
+def _as_text(parsed: Parsed, category: str, exact_integers: bool) -> pa.Array:
     if category == "n":
-        return pc.cast(pc.cast(parsed.key, pa.float64()), pa.string())
+        key = parsed.key
+        if pa.types.is_boolean(key.type):  # true == 1, false == 0, as in Python
+            key = pc.cast(key, pa.int8())
+        if exact_integers and pa.types.is_integer(key.type):
+            return pc.cast(key, pa.string())
+        # mixed integer/number pairs compare as float64 (+ 0.0 turns -0 into 0)
+        return pc.cast(pc.add(pc.cast(key, pa.float64(), safe=False), 0.0), pa.string())
     return pc.cast(parsed.key, pa.string())
 
 
-def composite(checked: Checked, names: list[str]) -> tuple[pa.Array, np.ndarray] | None:
+def _integer_key(checked: Checked, name: str) -> bool:
+    parsed = checked.key(name)
+    return parsed is not None and (pa.types.is_integer(parsed.key.type) or pa.types.is_boolean(parsed.key.type))
+
+
+def composite(checked: Checked, names: list[str], exact: list[bool] | None = None
+              ) -> tuple[pa.Array, np.ndarray] | None:
     """One text key per row for the fields ``names`` (type-tagged, nulls marked), and the
-    rows where every part is null. None if a field has no column."""
+    rows where every part is null. None if a field has no column. ``exact[i]``: the i-th
+    numbers are integers on both sides and compare by their digits."""
     parts, all_null = [], None
-    for name in names:
+    for i, name in enumerate(names):
         col = checked.column_of(name)
         parsed = checked.result.parsed.get(col) if col is not None else None
         if parsed is None:
             return None
         category = _category(checked.result.fields[col], parsed)
-        text = _as_text(parsed, category)
+        text = _as_text(parsed, category, bool(exact and exact[i]))
         nulls = _mask(pc.is_null(text))
         all_null = nulls if all_null is None else all_null & nulls
         parts.append(pc.fill_null(pc.binary_join_element_wise(category, text, ":"), NULL))
@@ -221,9 +234,6 @@ def check_foreign_keys(checked: Checked, resolve) -> None:
         ref_fields = _as_list(ref.get("fields"))
         package = ref.get("package") if cross else r.package
         ref_name = ref.get("resource") or r.name
-        target = composite(checked, fields)
-        if target is None:
-            continue
         source_checked = resolve(package or r.package, ref_name)
         if source_checked is None:
             checked.out.add(ValidationError(
@@ -234,8 +244,11 @@ def check_foreign_keys(checked: Checked, resolve) -> None:
             continue
         if source_checked.result is None:
             continue  # the referenced file could not be read; its own errors say why
-        source = composite(source_checked, ref_fields)
-        if source is None:
+        exact = [_integer_key(checked, f) and _integer_key(source_checked, g)
+                 for f, g in zip(fields, ref_fields)]
+        target = composite(checked, fields, exact)
+        source = composite(source_checked, ref_fields, exact)
+        if target is None or source is None:
             continue
         source_keys, source_null = source
         lookup = pc.unique(source_keys.filter(pa.array(~source_null)))

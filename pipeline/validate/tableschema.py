@@ -341,8 +341,12 @@ def _in_enum(fld, enum, values, parsed: Parsed, ok) -> np.ndarray:
     if kind == "string":
         return _mask(pc.is_in(values, value_set=pa.array([v for v in readings if v is not None], pa.string())))
     if parsed.numeric:
-        floats = [float(v) for v in readings if v is not None]
-        hit = _mask(pc.is_in(pc.cast(parsed.key, pa.float64()), value_set=pa.array(floats, pa.float64())))
+        known = [v for v in readings if v is not None]
+        if pa.types.is_integer(parsed.key.type) and all(isinstance(v, int) and abs(v) < 2**63 for v in known):
+            return _mask(pc.is_in(parsed.key, value_set=pa.array(known, pa.int64())))
+        floats = [float(v) for v in known]
+        hit = _mask(pc.is_in(pc.cast(parsed.key, pa.float64(), safe=False),
+                             value_set=pa.array(floats, pa.float64())))
         if kind == "number":  # floats that merely round to an enum value are not members
             hit &= _exact_ties(fld, values, hit, lambda d: any(d == Decimal(r) for r in readings if r is not None))
         return hit
@@ -363,7 +367,7 @@ def _within(fld, cname, op, bound, values, parsed: Parsed, ok) -> np.ndarray:
             return _mask(compare(parsed.typed, pa.scalar(reading, pa.int64())))
     if parsed.numeric:
         as_float = float(reading)
-        key = pc.cast(parsed.key, pa.float64())
+        key = pc.cast(parsed.key, pa.float64(), safe=False)
         result = _mask(compare(key, pa.scalar(as_float, pa.float64())))
         # Rounding to float64 keeps order but can create ties: decide those exactly.
         ties = ok & _mask(pc.equal(key, pa.scalar(as_float, pa.float64())))
