@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import signal
 import tempfile
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +21,9 @@ from pipeline.export import export
 from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
 from pipeline.pages import write_docs
+from pipeline.pages.csp import add_csp
 from pipeline.pages.mkdocs_site import run_mkdocs, write_config
+from pipeline.sitecheck import SiteCheckError, check_site
 from pipeline.validate import report_from_load_error, validate_catalog
 
 
@@ -30,36 +35,63 @@ class InvalidData(Exception):
         self.report = report
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) stopped the build; raised like Ctrl-C so every cleanup runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 def build(data: Path, out: Path, *, reference_date: date | None = None,
-          lang: str = "zh") -> None:
+          lang: str = "zh", previous: Path | None = None) -> None:
     """load → validate → derive → export → pages → site, then swap the site into ``out``.
 
     Raises :class:`InvalidData` (carrying the report) when loading or validation fails,
     ``SiteError`` when mkdocs refuses the site, ``LoadError`` for usage errors (no such
     folder); ``out`` is untouched in every case. ``reference_date`` is the day the build
     speaks for (which blacklist listings are still active, which certificates current); it
-    defaults to today, and passing it makes the whole output reproducible.
+    defaults to today, and passing it makes the whole output reproducible. ``previous`` is the
+    site the public sees now (base of the changelog, source of older releases); it defaults to
+    ``out`` itself, and CI passes the deployed site it fetched.
+
+    Before the swap the finished site is checked (:func:`pipeline.sitecheck.check_site`):
+    links, anchors, downloads and their checksums, titles, language, other origins, CSP; any
+    problem raises ``SiteCheckError`` (a ``SiteError``). SIGTERM is handled like Ctrl-C, so
+    an interrupted build also leaves ``out`` as it was. Work folders carry the process id;
+    those of a process that no longer runs (killed with SIGKILL, which nothing can handle)
+    are removed by the next build into the same folder.
     """
     day = reference_date or date.today()
-    catalog = _load(Path(data))
-    report = validate_catalog(catalog)
-    if not report.valid:
-        raise InvalidData(report)
-    if not missing_sources(catalog):  # a third-party package alone has nothing to derive
-        derive(catalog, reference_date=day)
     out = Path(out).resolve()  # mkdocs would read a relative site_dir against its config's folder
-    with _replacing(out) as site_dir, tempfile.TemporaryDirectory(
-            prefix=f".{out.name}.work-", dir=out.parent) as work:
-        work = Path(work)
-        # Downloads are written beside the docs, not inside them: mkdocs would copy every
-        # file once more, and it empties its site folder before building.
-        downloads = work / "downloads"
-        manifest = export(catalog, downloads, reference_date=day,
-                          previous=out if out.is_dir() else None)
-        nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
-                         reference_date=day)
-        run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)
-        _merge(downloads, site_dir)
+    if previous is not None and not Path(previous).is_dir():
+        raise NotADirectoryError(previous)
+    with _signals_interrupt():
+        _remove_stale(out)
+        catalog = _load(Path(data))
+        report = validate_catalog(catalog)
+        if not report.valid:
+            raise InvalidData(report)
+        if not missing_sources(catalog):  # a third-party package alone has nothing to derive
+            derive(catalog, reference_date=day)
+        if previous is None and out.is_dir():
+            previous = out
+        with _replacing(out) as site_dir, tempfile.TemporaryDirectory(
+                prefix=f".{out.name}.work-{os.getpid()}-", dir=out.parent) as work:
+            work = Path(work)
+            # Downloads are written beside the docs, not inside them: mkdocs would copy every
+            # file once more, and it empties its site folder before building.
+            downloads = work / "downloads"
+            manifest = export(catalog, downloads, reference_date=day,
+                              previous=Path(previous) if previous is not None else None)
+            nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
+                             reference_date=day)
+            run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)
+            _merge(downloads, site_dir)
+            add_csp(site_dir)
+            problems = check_site(site_dir, manifest, lang=lang)
+            if problems:
+                raise SiteCheckError(problems)
 
 
 def _merge(source: Path, target: Path) -> None:
@@ -87,7 +119,7 @@ def _load(data: Path) -> Catalog:
 def _replacing(out: Path):
     """Yield a fresh folder beside ``out``; if the block succeeds, it becomes ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    new = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    new = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-{os.getpid()}-", dir=out.parent))
     try:
         yield new
         os.chmod(new, 0o755)  # mkdtemp makes it private; a published folder is readable
@@ -96,17 +128,116 @@ def _replacing(out: Path):
         shutil.rmtree(new, ignore_errors=True)  # gone already after a successful swap
 
 
+def _rename(source: Path, target: Path) -> None:
+    source.rename(target)
+
+
 def _swap(new: Path, out: Path) -> None:
-    """Put ``new`` in place of ``out`` with renames (same file system, so each is atomic)."""
+    """Put ``new`` in place of ``out`` with renames (same file system, so each is atomic).
+
+    Between the two renames ``out`` does not exist; signals wait until both are done (or
+    the first is undone), so an interrupt never leaves the published folder missing.
+    """
     if not out.exists():
-        new.rename(out)
+        with _signals_deferred():
+            _rename(new, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
     old.rmdir()  # only the unique name is wanted
-    out.rename(old)
     try:
-        new.rename(out)
-    except BaseException:
-        old.rename(out)
-        raise
-    shutil.rmtree(old)
+        with _signals_deferred():
+            _rename(out, old)
+            try:
+                _rename(new, out)
+            except BaseException:
+                _rename(old, out)
+                raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+_HANDLED = (signal.SIGTERM, signal.SIGINT)
+_deferring: list[int] | None = None  # signals received while a swap must not be cut short
+
+
+def _on_signal(signum, frame):
+    if _deferring is not None:
+        _deferring.append(signum)
+        return
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """While building, SIGTERM (and SIGINT, unless the caller ignores it) raise Interrupted.
+
+    Handlers can only be set from the main thread; elsewhere the caller's handling applies.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {}
+    for signum in _HANDLED:
+        current = signal.getsignal(signum)
+        if current is signal.SIG_IGN:  # e.g. started with nohup: respect it
+            continue
+        saved[signum] = current
+        signal.signal(signum, _on_signal)
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    global _deferring
+    if _deferring is not None:  # nested: the outer block raises
+        yield
+        return
+    _deferring = []
+    try:
+        yield
+    finally:
+        pending, _deferring = _deferring, None
+        if pending:
+            raise Interrupted(pending[0])
+
+
+_WORK = re.compile(r"\.(?P<name>.+)\.(?P<kind>new|work|old)-(?P<pid>\d+)-[^/]*")
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove the work folders of earlier builds into ``out`` whose process is gone.
+
+    A build killed with SIGKILL cannot clean up after itself. If it was killed between the
+    two renames of the swap, ``out`` is missing and its last good content sits in an
+    ``.old-`` folder: that folder is put back first.
+    """
+    if not out.parent.is_dir():
+        return
+    stale = []
+    for path in out.parent.iterdir():
+        match = _WORK.fullmatch(path.name)
+        if match and match["name"] == out.name and not _running(int(match["pid"])):
+            stale.append((match["kind"], path))
+    if not out.exists():
+        olds = sorted((p for kind, p in stale if kind == "old"), key=lambda p: p.stat().st_mtime)
+        if olds:
+            _rename(olds[-1], out)
+            stale = [(kind, p) for kind, p in stale if p != olds[-1]]
+    for _, path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier build of this process: it has finished
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                        metavar="YYYY-MM-DD",
                        help="the day the build speaks for (active listings, current "
                             "certificates); default today. Fix it for reproducible output")
+        p.add_argument("--previous", type=Path, default=None, metavar="DIR",
+                       help="the site published now (base of the changelog, source of older "
+                            "releases); default: the --out folder as it is / 当前已发布的站点")
         if name == "serve":
             p.add_argument("--port", type=int, default=8000)
     return parser
@@ -77,13 +80,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build_and_serve(args) -> int:
-    from pipeline.build import InvalidData, build
+    from pipeline.build import Interrupted, InvalidData, build
     from pipeline.load import LoadError
     from pipeline.pages.mkdocs_site import SiteError
     from pipeline.validate.report import render_text
 
+    if args.previous is not None and not args.previous.is_dir():
+        print(t("build.no_previous", path=args.previous), file=sys.stderr)
+        return EXIT_USAGE
     try:
-        build(args.data, args.out, reference_date=args.reference_date)
+        build(args.data, args.out, reference_date=args.reference_date, previous=args.previous)
     except LoadError as error:  # only usage errors get here: data errors become reports
         print(t("cli.usage_error", detail=error.message("zh")), file=sys.stderr)
         return EXIT_USAGE
@@ -94,6 +100,12 @@ def _build_and_serve(args) -> int:
     except SiteError as error:
         print(t("build.failed", detail=error), file=sys.stderr)
         return EXIT_INVALID
+    except OSError as error:  # a full disk, a read-only folder: the published site is intact
+        print(t("build.io_error", detail=error), file=sys.stderr)
+        return EXIT_INVALID
+    except Interrupted as stop:
+        print(t("build.interrupted", signal=stop), file=sys.stderr)
+        return 128 + stop.signum
     print(t("build.done", path=args.out))
     if args.command == "serve":
         from pipeline.serve import serve

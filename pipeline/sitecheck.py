@@ -1,0 +1,371 @@
+"""Checks on a built site before it is published (and, weekly, on the published one).
+
+``check_site(site_dir, manifest)`` returns a list of :class:`Problem` (empty: publish):
+
+- every relative link and resource resolves to a file of the site, and every ``#anchor``
+  to an element id on the target page;
+- every download listed in the manifest exists with its size and SHA-256;
+- every HTML page has a non-empty ``<title>`` and ``<html lang="zh…">``;
+- nothing makes the browser fetch from another origin: no absolute or protocol-relative
+  address in a ``src``, ``srcset``, ``<link href>``, ``<meta http-equiv=refresh>``, form
+  action, or CSS ``url()``/``@import`` (plain ``<a href>`` links to another site, such as a
+  licence's text, are navigation the reader chooses and stay allowed);
+- every page carries a Content-Security-Policy ``<meta>`` before anything it governs, that
+  allows only its own origin and lists the hash of each inline script and style it has.
+
+Pages are parsed with the standard library's ``html.parser``; only ``*.html`` files are
+parsed as HTML and only ``*.css`` files as CSS (lookup shards and other JSON are not read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pipeline.i18n import both
+from pipeline.pages.csp import META_NAME, digest, is_executable
+from pipeline.pages.mkdocs_site import SiteError
+
+# Attributes whose address the browser fetches (tag → attributes); "*" applies to any tag.
+FETCHED = {"script": ("src",), "img": ("src", "srcset"), "source": ("src", "srcset"),
+           "iframe": ("src",), "frame": ("src",), "embed": ("src",), "object": ("data",),
+           "video": ("src", "poster"), "audio": ("src",), "track": ("src",), "input": ("src",),
+           "link": ("href",), "form": ("action",), "image": ("href", "xlink:href"),
+           "use": ("href", "xlink:href"), "feimage": ("href", "xlink:href")}
+NAVIGATED = {"a": ("href",), "area": ("href",)}
+IGNORED_SCHEMES = {"data", "blob", "mailto", "tel"}
+_CSS_URL = re.compile(r"""url\(\s*(?P<q>['"]?)(?P<url>.*?)(?P=q)\s*\)|@import\s+(?P<iq>['"])(?P<imp>[^'"]*)(?P=iq)""",
+                      re.IGNORECASE | re.DOTALL)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_STATE = re.compile(r"[\w-]+=")
+_REFRESH = re.compile(r"url\s*=\s*['\"]?(?P<url>[^'\"\s;]+)", re.IGNORECASE)
+_UNSAFE_SOURCES = {"*", "'unsafe-inline'", "'unsafe-eval'", "'strict-dynamic'", "data:", "blob:",
+                   "http:", "https:", "'wasm-unsafe-eval'"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str  # site-relative, "/" separators
+    what: str  # a key: broken-link, missing-anchor, download, title, lang, other-origin, csp
+    detail: str  # the offending value
+    expected: str  # what would have been right (English; the key's message says it in Chinese)
+
+    def __str__(self) -> str:
+        return f"{self.file}: {both('sitecheck.' + self.what)} — {self.detail} " \
+               f"({both('sitecheck.expected')} {self.expected})"
+
+
+class SiteCheckError(SiteError):
+    """The built site failed its checks; ``problems`` lists each with its file."""
+
+    MAX_SHOWN = 50
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:self.MAX_SHOWN])
+        more = len(problems) - self.MAX_SHOWN
+        tail = f"\n  … {both('sitecheck.more', count=more)}" if more > 0 else ""
+        super().__init__(f"{both('sitecheck.failed', count=len(problems))}\n{shown}{tail}")
+
+
+@dataclass
+class _Page:
+    lang: str | None = None
+    title: str | None = None
+    ids: set[str] = field(default_factory=set)
+    refs: list[tuple[str, str, str]] = field(default_factory=list)  # (tag, attribute, value)
+    csp: list[tuple[str, bool]] = field(default_factory=list)  # (policy, came before content)
+    scripts: list[str] = field(default_factory=list)  # hashes of executed inline scripts
+    styles: list[str] = field(default_factory=list)  # hashes of <style> elements
+    style_attrs: list[str] = field(default_factory=list)  # hashes of style="" values
+    css: list[str] = field(default_factory=list)  # inline CSS text, for url()
+
+
+class _Parser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.page = _Page()
+        self._in_title = False
+        self._title: list[str] = []
+        self._raw: tuple[str, dict] | None = None  # open <script> or <style>
+        self._raw_text: list[str] = []
+        self._governed_seen = False  # a script, style or stylesheet came before the CSP meta
+
+    def handle_starttag(self, tag, attrs):
+        values = {name: value if value is not None else "" for name, value in reversed(attrs)}
+        page = self.page
+        if tag == "html":
+            page.lang = values.get("lang")
+        elif tag == "title" and page.title is None:
+            self._in_title = True
+        elif tag == "meta":
+            equiv = values.get("http-equiv", "").lower()
+            if equiv == META_NAME.lower():
+                page.csp.append((values.get("content", ""), not self._governed_seen))
+            elif equiv == "refresh":
+                match = _REFRESH.search(values.get("content", ""))
+                if match:
+                    page.refs.append(("meta", "http-equiv=refresh", match["url"]))
+        if tag in ("script", "style") or (tag == "link" and "href" in values):
+            self._governed_seen = True
+        if tag in ("script", "style"):
+            self._raw, self._raw_text = (tag, values), []
+        for attribute in ("id",) + (("name",) if tag == "a" else ()):
+            if values.get(attribute):
+                page.ids.add(values[attribute])
+        if "style" in values:
+            page.style_attrs.append(digest(values["style"]))
+            page.css.append(values["style"])
+        for attribute in FETCHED.get(tag, ()) + NAVIGATED.get(tag, ()):
+            if attribute in values:
+                page.refs.append((tag, attribute, values[attribute]))
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag):
+        if tag == "title" and self._in_title:
+            self._in_title = False
+            self.page.title = "".join(self._title).strip()
+        if self._raw and tag == self._raw[0]:
+            name, values = self._raw
+            text = "".join(self._raw_text)
+            if name == "script" and is_executable(values):
+                self.page.scripts.append(digest(text))
+            elif name == "style":
+                self.page.styles.append(digest(text))
+                self.page.css.append(text)
+            self._raw = None
+
+    def handle_data(self, data):
+        if self._in_title:
+            self._title.append(data)
+        if self._raw:
+            self._raw_text.append(data)
+
+
+def _parse(path: Path) -> _Page:
+    parser = _Parser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return parser.page
+
+
+def check_site(site_dir: Path, manifest=None, *, lang: str = "zh") -> list[Problem]:
+    """Every problem of the site in ``site_dir`` (see the module docstring); [] is publishable.
+
+    ``manifest`` is the export's :class:`pipeline.export.Manifest` (or its JSON form); by
+    default the site's own ``data/manifest.json`` is read.
+    """
+    site = Path(site_dir)
+    files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    pages = {name: _parse(site / name) for name in sorted(files) if name.endswith(".html")}
+    problems: list[Problem] = []
+    for name, page in pages.items():
+        problems += _check_page(name, page, lang)
+        for tag, attribute, value in page.refs:
+            problems += _check_ref(name, tag, attribute, value, files, pages)
+        for css in page.css:
+            problems += _check_css(name, name, css, files)
+    for name in sorted(f for f in files if f.endswith(".css")):
+        problems += _check_css(name, name, (site / name).read_text(encoding="utf-8"), files)
+    problems += _check_downloads(site, manifest)
+    return problems
+
+
+def _check_page(name: str, page: _Page, lang: str) -> list[Problem]:
+    problems = []
+    if not page.title:
+        problems.append(Problem(name, "title", "<title>", "a non-empty <title>"))
+    if not (page.lang or "").lower().startswith(lang):
+        problems.append(Problem(name, "lang", f'lang="{page.lang or ""}"', f'<html lang="{lang}…">'))
+    if not page.csp:
+        problems.append(Problem(name, "csp", "no <meta http-equiv=Content-Security-Policy>",
+                                "a policy allowing only the page's own origin"))
+        return problems
+    policy, first = page.csp[0]
+    if not first:
+        problems.append(Problem(name, "csp", "policy after a script, style or stylesheet",
+                                "the policy first in <head>"))
+    problems += [Problem(name, "csp", detail, expected) for detail, expected in _policy_faults(policy, page)]
+    return problems
+
+
+def parse_policy(policy: str) -> dict[str, list[str]]:
+    directives: dict[str, list[str]] = {}
+    for part in policy.split(";"):
+        tokens = part.split()
+        if tokens:
+            directives.setdefault(tokens[0].lower(), tokens[1:])
+    return directives
+
+
+def _policy_faults(policy: str, page: _Page) -> list[tuple[str, str]]:
+    directives = parse_policy(policy)
+    faults = []
+    if directives.get("default-src") != ["'self'"]:
+        faults.append((f"default-src {' '.join(directives.get('default-src', []))}", "default-src 'self'"))
+    if directives.get("object-src") != ["'none'"]:
+        faults.append(("object-src", "object-src 'none'"))
+    for directive, sources in directives.items():
+        if directive in ("img-src",):  # data:/blob: images are the chart download and the icons
+            allowed_extra = {"data:", "blob:"}
+        else:
+            allowed_extra = set()
+        for source in sources:
+            lowered = source.lower()
+            if lowered in ("'self'", "'none'", "'unsafe-hashes'") or lowered.startswith("'sha256-"):
+                continue
+            if lowered in allowed_extra:
+                continue
+            if lowered in _UNSAFE_SOURCES or "." in lowered or ":" in lowered or lowered.startswith("'nonce-"):
+                faults.append((f"{directive} {source}", "only 'self', 'none' and hashes"))
+    for needed, directive in ((page.scripts, "script-src"), (page.styles, "style-src"),
+                              (page.style_attrs, "style-src-attr")):
+        listed = set(directives.get(directive, []))
+        for value in dict.fromkeys(needed):
+            if value not in listed:
+                faults.append((f"{directive} lacks {value}", "the hash of every inline script and style"))
+    return faults
+
+
+def _check_ref(name: str, tag: str, attribute: str, value: str, files: set[str],
+               pages: dict[str, _Page]) -> list[Problem]:
+    urls = [part.strip().split()[0] for part in value.split(",") if part.strip()] \
+        if attribute == "srcset" else [value.strip()]
+    problems = []
+    for url in urls:
+        if not url:
+            continue
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in IGNORED_SCHEMES:
+            continue
+        if scheme or parts.netloc or url.startswith("//"):
+            if tag in NAVIGATED and scheme in ("http", "https"):
+                continue  # a link to another site: the reader chooses to go there
+            problems.append(Problem(name, "other-origin", f"<{tag} {attribute}=\"{url}\">",
+                                    "an address on this site (relative)"))
+            continue
+        target = _resolve(name, unquote(parts.path))
+        if target is None:
+            problems.append(Problem(name, "broken-link", url, "a path inside the site"))
+            continue
+        found = _existing(target, files)
+        if found is None:
+            problems.append(Problem(name, "broken-link", url, f"a file {target or '/'}"))
+            continue
+        fragment = unquote(parts.fragment)
+        if _STATE.match(fragment):
+            continue  # "#q=…": state read by the page's script (the lookups), not an element
+        if fragment and found in pages and fragment not in pages[found].ids:
+            problems.append(Problem(name, "missing-anchor", url, f'id="{fragment}" in {found}'))
+    return problems
+
+
+def _resolve(name: str, path: str) -> str | None:
+    """Site-relative path of ``path`` as linked from page ``name``; None if it leaves the site."""
+    if path.startswith("/"):
+        joined = path  # root-relative (mkdocs' 404 page): resolved against the site root
+    elif not path:
+        return name
+    else:
+        joined = posixpath.join("/" + posixpath.dirname(name), path)
+    normal = posixpath.normpath(joined)
+    if normal.startswith("//") or not normal.startswith("/"):
+        return None
+    if ".." in normal.split("/"):
+        return None
+    result = normal.lstrip("/")
+    if path.endswith("/") and result:
+        result += "/"
+    return "" if result == "." else result
+
+
+def _existing(target: str, files: set[str]) -> str | None:
+    if target == "" or target.endswith("/"):
+        candidate = f"{target}index.html"
+        return candidate if candidate in files else None
+    if target in files:
+        return target
+    candidate = f"{target}/index.html"  # a folder linked without its slash
+    return candidate if candidate in files else None
+
+
+def _check_css(name: str, base: str, css: str, files: set[str]) -> list[Problem]:
+    problems = []
+    for match in _CSS_URL.finditer(_CSS_COMMENT.sub("", css)):
+        url = (match["url"] if match["url"] is not None else match["imp"]).strip()
+        if not url or url.startswith("#"):
+            continue
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in IGNORED_SCHEMES:
+            continue
+        if scheme or parts.netloc or url.startswith("//"):
+            problems.append(Problem(name, "other-origin", f"url({url})", "an address on this site (relative)"))
+            continue
+        target = _resolve(base, unquote(parts.path))
+        if target is None or _existing(target, files) is None:
+            problems.append(Problem(name, "broken-link", f"url({url})", f"a file {target}"))
+    return problems
+
+
+def _check_downloads(site: Path, manifest) -> list[Problem]:
+    if manifest is None:
+        path = site / "data" / "manifest.json"
+        if not path.is_file():
+            return [Problem("data/manifest.json", "download", "missing", "the list of downloads")]
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    entries = manifest["files"] if isinstance(manifest, dict) else manifest.files
+    problems = []
+    for entry in entries:
+        path, size, sha = (entry["path"], entry["bytes"], entry["sha256"]) if isinstance(entry, dict) \
+            else (entry.path, entry.bytes, entry.sha256)
+        file = site / path
+        if not file.is_file():
+            problems.append(Problem(path, "download", "missing", f"{size} bytes, SHA-256 {sha}"))
+            continue
+        actual = file.stat().st_size
+        if actual != size:
+            problems.append(Problem(path, "download", f"{actual} bytes", f"{size} bytes"))
+            continue
+        digest_ = _sha256(file)
+        if digest_ != sha:
+            problems.append(Problem(path, "download", f"SHA-256 {digest_}", f"SHA-256 {sha}"))
+    return problems
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipeline.sitecheck [SITE_DIR]``: exit 0 when the site passes, 1 otherwise."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m pipeline.sitecheck",
+                                     description="check a built site / 检查已生成的站点")
+    parser.add_argument("site", nargs="?", type=Path, default=Path("build/site"))
+    parser.add_argument("--lang", default="zh")
+    args = parser.parse_args(argv)
+    if not args.site.is_dir():
+        print(both("sitecheck.no_site", path=args.site), file=sys.stderr)
+        return 2
+    problems = check_site(args.site, lang=args.lang)
+    if problems:
+        print(SiteCheckError(problems), file=sys.stderr)
+        return 1
+    print(both("sitecheck.ok", path=args.site))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
