@@ -1,0 +1,215 @@
+"""Each check of pipeline.sitecheck on tiny hand-made sites: a good site passes, and every
+kind of fault is reported with the file it is in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.pages.csp import add_csp, inline_hashes, policy, with_policy
+from pipeline.sitecheck import check_site, main, parse_policy
+
+PAGE = """<!doctype html>
+<html lang="zh">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="stylesheet" href="{root}style.css">
+<script>var x = 1;</script>
+</head>
+<body>
+<h1 id="top">标题</h1>
+{body}
+</body>
+</html>
+"""
+CSV = b"code,name\n320400,\xe5\xb8\xb8\xe5\xb7\x9e\xe5\xb8\x82\n"
+
+
+def _write(site: Path, relative: str, text: str, *, csp: bool = True) -> None:
+    path = site / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(with_policy(text) if csp else text, encoding="utf-8")
+
+
+def _page(title="首页", body="", root=""):
+    return PAGE.format(title=title, body=body, root=root)
+
+
+@pytest.fixture
+def site(tmp_path) -> Path:
+    """A good site: two pages linking each other (with an anchor), a stylesheet, one download."""
+    site = tmp_path / "site"
+    _write(site, "index.html", _page(body='<a href="about/#team">关于</a> <a href="data/x.csv" download>下载</a>'
+                                          ' <a href="https://creativecommons.org/licenses/by/4.0/">CC BY</a>'))
+    _write(site, "about/index.html", _page("关于", '<h2 id="team">团队</h2><a href="../#top">返回</a>'
+                                                   '<a href="../credit/#q=913204">查询</a>', root="../"))
+    _write(site, "credit/index.html", _page("查询", root="../"))
+    (site / "style.css").write_text("body{background:url(img/bg.png)}", encoding="utf-8")
+    (site / "img").mkdir()
+    (site / "img" / "bg.png").write_bytes(b"\x89PNG")
+    (site / "data").mkdir()
+    (site / "data" / "x.csv").write_bytes(CSV)
+    manifest = {"files": [{"path": "data/x.csv", "bytes": len(CSV),
+                           "sha256": hashlib.sha256(CSV).hexdigest()}]}
+    (site / "data" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    # a lookup shard is data, never parsed as a page even when it contains markup
+    (site / "credit" / "shard-0.json").write_text('{"a": "<a href=\\"nowhere\\">"}', encoding="utf-8")
+    return site
+
+
+def _problems(site: Path) -> list[tuple[str, str]]:
+    return sorted((p.file, p.what) for p in check_site(site))
+
+
+def test_the_good_site_passes(site):
+    assert check_site(site) == []
+
+
+def test_a_broken_link_is_reported_with_its_file(site):
+    _write(site, "about/index.html", _page("关于", '<h2 id="team">x</h2><a href="../missing/">x</a>', root="../"))
+    assert _problems(site) == [("about/index.html", "broken-link")]
+
+
+def test_a_missing_stylesheet_and_a_missing_css_image_are_reported(site):
+    (site / "img" / "bg.png").unlink()
+    assert _problems(site) == [("style.css", "broken-link")]
+    (site / "style.css").unlink()
+    assert ("index.html", "broken-link") in _problems(site)
+
+
+def test_a_missing_anchor_is_reported(site):
+    _write(site, "about/index.html", _page("关于", '<h2 id="people">团队</h2><a href="../#top">x</a>', root="../"))
+    problems = check_site(site)
+    assert [(p.file, p.what) for p in problems] == [("index.html", "missing-anchor")]
+    assert "team" in problems[0].expected
+
+
+def test_a_same_page_anchor_must_exist(site):
+    _write(site, "credit/index.html", _page("查询", '<a href="#nowhere">x</a>', root="../"))
+    assert _problems(site) == [("credit/index.html", "missing-anchor")]
+
+
+@pytest.mark.parametrize("damage", ["content", "size", "gone"])
+def test_a_download_with_a_wrong_checksum_size_or_missing_is_reported(site, damage):
+    target = site / "data" / "x.csv"
+    if damage == "content":
+        target.write_bytes(CSV.replace(b"320400", b"320401"))  # same size, other bytes
+    elif damage == "size":
+        target.write_bytes(CSV + b"\n")
+    else:
+        target.unlink()
+    problems = [(p.file, p.what) for p in check_site(site)]
+    assert ("data/x.csv", "download") in problems
+
+
+def test_the_manifest_object_of_the_export_is_accepted(site):
+    from pipeline.export import Manifest, ManifestEntry
+
+    manifest = Manifest(files=[ManifestEntry("data/x.csv", len(CSV), "0" * 64, None, None, "csv", None)])
+    assert [(p.file, p.what) for p in check_site(site, manifest)] == [("data/x.csv", "download")]
+
+
+def test_a_missing_or_empty_title_is_reported(site):
+    _write(site, "credit/index.html", _page(" ", root="../"))
+    assert _problems(site) == [("credit/index.html", "title")]
+    _write(site, "credit/index.html", _page(root="../").replace("<title>首页</title>", ""))
+    assert _problems(site) == [("credit/index.html", "title")]
+
+
+@pytest.mark.parametrize("html_tag", ['<html>', '<html lang="en">', '<html lang="">'])
+def test_a_page_without_chinese_lang_is_reported(site, html_tag):
+    _write(site, "credit/index.html", _page("查询", root="../").replace('<html lang="zh">', html_tag))
+    assert _problems(site) == [("credit/index.html", "lang")]
+
+
+def test_zh_cn_counts_as_chinese(site):
+    _write(site, "credit/index.html", _page("查询", root="../").replace('lang="zh"', 'lang="zh-CN"'))
+    assert check_site(site) == []
+
+
+@pytest.mark.parametrize("reference", [
+    '<script src="https://cdn.example.com/lib.js"></script>',
+    '<img src="//cdn.example.com/a.png" alt="">',
+    '<img srcset="a.png 1x, http://example.com/b.png 2x" alt="">',
+    '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">',
+    '<iframe src="https://example.com/" title="x"></iframe>',
+    '<form action="https://example.com/submit"></form>',
+    '<meta http-equiv="refresh" content="0; url=https://example.com/">',
+    '<div style="background:url(https://example.com/x.png)"></div>',
+    '<svg><image href="https://example.com/x.png"/></svg>',
+])
+def test_a_reference_to_another_origin_is_reported(site, reference):
+    _write(site, "credit/index.html", _page("查询", reference, root="../"))
+    assert ("credit/index.html", "other-origin") in _problems(site)
+
+
+def test_an_import_from_another_origin_in_css_is_reported(site):
+    (site / "style.css").write_text('@import "https://fonts.example.com/x.css"; body{}', encoding="utf-8")
+    assert _problems(site) == [("style.css", "other-origin")]
+
+
+def test_a_missing_policy_is_reported(site):
+    _write(site, "credit/index.html", _page("查询", root="../"), csp=False)
+    assert _problems(site) == [("credit/index.html", "csp")]
+
+
+def test_an_inline_script_not_in_the_policy_is_reported(site):
+    # a script added after the policy was computed (as injected markup would be)
+    text = (site / "credit" / "index.html").read_text(encoding="utf-8")
+    (site / "credit" / "index.html").write_text(text.replace("</body>", "<script>alert(1)</script></body>"),
+                                                encoding="utf-8")
+    problems = check_site(site)
+    assert [(p.file, p.what) for p in problems] == [("credit/index.html", "csp")]
+    assert "script-src" in problems[0].detail
+
+
+@pytest.mark.parametrize("source", ["'unsafe-inline'", "'unsafe-eval'", "https://cdn.example.com", "*"])
+def test_a_policy_wider_than_the_own_origin_is_reported(site, source):
+    page = site / "credit" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("script-src 'self'", f"script-src 'self' {source}"), encoding="utf-8")
+    assert _problems(site) == [("credit/index.html", "csp")]
+
+
+def test_a_policy_after_the_scripts_is_reported(site):
+    text = _page("查询", root="../")
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy(text)}">'
+    _write(site, "credit/index.html", text.replace("</head>", meta + "</head>"), csp=False)
+    assert _problems(site) == [("credit/index.html", "csp")]
+
+
+def test_the_policy_hashes_inline_scripts_and_styles_but_not_data_blocks():
+    text = ('<html><head><meta charset="utf-8"><script>a()</script><script type="application/ld+json">{}'
+            '</script><script type="application/json" id="c">{}</script><style>p{color:red}</style>'
+            '</head><body><p style="color:blue">x</p></body></html>')
+    scripts, styles, style_attrs = inline_hashes(text)
+    assert len(scripts) == 1 and len(styles) == 1 and len(style_attrs) == 1
+    directives = parse_policy(policy(text))
+    assert directives["default-src"] == ["'self'"]
+    assert directives["script-src"] == ["'self'", *scripts]
+    assert "'unsafe-inline'" not in policy(text)
+    assert directives["style-src-attr"] == ["'unsafe-hashes'", *style_attrs]
+    # inserted right after the charset, and replaced (not doubled) when run again
+    once = with_policy(text)
+    assert once.index("Content-Security-Policy") < once.index("<script>")
+    assert with_policy(once) == once
+
+
+def test_add_csp_touches_only_html(site):
+    shard = (site / "credit" / "shard-0.json").read_bytes()
+    _write(site, "credit/index.html", _page("查询", root="../"), csp=False)
+    assert add_csp(site) == 3
+    assert (site / "credit" / "shard-0.json").read_bytes() == shard
+    assert check_site(site) == []
+
+
+def test_the_command_exits_1_and_names_the_file(site, capsys):
+    _write(site, "about/index.html", _page("关于", '<a href="nowhere.html">x</a>', root="../"))
+    assert main([str(site)]) == 1
+    assert "about/index.html" in capsys.readouterr().err
+    _write(site, "about/index.html", _page("关于", '<h2 id="team">x</h2>', root="../"))
+    assert main([str(site)]) == 0
