@@ -61,11 +61,28 @@ DIVERGENCES: list[dict[str, str]] = [
     {
         "type": "unique-error / primary-key / foreign-key (number)",
         "frictionless": "Compares numbers as exact decimals.",
-        "ours": "Compares number-typed keys as float64 (integers are exact); minimum/maximum "
-                "and enum ties are decided exactly.",
+        "ours": "Compares number-typed keys as float64 (integer keys exactly, also beyond "
+                "2^53); an integer field referencing a number field compares as float64. "
+                "minimum/maximum and enum ties are decided exactly.",
         "reason": "Keys are compared with Arrow sorts and joins to keep memory flat; two "
                   "keys differing only beyond the 15th significant digit are not a real case "
                   "for codes and counts.",
+    },
+    {
+        "type": "unique-error / primary-key (object, array)",
+        "frictionless": "Stops with a Python TypeError (a JSON object or array is unhashable) "
+                        "when such a field is unique or part of the primary key.",
+        "ours": "Skips `unique` on object/array fields; in a primary key they compare by "
+                "their canonical JSON text.",
+        "reason": "A crash is no report; the publisher still learns about every other "
+                  "error.",
+    },
+    {
+        "type": "schema-error (fieldsMatch by name)",
+        "frictionless": "Stops with an exception when labels repeat under a name-matching "
+                        "fieldsMatch mode.",
+        "ours": "Reports a schema-error and continues.",
+        "reason": "Same as above: a report, not a stack trace.",
     },
     {
         "type": "type-error (duration, string formats email/uri)",

@@ -345,8 +345,9 @@ def _in_enum(fld, enum, values, parsed: Parsed, ok) -> np.ndarray:
         if pa.types.is_integer(parsed.key.type) and all(isinstance(v, int) and abs(v) < 2**63 for v in known):
             return _mask(pc.is_in(parsed.key, value_set=pa.array(known, pa.int64())))
         floats = [float(v) for v in known]
-        hit = _mask(pc.is_in(pc.cast(parsed.key, pa.float64(), safe=False),
-                             value_set=pa.array(floats, pa.float64())))
+        # + 0.0 folds -0 into 0: equal as numbers, but not as hashed bits
+        as_float = pc.add(pc.cast(parsed.key, pa.float64(), safe=False), 0.0)
+        hit = _mask(pc.is_in(as_float, value_set=pa.array([f + 0.0 for f in floats], pa.float64())))
         if kind == "number":  # floats that merely round to an enum value are not members
             hit &= _exact_ties(fld, values, hit, lambda d: any(d == Decimal(r) for r in readings if r is not None))
         return hit
