@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nox
 
@@ -11,9 +12,17 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.default_venv_backend = "venv"
 
 PYTHON = "3.11"
+# Every dependency (with the test and dev extras) pinned with its hashes: a person, CI and a
+# build next year install the same packages. Regenerate with `nox -s lock`.
+LOCK = Path("requirements/lock.txt")
 
 
 def _install(session: nox.Session, extras: str = "") -> None:
+    if LOCK.is_file():
+        # hashes in the file make pip refuse anything unpinned or altered
+        session.install("-r", str(LOCK))
+        session.install("--no-deps", "-e", ".")
+        return
     target = f".[{extras}]" if extras else "."
     session.install("-e", target)
 
@@ -53,6 +62,22 @@ def build(session: nox.Session) -> None:
     """Build the whole portal from the committed data into build/site."""
     _install(session)
     session.run("python", "-m", "pipeline", "build", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def checksite(session: nox.Session) -> None:
+    """Check a built site (links, anchors, downloads and checksums, titles, CSP): build/site by default."""
+    _install(session)
+    session.run("python", "-m", "pipeline.sitecheck", *(session.posargs or ["build/site"]))
+
+
+@nox.session(python=PYTHON)
+def lock(session: nox.Session) -> None:
+    """Regenerate requirements/lock.txt from pyproject.toml (add --upgrade to take newer versions)."""
+    session.install("pip-tools>=7.4,<8")
+    session.run("pip-compile", "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
+                "--no-emit-index-url", "--no-emit-find-links", "--extra", "test", "--extra", "dev",
+                "--output-file", str(LOCK), "pyproject.toml", *session.posargs)
 
 
 @nox.session(python=PYTHON)
