@@ -1,0 +1,195 @@
+"""The Content-Security-Policy every page carries, in a real Chromium: no page type trips it,
+and the interactive parts (credit lookup, indicator filter, chart PNG download, search) work
+with it on. A control proves the listener sees a violation when one happens.
+
+Page types are discovered from the built site's folders, as in test_browser_a11y.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import threading
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from pipeline.build import build
+from pipeline.serve import make_server, url
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+DATAPACKAGES = ROOT / "datapackages"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+NOT_PAGES = {"assets", "search", "data.json"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# Recorded before any page script runs, so a violation during loading is seen too.
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} `
+    + `in ${e.sourceFile}:${e.lineNumber} ${e.sample || ''}`);
+});
+"""
+
+
+def _skip_or_fail(message: str):
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("csp") / "site"
+    build(DATAPACKAGES, out, reference_date=date(2016, 1, 1))
+    server = make_server(out, 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(out=out, url=url(server))
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        _skip_or_fail(f"{CHROMIUM} is missing: install chromium and fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def page_types(out: Path) -> dict[str, str]:
+    """name → site-relative URL: home, each top-level section, its first item page, 404."""
+    types = {"home": "", "404": "404.html"}
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and p.name not in NOT_PAGES):
+        if (folder / "index.html").is_file():
+            types[folder.name] = f"{folder.name}/"
+        items = sorted(p for p in folder.iterdir() if p.is_dir() and (p / "index.html").is_file())
+        if items:
+            types[f"{folder.name}-item"] = f"{folder.name}/{items[0].name}/"
+    return types
+
+
+class Visit(SimpleNamespace):
+    def violations(self) -> list[str]:
+        return self.page.evaluate("window.__cspViolations") + self.console
+
+    def close(self):
+        self.context.close()
+
+
+def open_page(browser, site, path: str) -> Visit:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
+                                  accept_downloads=True)
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    visit = Visit(context=context, page=page, console=[], foreign=[])
+    page.on("console", lambda m: visit.console.append(m.text)
+            if "Content Security Policy" in m.text or "Content-Security-Policy" in m.text else None)
+    origin = urlsplit(site.url).netloc
+    page.on("request", lambda r: visit.foreign.append(r.url)
+            if urlsplit(r.url).scheme not in ("data", "blob") and urlsplit(r.url).netloc != origin
+            else None)
+    page.goto(site.url + path, wait_until="networkidle")
+    return visit
+
+
+def test_every_page_type_carries_the_policy_and_trips_none_of_it(browser, site):
+    types = page_types(site.out)
+    assert {"home", "credit", "indicators", "indicators-item", "charts-item", "data-item"} <= set(types)
+    found = {}
+    for name, path in types.items():
+        visit = open_page(browser, site, path)
+        try:
+            policy = visit.page.evaluate(
+                "document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]')?.content")
+            assert policy and "default-src 'self'" in policy, name
+            assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy, name
+            violations = visit.violations() + [f"outside request {u}" for u in visit.foreign]
+            if violations:
+                found[path or "/"] = violations
+        finally:
+            visit.close()
+    assert found == {}
+
+
+def test_the_listener_sees_a_violation(browser, site):
+    """Control: a script injected into the page (as an escaped-data bug would) is blocked."""
+    visit = open_page(browser, site, "")
+    try:
+        visit.page.evaluate("""() => {
+            const s = document.createElement('script');
+            s.textContent = 'window.__injected = true;';
+            document.body.appendChild(s);
+        }""")
+        visit.page.wait_for_function("window.__cspViolations.length > 0")
+        assert visit.page.evaluate("window.__injected") is None
+        assert any("script-src" in v for v in visit.violations())
+    finally:
+        visit.close()
+
+
+def test_the_credit_lookup_works_under_the_policy(browser, site):
+    with (DATAPACKAGES / "enterprise-credit" / "data" / "enterprises.csv").open(encoding="utf-8") as f:
+        enterprise = next(csv.DictReader(f))
+    visit = open_page(browser, site, "credit/")
+    try:
+        page = visit.page
+        page.fill("input[name=q]", enterprise["uscc"])
+        page.click(".lookup-form button[type=submit]")
+        page.wait_for_function("!document.querySelector('.lookup').hasAttribute('aria-busy')")
+        page.wait_for_load_state("networkidle")
+        assert enterprise["name"] in page.locator(".lookup").inner_text()
+        assert visit.violations() == [] and visit.foreign == []
+    finally:
+        visit.close()
+
+
+def test_the_indicator_filter_works_under_the_policy(browser, site):
+    visit = open_page(browser, site, "indicators/")
+    try:
+        page = visit.page
+        total = page.locator(".portal-indicator-card").count()
+        page.select_option("#indicator-filter select[name=measure]", "m09")
+        assert 0 < page.locator(".portal-indicator-card:visible").count() < total
+        assert visit.violations() == [] and visit.foreign == []
+    finally:
+        visit.close()
+
+
+def test_the_chart_png_download_works_under_the_policy(browser, site, tmp_path):
+    visit = open_page(browser, site, "indicators/goal-deaths/")
+    try:
+        page = visit.page
+        with page.expect_download() as info:
+            page.locator(".portal-chart-png").first.click()
+        target = tmp_path / info.value.suggested_filename
+        info.value.save_as(target)
+        assert target.read_bytes()[:8] == PNG_SIGNATURE
+        assert visit.violations() == [] and visit.foreign == []
+    finally:
+        visit.close()
+
+
+def test_search_works_under_the_policy(browser, site):
+    # the search runs in a worker loaded from the site (worker-src 'self')
+    visit = open_page(browser, site, f"?q={quote('黑名单')}")
+    try:
+        results = visit.page.locator(".md-search-result__item a")
+        results.first.wait_for(timeout=15000)
+        assert results.count() > 0
+        assert visit.violations() == [] and visit.foreign == []
+    finally:
+        visit.close()
