@@ -14,7 +14,9 @@ runs every stage in a fresh process so that its peak memory is its own:
 
 Each stage process is started by a small wrapper process whose
 ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` is the peak resident memory of exactly that stage
-process: the benchmark's own process would report the largest child seen so far instead.
+process: the benchmark's own process would report the largest child seen so far instead,
+and Linux counts a child's pre-exec high-water mark (its parent's size) in its ru_maxrss,
+which the small wrapper keeps negligible.
 Short stages are repeated and medians are quoted. Results go to ``results.json`` and a
 Markdown page (``page_markdown``) under ``out``; ``evaluate_budgets`` holds the targets.
 
