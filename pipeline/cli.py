@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("build/bench"))
     p.add_argument("--seed", type=int, default=20121030)
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--record", action="store_true",
+                   help="also write the results to benchmarks/results.json, which the site "
+                        "publishes as its benchmark page (commit it)")
 
     for name, text in (("build", "validate, export and build the site / 构建站点"),
                        ("serve", "build, then serve on localhost / 构建并本地预览")):
@@ -75,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from pipeline.bench import main as bench
 
-        return bench(args.tiers, repeat=args.repeat, out=args.out, seed=args.seed, lang=args.lang)
+        return bench(args.tiers, repeat=args.repeat, out=args.out, seed=args.seed, lang=args.lang,
+                     record=args.record)
     raise NotImplementedError(args.command)
 
 

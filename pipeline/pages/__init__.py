@@ -19,7 +19,7 @@ SITE_SOURCES = ROOT / "site"
 
 # Navigation order. Each name is a module of this package.
 SECTIONS = ("home", "indicators", "accidents", "credit", "plan", "districts", "catalog",
-            "methodology")
+            "methodology", "benchmark")
 
 
 def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",

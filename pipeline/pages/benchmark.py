@@ -1,0 +1,18 @@
+"""The benchmark page: the figures of the last recorded `python -m pipeline bench --record`."""
+
+from __future__ import annotations
+
+import json
+
+from markupsafe import escape
+
+from pipeline.bench import RECORD, page_markdown
+from pipeline.i18n import t
+
+
+def write(ctx) -> list:
+    if not RECORD.is_file():  # no recorded run: no page, rather than an empty one
+        return []
+    results = json.loads(RECORD.read_text(encoding="utf-8"))
+    ctx.write("benchmark.md", page_markdown(results, ctx.lang))
+    return [{str(escape(t("bench.page.title", ctx.lang))): "benchmark.md"}]
