@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from pipeline.build import build
 from pipeline.serve import make_server, url
@@ -106,7 +107,7 @@ def search(v: Visit, text: str) -> int:
     page = v.page
     page.fill("input[name=q]", text)
     page.click(".lookup-form button[type=submit]")
-    page.wait_for_function("!document.querySelector('.lookup').hasAttribute('aria-busy')")
+    page.locator(".lookup:not([aria-busy])").wait_for()
     page.wait_for_load_state("networkidle")
     return query_bytes(v, since)
 
@@ -145,7 +146,7 @@ def test_a_filter_narrows_the_results(browser, site):  # noqa: F811
     v = visit(browser, site, "credit/")
 
     def count(page) -> int:
-        page.wait_for_function("!document.querySelector('.lookup').hasAttribute('aria-busy')")
+        page.locator(".lookup:not([aria-busy])").wait_for()
         text = page.locator(".lookup-status").inner_text()
         digits = "".join(c for c in text.split("家")[0] if c.isdigit())
         return int(digits) if digits else 0
@@ -196,12 +197,11 @@ def test_accident_list_search_and_sort(browser, site, viewport):  # noqa: F811
     v = visit(browser, site, "accidents/list/", viewport)
     try:
         page = v.page
-        page.wait_for_function("document.querySelector('th[data-key] button:not([disabled])')")
+        page.locator("th[data-key] button:not([disabled])").first.wait_for()
         accidents = _rows(DATAPACKAGES / "accident-outcomes" / "data" / "accidents.csv")
         target = accidents[len(accidents) // 2]["accident_id"]
         page.fill("input[name=q]", target)
-        page.wait_for_function(
-            "document.querySelectorAll('.accident-table tbody tr').length === 1")
+        expect(page.locator(".accident-table tbody tr")).to_have_count(1)
         assert page.locator(".accident-table tbody td").first.inner_text() == target
         assert target in page.url
         page.fill("input[name=q]", "")

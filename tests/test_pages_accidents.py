@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
-from html import unescape as html_text
 from datetime import date
+from html import unescape as html_text
 from pathlib import Path
 
 import pytest

@@ -18,8 +18,8 @@ from datetime import date
 from markupsafe import Markup, escape
 
 from pipeline.i18n import catalog, t
-from pipeline.pages.lookup_index import dumps
 from pipeline.pages.charts import Chart, Series, bar_chart, chart_block, fmt, line_chart
+from pipeline.pages.lookup_index import dumps
 
 CITY = "320400"
 PROVINCE = "320000"
@@ -48,7 +48,7 @@ def number(value, decimals: int = 0) -> str:
     if value is None:
         return ""
     if decimals == 0:
-        return f"{int(round(value)):,}"
+        return f"{round(value):,}"
     return f"{float(value):,.{decimals}f}"
 
 

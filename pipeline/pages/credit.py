@@ -15,7 +15,14 @@ from pathlib import Path
 from markupsafe import escape
 
 from pipeline.i18n import catalog, t
-from pipeline.pages.accidents import Ref, number, rows, script_json, synthetic_banner, text
+from pipeline.pages.accidents import (
+    Ref,
+    number,
+    rows,
+    script_json,
+    synthetic_banner,
+    text,
+)
 from pipeline.pages.lookup_index import Params, build_index, fnv1a, normalise
 
 INDEX = "credit/index"
@@ -24,7 +31,7 @@ REASONS = ("major_accident", "deaths_10_in_year", "concealment", "hazard_overdue
 HAZARD_STATUSES = ("on_time", "late", "open", "overdue_open")
 
 
-def _index_files(ctx, ref: Ref, params: Params = Params()) -> dict[str, bytes]:
+def _index_files(ctx, ref: Ref, params: Params | None = None) -> dict[str, bytes]:
     table = ctx.table
     return build_index(
         enterprises=table("enterprise-credit", "enterprises"),
@@ -34,7 +41,7 @@ def _index_files(ctx, ref: Ref, params: Params = Params()) -> dict[str, bytes]:
         hazards=table("derived", "hazard_rectification"),
         districts=[r["code"] for r in ref.district_rows],
         sectors=sorted(ref.sectors), grades=ref.credit_grades,
-        reference_date=ctx.reference_date, params=params)
+        reference_date=ctx.reference_date, params=params or Params())
 
 
 def _labels(ctx, ref: Ref) -> dict:

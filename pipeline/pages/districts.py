@@ -14,8 +14,18 @@ from collections import defaultdict
 from markupsafe import escape
 
 from pipeline.i18n import t
-from pipeline.pages.accidents import (CITY, RATES, Ref, attainment_rows, attainment_table,
-                                      number, rate_rows, rate_table, rows, synthetic_banner)
+from pipeline.pages.accidents import (
+    CITY,
+    RATES,
+    Ref,
+    attainment_rows,
+    attainment_table,
+    number,
+    rate_rows,
+    rate_table,
+    rows,
+    synthetic_banner,
+)
 from pipeline.pages.charts import Chart, bar_chart, chart_block, fmt
 from pipeline.pages.credit import blacklist_view, hazards_view
 

@@ -112,7 +112,7 @@ def _stop_grams(names: list[str], params: Params) -> set[str]:
     stop: set[str] = set()
     for n in range(2, params.max_gram + 1):
         parts = []
-        for p in range(0, max(0, longest - n + 1)):
+        for p in range(max(0, longest - n + 1)):
             keep = lengths >= p + n
             if not keep.any():
                 break
@@ -143,12 +143,13 @@ def _grams_of(name: str, stop: set[str], max_gram: int) -> set[str]:
 def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Table,
                 listings: pa.Table, hazards: pa.Table, districts: list[str], sectors: list[str],
                 grades: list[str], reference_date: date,
-                params: Params = Params()) -> dict[str, bytes]:
+                params: Params | None = None) -> dict[str, bytes]:
     """Every shard file, keyed by its path relative to the index folder.
 
     ``listings`` must be the *public* (active) blacklist: an expired listing never gets here.
     ``hazards`` is the derived rectification table (status on the reference date).
     """
+    params = params or Params()
     enterprises = enterprises.sort_by("uscc")
     usccs = enterprises["uscc"].to_pylist()
     names = enterprises["name"].to_pylist()
