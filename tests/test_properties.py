@@ -14,7 +14,6 @@ from pathlib import Path
 import markdown
 import numpy as np
 import pyarrow as pa
-import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 

@@ -32,7 +32,7 @@ _ANY = re.compile(f"[{BIDI}{INVISIBLE}{CONTROL}]")
 # the same class for RE2 (Arrow), written with \x{...} escapes
 SCREEN = "[" + "".join(
     f"\\x{{{ord(a):x}}}-\\x{{{ord(b):x}}}" if b else f"\\x{{{ord(a):x}}}"
-    for a, b in re.findall(r"(.)(?:-(.))?", BIDI + INVISIBLE + CONTROL, re.S)) + "]"
+    for a, b in re.findall(r"(.)(?:-(.))?", BIDI + INVISIBLE + CONTROL, re.DOTALL)) + "]"
 
 
 def offending(text: str) -> tuple[str, str, int] | None:
@@ -86,7 +86,7 @@ def _report(item, field: str, found: dict[int, tuple[str, str, int]]) -> None:
                 type="text-safety", key=f"rule.text-safety-{kind}",
                 values={"field": field, "cell": cell, "char": char, "position": position},
                 rowNumber=int(r.row_numbers[row]), fieldName=field, fieldNumber=number,
-                cell=cell, line=int(r.lines[row]), note=f"rule.text-safety-{kind}"))
+                cell=cell, line=int(r.lines[row]), note=f"rule.text-safety-{kind}", extension=True))
         return out
 
     item.out.add_rows("text-safety", bad, make)
