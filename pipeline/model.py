@@ -32,6 +32,13 @@ class Resource:
     def fields(self) -> list[dict]:
         return self.schema.get("fields", [])
 
+    @property
+    def public(self) -> bool:
+        """False for a resource that is validated and derived from but never published row
+        by row (``"x-public": false``), such as the full blacklist: an expired listing must
+        not be published with the enterprise's identity, so only its derived public form is."""
+        return self.descriptor.get("x-public", True) is not False
+
 
 @dataclass
 class Package:

@@ -5,11 +5,15 @@ expired listing, and data that stays text in shards and pages."""
 from __future__ import annotations
 
 import csv
+import contextlib
 import json
+import sqlite3
+import zipfile
 import shutil
 from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.build import build
@@ -36,19 +40,24 @@ def site(tmp_path_factory) -> Path:
 
 
 def _published_texts(site: Path) -> dict[Path, str]:
-    """Every text file of the site except the data catalogue (data/, its validation
-    reports and their search entries), which publishes the source tables as they are: that
-    section is not checked here."""
+    """The text of every file the site publishes, the downloads included: ZIP and XLSX
+    members unpacked, Parquet and SQLite read as tables, so an identity cannot hide in a
+    compressed or binary format."""
     out = {}
     for p in site.rglob("*"):
-        parts = p.relative_to(site).parts
-        if not p.is_file() or p.suffix not in (".html", ".json", ".xml", ".js", ".svg") \
-                or parts[0] in ("data", "validation"):
+        if not p.is_file():
             continue
-        if parts == ("search", "search_index.json"):
-            docs = json.loads(p.read_text("utf-8"))["docs"]
-            out[p] = "\n".join(d["title"] + d["text"] for d in docs
-                               if not d["location"].startswith(("data/", "validation/")))
+        if p.suffix in (".zip", ".xlsx"):
+            with zipfile.ZipFile(p) as archive:
+                out[p] = "\n".join(archive.read(n).decode("utf-8", "replace")
+                                   for n in archive.namelist())
+        elif p.suffix == ".parquet":
+            out[p] = str(pq.read_table(p).to_pylist())
+        elif p.suffix == ".sqlite":
+            with contextlib.closing(sqlite3.connect(p)) as connection:
+                out[p] = "\n".join(connection.iterdump())
+        elif p.suffix in (".gz", ".png", ".ico", ".woff", ".woff2"):
+            continue
         else:
             out[p] = p.read_text("utf-8", errors="replace")
     return out

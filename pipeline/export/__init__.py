@@ -160,9 +160,17 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
 
     published = {k: v for k, v in package.descriptor.items() if k != "resources"}
     published["resources"] = []
+    withheld = []
     for name, resource in package.resources.items():
+        if name not in tables:
+            withheld.append({"name": name, "title": resource.descriptor.get("title"),
+                             "x-en": resource.descriptor.get("x-en"),
+                             "publishedAs": resource.descriptor.get("x-publishedAs")})
+            continue
         files = _write_resource(package, resource, tables[name], data_dir, stamp)
         published["resources"].append(_published_resource(resource, files, version_dir))
+    if withheld:  # said in the descriptor, so a reader knows the table exists and why it is absent
+        published["x-withheld"] = withheld
 
     entry = changelog.compare_release(prior, published, tables)
     if prior is not None and prior.version == version and entry["data_changed"]:
@@ -230,16 +238,20 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
     data.mkdir(parents=True)
     manifest = Manifest()
 
+    # Withheld resources (``x-public: false``) reach no download, archive, database or
+    # changelog: every writer below sees only these tables.
     tables: dict[tuple[str, str], pa.Table] = {}
     for package_name in sorted(catalog.packages):
         for resource in catalog.packages[package_name].resources.values():
-            tables[(package_name, resource.name)] = _typed_table(resource)
+            if resource.public:
+                tables[(package_name, resource.name)] = _typed_table(resource)
 
     copy_forward(previous, data, {name: p.descriptor.get("version") for name, p in catalog.packages.items()})
     releases = []
     for package_name in sorted(catalog.packages):
         package = catalog.packages[package_name]
-        package_tables = {name: tables[(package_name, name)] for name in package.resources}
+        package_tables = {name: tables[(package_name, name)] for name in package.resources
+                          if (package_name, name) in tables}
         releases.append(_export_package(package, package_tables, data, reference_date=reference_date,
                                         previous=previous, base_url=base_url, manifest=manifest))
 

@@ -105,6 +105,7 @@ class ResourceView:
     fields: list[FieldView]
     downloads: list[Download] = field(default_factory=list)
     preview: Preview | None = None
+    withheld_for: list[str] | None = None  # not published row by row; its public forms
     checks: list[Check] = field(default_factory=list)
 
 
@@ -368,9 +369,12 @@ def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
         csv_sha256=digest,
         primary_key=primary,
         fields=fields,
-        downloads=resource_downloads(manifest, resource.package, resource.name, lang),
-        preview=preview(resource),
+        # a withheld table (x-public: false) shows its dictionary, never its rows
+        downloads=resource_downloads(manifest, resource.package, resource.name, lang)
+        if resource.public else [],
+        preview=preview(resource) if resource.public else None,
         checks=checks(resource, lang),
+        withheld_for=None if resource.public else _as_list(d.get("x-publishedAs")),
     )
 
 
