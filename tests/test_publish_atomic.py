@@ -49,7 +49,8 @@ def published(tmp_path) -> Path:
 
 
 def leftovers(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir() if p.name != out.name)
+    """What sits beside ``out`` apart from it and a build cache (kept on purpose)."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name not in (out.name, "cache"))
 
 
 class StageFailed(Exception):
