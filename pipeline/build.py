@@ -16,6 +16,14 @@ import threading
 from datetime import date
 from pathlib import Path
 
+from pipeline.cache import (
+    BuildLog,
+    build_key,
+    cached_exports,
+    code_digest,
+    record_key,
+    up_to_date,
+)
 from pipeline.derive import derive, missing_sources
 from pipeline.export import export
 from pipeline.load import LoadError, load_catalog
@@ -44,7 +52,8 @@ class Interrupted(KeyboardInterrupt):
 
 
 def build(data: Path, out: Path, *, reference_date: date | None = None,
-          lang: str = "zh", previous: Path | None = None) -> None:
+          lang: str = "zh", previous: Path | None = None,
+          cache: Path | None = None) -> BuildLog:
     """load → validate → derive → export → pages → site, then swap the site into ``out``.
 
     Raises :class:`InvalidData` (carrying the report) when loading or validation fails,
@@ -61,19 +70,36 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
     an interrupted build also leaves ``out`` as it was. Work folders carry the process id;
     those of a process that no longer runs (killed with SIGKILL, which nothing can handle)
     are removed by the next build into the same folder.
+
+    With a ``cache`` folder the build is incremental (:mod:`pipeline.cache`): nothing is
+    done when the inputs, code and options equal those ``out`` was built from and ``out``
+    holds exactly what that build wrote; otherwise export files of unchanged tables are
+    copied from the cache. The returned :class:`BuildLog` says which stages ran.
     """
     day = reference_date or date.today()
     out = Path(out).resolve()  # mkdocs would read a relative site_dir against its config's folder
     if previous is not None and not Path(previous).is_dir():
         raise NotADirectoryError(previous)
+    log = BuildLog()
     with _signals_interrupt():
         _remove_stale(out)
+        if previous is not None and Path(previous).resolve() == out:
+            previous = None  # the default: ``out`` as it is
+        if cache is not None:
+            code = code_digest()
+            current, log.key = up_to_date(data, out, reference_date=day, lang=lang,
+                                          previous=previous, code=code)
+            if current:
+                log.skipped = True
+                return log
         catalog = _load(Path(data))
         report = validate_catalog(catalog)
+        log.stages += ["load", "validate"]
         if not report.valid:
             raise InvalidData(report)
         if not missing_sources(catalog):  # a third-party package alone has nothing to derive
             derive(catalog, reference_date=day)
+            log.stages.append("derive")
         if previous is None and out.is_dir():
             previous = out
         with _replacing(out) as site_dir, tempfile.TemporaryDirectory(
@@ -82,16 +108,27 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             # Downloads are written beside the docs, not inside them: mkdocs would copy every
             # file once more, and it empties its site folder before building.
             downloads = work / "downloads"
-            manifest = export(catalog, downloads, reference_date=day,
-                              previous=Path(previous) if previous is not None else None)
+            with (cached_exports(cache, code, log) if cache is not None
+                  else contextlib.nullcontext()):
+                manifest = export(catalog, downloads, reference_date=day,
+                                  previous=Path(previous) if previous is not None else None)
             nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
                              reference_date=day)
             run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)
+            log.stages += ["export", "pages", "mkdocs"]
             _merge(downloads, site_dir)
             add_csp(site_dir)
             problems = check_site(site_dir, manifest, lang=lang)
+            log.stages.append("sitecheck")
             if problems:
                 raise SiteCheckError(problems)
+            # Recorded only if the inputs did not change while they were read (else the key
+            # would name bytes this build never saw).
+            if cache is not None and log.key == build_key(
+                    data, reference_date=day, lang=lang,
+                    previous=previous if previous != out else None, code=code):
+                record_key(site_dir, log.key)
+    return log
 
 
 def _merge(source: Path, target: Path) -> None:

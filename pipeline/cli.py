@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--previous", type=Path, default=None, metavar="DIR",
                        help="the site published now (base of the changelog, source of older "
                             "releases); default: the --out folder as it is / 当前已发布的站点")
+        p.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                       help="build cache keyed by content hashes (default: the folder 'cache' "
+                            "beside --out, e.g. build/cache) / 增量构建缓存目录")
+        p.add_argument("--no-cache", action="store_true",
+                       help="rebuild everything and record nothing / 不使用缓存，完整构建")
         if name == "serve":
             p.add_argument("--port", type=int, default=8000)
     return parser
@@ -84,16 +89,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build_and_serve(args) -> int:
+    if args.previous is not None and not args.previous.is_dir():
+        print(t("build.no_previous", path=args.previous), file=sys.stderr)
+        return EXIT_USAGE
+    # The cache sits beside the output by default (build/cache for build/site), so builds
+    # into separate folders never share one by accident.
+    cache = None if args.no_cache else (args.cache or Path(args.out).parent / "cache")
+    if cache is not None and Path(args.data).exists() and _unchanged(args):
+        # Checked before the stages are imported: importing them takes longer than the check.
+        print(t("build.unchanged", path=args.out))
+        return _serve(args)
     from pipeline.build import Interrupted, InvalidData, build
     from pipeline.load import LoadError
     from pipeline.pages.mkdocs_site import SiteError
     from pipeline.validate.report import render_text
 
-    if args.previous is not None and not args.previous.is_dir():
-        print(t("build.no_previous", path=args.previous), file=sys.stderr)
-        return EXIT_USAGE
     try:
-        build(args.data, args.out, reference_date=args.reference_date, previous=args.previous)
+        log = build(args.data, args.out, reference_date=args.reference_date,
+                    previous=args.previous, cache=cache)
     except LoadError as error:  # only usage errors get here: data errors become reports
         print(t("cli.usage_error", detail=error.message("zh")), file=sys.stderr)
         return EXIT_USAGE
@@ -110,7 +123,24 @@ def _build_and_serve(args) -> int:
     except Interrupted as stop:
         print(t("build.interrupted", signal=stop), file=sys.stderr)
         return 128 + stop.signum
-    print(t("build.done", path=args.out))
+    print(t("build.unchanged" if log.skipped else "build.done", path=args.out))
+    return _serve(args)
+
+
+def _unchanged(args) -> bool:
+    """Whether ``--out`` already holds the build of these inputs, code and options."""
+    from pipeline.cache import up_to_date
+
+    out = Path(args.out).resolve()
+    previous = args.previous
+    if previous is not None and Path(previous).resolve() == out:
+        previous = None
+    current, _ = up_to_date(args.data, out, reference_date=args.reference_date or date.today(),
+                            lang="zh", previous=previous)
+    return current
+
+
+def _serve(args) -> int:
     if args.command == "serve":
         from pipeline.serve import serve
 

@@ -1,0 +1,241 @@
+"""Incremental builds: skip work whose inputs did not change, decided by content hashes.
+
+File times are never consulted: a checkout, a copy or a clock change would fool them. Every
+decision compares SHA-256 digests of the bytes that went in, and any doubt means rebuilding.
+
+Two levels, chosen after profiling (see ``site/docs/scale.md``):
+
+* **Whole build.** The build key is a digest of every input file under the data folder,
+  of the code (every file of the ``pipeline`` package, ``mkdocs.yml`` and ``site/``, and
+  the versions of the libraries that write bytes), and of the options (reference date,
+  language, and the previous site when it is not ``out`` itself). A finished build records
+  the key and a digest of every file it published in ``out/.build-key``; when the key is
+  the same and ``out`` still holds exactly those bytes, the build does nothing. Rebuilding
+  over an intact ``out`` gives the same bytes again (the export carries release dates
+  forward), so skipping is exact, and a test proves it.
+* **Per resource in the export**, where the time goes (the XLSX writer above all): the five
+  download files of a resource are stored under ``<cache>/export/`` keyed by the digest of
+  the typed table's Arrow IPC stream, the resource's and package's metadata, the release
+  stamp and the code. A derived table is keyed by its own content, so it is rewritten
+  exactly when one of the sources it reads changed its rows. A cached file is checked
+  against its recorded digest before it is reused.
+
+Load, validation, derive, pages and mkdocs always run when the key changed: validation is
+a small share of the time (cross-package keys and rules need every table anyway), and
+mkdocs has no incremental mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = ".build-key"
+FORMAT = 1  # bump when the meaning of a key changes
+# Libraries whose version can change the bytes written (file formats, HTML, search index).
+LIBRARIES = ("pyarrow", "pandas", "numpy", "jinja2", "markdown", "mkdocs", "mkdocs-material",
+             "pymdown-extensions", "openpyxl", "jieba", "PyYAML")
+_CHUNK = 1 << 20
+
+
+@dataclass
+class BuildLog:
+    """What a build did, for tests and the command line (never timings)."""
+
+    key: str = ""
+    skipped: bool = False  # nothing changed: ``out`` was left as it was
+    stages: list[str] = field(default_factory=list)  # stages that ran, in order
+    exported: dict[str, str] = field(default_factory=dict)  # "package/resource" → written | reused
+
+    def ran(self, stage: str) -> bool:
+        return stage in self.stages
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def file_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def tree_digests(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """relative path → SHA-256 of every file under ``root`` (links read through, caches skipped)."""
+    digests = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in files:
+            path = Path(folder) / name
+            relative = path.relative_to(root).as_posix()
+            if relative in skip or name.endswith(".pyc"):
+                continue
+            digests[relative] = file_digest(path)
+    return dict(sorted(digests.items()))
+
+
+def _digest(value) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def code_digest(root: Path = ROOT) -> str:
+    """The code that shapes the output: the pipeline package, the site sources, libraries."""
+    parts = {"pipeline": tree_digests(root / "pipeline"), "site": tree_digests(root / "site")
+             if (root / "site").is_dir() else {},
+             "mkdocs.yml": file_digest(root / "mkdocs.yml") if (root / "mkdocs.yml").is_file() else None,
+             "python": sys.version}
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    parts["libraries"] = versions
+    return _digest(parts)
+
+
+def input_digests(data: Path) -> dict[str, str]:
+    """Every file the loader may read: the whole folder holding the descriptors."""
+    data = Path(data)
+    return tree_digests(data if data.is_dir() else data.parent)
+
+
+def previous_digest(previous: Path | None) -> str | None:
+    """What the export reads from a previous site other than ``out``: its file list."""
+    if previous is None:
+        return None
+    manifest = Path(previous) / "data" / "manifest.json"
+    if manifest.is_file():
+        return file_digest(manifest)
+    return _digest(tree_digests(Path(previous)))  # no manifest: every byte counts
+
+
+def build_key(data: Path, *, reference_date, lang: str, previous: Path | None,
+              code: str | None = None) -> str:
+    return _digest({"format": FORMAT, "inputs": input_digests(data), "code": code or code_digest(),
+                    "reference_date": reference_date.isoformat(), "lang": lang,
+                    "previous": previous_digest(previous)})
+
+
+def published_key(out: Path) -> str | None:
+    """The key ``out`` was built with, if ``out`` still holds exactly what that build wrote."""
+    record = Path(out) / RECORD
+    try:
+        recorded = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict) or recorded.get("format") != FORMAT:
+        return None
+    if recorded.get("files") != _digest(tree_digests(Path(out), skip=(RECORD,))):
+        return None  # a file was edited, added or removed since: rebuild
+    return recorded.get("key")
+
+
+def up_to_date(data: Path, out: Path, *, reference_date, lang: str,
+               previous: Path | None, code: str | None = None) -> tuple[bool, str]:
+    """(whether ``out`` already is the build of these inputs, the build key).
+
+    ``previous`` is None when it is ``out`` itself: then ``out``'s own record vouches for it.
+    """
+    key = build_key(data, reference_date=reference_date, lang=lang, previous=previous, code=code)
+    return published_key(out) == key, key
+
+
+def record_key(site: Path, key: str) -> None:
+    """Write the key and a digest of every file into the finished site (before the swap)."""
+    files = _digest(tree_digests(Path(site), skip=(RECORD,)))
+    (Path(site) / RECORD).write_text(json.dumps({"format": FORMAT, "key": key, "files": files}) + "\n",
+                                     encoding="utf-8")
+
+
+def table_digest(table) -> str:
+    """Digest of a table's content and schema (its Arrow IPC stream)."""
+    import pyarrow as pa  # not at the top: the no-op check must start fast
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue()).hexdigest()
+
+
+@contextlib.contextmanager
+def cached_exports(cache: Path, code: str, log: BuildLog):
+    """While the block runs, the export writes each resource's files through the cache.
+
+    The export's per-resource writer is a pure function of its arguments (the test that an
+    incremental build equals a clean one holds it to that), so its files can be stored
+    under a digest of those arguments and copied back instead of written again.
+    """
+    import pipeline.export as export_module
+    from pipeline.export.formats import RESOURCE_FORMATS
+
+    store = Path(cache) / "export"
+    original = export_module._write_resource
+
+    def write_resource(package, resource, table, data_dir, stamp):
+        key = _digest({"code": code, "table": table_digest(table), "resource": resource.descriptor,
+                       "package": {k: v for k, v in package.descriptor.items() if k != "resources"},
+                       "stamp": stamp.isoformat(), "name": resource.name})
+        entry = store / key[:2] / key
+        names = {fmt.key: fmt.filename(resource.name) for fmt in RESOURCE_FORMATS}
+        label = f"{package.name}/{resource.name}"
+        if _reuse(entry, names, data_dir):
+            log.exported[label] = "reused"
+            return {fmt: data_dir / name for fmt, name in names.items()}
+        paths = original(package, resource, table, data_dir, stamp)
+        shutil.rmtree(entry, ignore_errors=True)  # a damaged entry is replaced, not kept
+        _store(entry, paths)
+        log.exported[label] = "written"
+        return paths
+
+    export_module._write_resource = write_resource
+    try:
+        yield
+    finally:
+        export_module._write_resource = original
+
+
+def _reuse(entry: Path, names: dict[str, str], data_dir: Path) -> bool:
+    try:
+        recorded = json.loads((entry / "digests.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if sorted(recorded) != sorted(names.values()):
+        return False
+    copied = []
+    for name, digest in recorded.items():
+        target = data_dir / name
+        shutil.copyfile(entry / name, target)
+        copied.append(target)
+        if file_digest(target) != digest:  # a damaged cache entry: write the files afresh
+            for path in copied:
+                path.unlink()
+            return False
+    return True
+
+
+def _store(entry: Path, paths: dict[str, Path]) -> None:
+    """Store the files under ``entry``; a rename publishes the entry whole or not at all."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=entry.parent))
+    try:
+        digests = {}
+        for path in paths.values():
+            shutil.copyfile(path, work / path.name)
+            digests[path.name] = file_digest(work / path.name)
+        (work / "digests.json").write_text(json.dumps(digests, sort_keys=True), encoding="utf-8")
+        try:
+            work.rename(entry)
+        except OSError:  # another build stored the same entry first
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

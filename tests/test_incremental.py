@@ -1,0 +1,204 @@
+"""Incremental builds: unchanged inputs skip work, changed inputs rebuild what depends on them,
+and an incremental build publishes the same bytes as a build with an empty cache."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipeline.build import InvalidData, build
+from pipeline.cache import (
+    RECORD,
+    build_key,
+    code_digest,
+    published_key,
+    tree_digests,
+    up_to_date,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DATAPACKAGES = ROOT / "datapackages"
+DAY = date(2016, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    """A clean build of the shipped data (empty cache) and the cache it left."""
+    root = tmp_path_factory.mktemp("incremental")
+    data = root / "data"
+    shutil.copytree(DATAPACKAGES, data)
+    out, cache = root / "site", root / "cache"
+    log = build(data, out, reference_date=DAY, cache=cache)
+    return {"root": root, "data": data, "out": out, "cache": cache, "log": log,
+            "files": tree_digests(out)}
+
+
+def _copy_site(first, target: Path) -> Path:
+    shutil.copytree(first["out"], target, symlinks=True)
+    return target
+
+
+def _change_one_row(data: Path) -> None:
+    """Rename one enterprise and raise the package version, as a publisher would."""
+    csv = data / "enterprise-credit" / "data" / "enterprises.csv"
+    lines = csv.read_text(encoding="utf-8").split("\n")
+    uscc, name, rest = lines[1].split(",", 2)
+    lines[1] = ",".join([uscc, name.replace("有限公司", "改名有限公司"), rest])
+    csv.write_text("\n".join(lines), encoding="utf-8")
+    descriptor = data / "enterprise-credit" / "datapackage.json"
+    package = json.loads(descriptor.read_text(encoding="utf-8"))
+    major, minor, patch = package["version"].split(".")
+    package["version"] = f"{major}.{minor}.{int(patch) + 1}"
+    descriptor.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def test_first_build_writes_everything_and_records_its_key(first):
+    log = first["log"]
+    assert not log.skipped
+    assert log.stages == ["load", "validate", "derive", "export", "pages", "mkdocs", "sitecheck"]
+    assert log.exported and set(log.exported.values()) == {"written"}
+    assert published_key(first["out"]) == log.key
+
+
+def test_noop_rebuild_skips_every_stage_and_leaves_out_as_it_was(first):
+    log = build(first["data"], first["out"], reference_date=DAY, cache=first["cache"])
+    assert log.skipped and log.stages == [] and log.key == first["log"].key
+    assert tree_digests(first["out"]) == first["files"]
+
+
+def test_rebuilding_over_the_output_gives_the_same_bytes(first, tmp_path):
+    # Skipping is exact only because a full rebuild over an intact ``out`` is a fixed point.
+    out = _copy_site(first, tmp_path / "site")
+    log = build(first["data"], out, reference_date=DAY)  # no cache: every stage runs
+    assert not log.skipped and log.ran("mkdocs")
+    assert {k: v for k, v in tree_digests(out).items() if k != RECORD} == \
+        {k: v for k, v in first["files"].items() if k != RECORD}
+
+
+def test_one_row_change_rebuilds_its_package_and_equals_a_clean_build(first, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(first["data"], data)
+    _change_one_row(data)
+    warm = tmp_path / "warm-cache"
+    shutil.copytree(first["cache"], warm)
+
+    incremental = _copy_site(first, tmp_path / "incremental")
+    log = build(data, incremental, reference_date=DAY, cache=warm)
+    assert not log.skipped
+    assert log.ran("validate") and log.ran("derive") and log.ran("export")
+    changed = {k: v for k, v in log.exported.items() if k.startswith("enterprise-credit/")}
+    assert changed and set(changed.values()) == {"written"}  # the package's version changed
+    untouched = {k: v for k, v in log.exported.items()
+                 if k.startswith(("reference/", "indicator-progress/", "accident-outcomes/"))}
+    assert untouched and set(untouched.values()) == {"reused"}
+    # the SQLite file holds every table: it carries the new name
+    sqlite = (incremental / "data" / "changzhou-work-safety.sqlite").read_bytes()
+    assert "改名有限公司".encode() in sqlite
+    assert "改名有限公司".encode() not in (first["out"] / "data" / "changzhou-work-safety.sqlite").read_bytes()
+
+    clean = _copy_site(first, tmp_path / "clean")
+    clean_log = build(data, clean, reference_date=DAY, cache=tmp_path / "empty-cache")
+    assert set(clean_log.exported.values()) == {"written"}
+    assert tree_digests(incremental) == tree_digests(clean)
+    assert tree_digests(incremental) != first["files"]
+
+
+def test_metadata_change_rewrites_that_package_only(first, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(first["data"], data)
+    descriptor = data / "reference" / "datapackage.json"
+    package = json.loads(descriptor.read_text(encoding="utf-8"))
+    package["keywords"] = [*package.get("keywords", []), "增量构建"]
+    descriptor.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    out = _copy_site(first, tmp_path / "site")
+    log = build(data, out, reference_date=DAY, cache=first["cache"])
+    assert not log.skipped and log.ran("mkdocs")
+    assert {v for k, v in log.exported.items() if k.startswith("reference/")} == {"written"}
+    assert {v for k, v in log.exported.items() if k.startswith("enterprise-credit/")} == {"reused"}
+    published = json.loads((out / "data" / "reference" / "latest" / "datapackage.json").read_text())
+    assert "增量构建" in published["keywords"]
+
+
+def test_reference_date_language_and_previous_site_are_part_of_the_key(first, tmp_path):
+    def key(**options):
+        settings = {"reference_date": DAY, "lang": "zh", "previous": None} | options
+        return build_key(first["data"], **settings)
+
+    assert key() == first["log"].key
+    assert key(reference_date=date(2016, 1, 2)) != key()
+    assert key(lang="en") != key()
+    assert key(previous=first["out"]) != key()
+    assert not up_to_date(first["data"], first["out"], reference_date=date(2016, 1, 2),
+                          lang="zh", previous=None)[0]
+
+
+def test_code_digest_follows_templates_and_code_not_bytecode(tmp_path):
+    tree = tmp_path / "repo"
+    shutil.copytree(ROOT / "pipeline", tree / "pipeline",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "site", tree / "site")
+    shutil.copyfile(ROOT / "mkdocs.yml", tree / "mkdocs.yml")
+    before = code_digest(tree)
+    cache_dir = tree / "pipeline" / "__pycache__"
+    cache_dir.mkdir()
+    (cache_dir / "x.cpython-311.pyc").write_bytes(b"\0")
+    assert code_digest(tree) == before
+    template = next((tree / "pipeline" / "pages" / "templates").glob("*.j2"))
+    template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    after_template = code_digest(tree)
+    assert after_template != before
+    (tree / "site" / "docs" / "about.md").write_text("# changed\n", encoding="utf-8")
+    assert code_digest(tree) != after_template
+
+
+@pytest.mark.parametrize("damage", ["edit", "delete", "add"])
+def test_a_changed_output_is_not_trusted(first, tmp_path, damage):
+    out = _copy_site(first, tmp_path / "site")
+    assert published_key(out) == first["log"].key
+    page = out / "index.html"
+    if damage == "edit":
+        page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>x</p></body>"))
+    elif damage == "delete":
+        (out / "data" / "manifest.json").unlink()
+    else:
+        (out / "extra.html").write_text("<p>not built</p>", encoding="utf-8")
+    assert published_key(out) is None
+
+
+def test_an_edited_output_is_rebuilt_to_the_clean_bytes(first, tmp_path):
+    out = _copy_site(first, tmp_path / "site")
+    target = out / "data" / "reference" / "latest" / "data" / "districts.csv"
+    target.write_bytes(target.read_bytes() + b"tampered\n")
+    log = build(first["data"], out, reference_date=DAY, cache=first["cache"])
+    assert not log.skipped and log.ran("export")
+    assert set(log.exported.values()) == {"reused"}  # the cache, not the edited file, is copied
+    assert tree_digests(out) == first["files"]
+
+
+def test_a_damaged_cache_entry_is_written_afresh(first, tmp_path):
+    cache = tmp_path / "cache"
+    shutil.copytree(first["cache"], cache)
+    for csv in (cache / "export").rglob("districts.csv"):
+        csv.write_bytes(b"code\n")
+    out = tmp_path / "site"
+    log = build(first["data"], out, reference_date=DAY, cache=cache)
+    assert log.exported["reference/districts"] == "written"
+    assert tree_digests(out) == first["files"]
+
+
+def test_invalid_data_with_a_warm_cache_still_fails_and_leaves_out_untouched(first, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(first["data"], data)
+    csv = data / "reference" / "data" / "districts.csv"
+    lines = csv.read_text(encoding="utf-8").split("\n")
+    lines[1] = "not-a-code" + lines[1][lines[1].index(","):]
+    csv.write_text("\n".join(lines), encoding="utf-8")
+    out = _copy_site(first, tmp_path / "site")
+    with pytest.raises(InvalidData):
+        build(data, out, reference_date=DAY, cache=first["cache"])
+    assert tree_digests(out) == first["files"]
+    assert published_key(out) == first["log"].key
