@@ -13,12 +13,12 @@ Two levels, chosen after profiling (see ``site/docs/scale.md``):
   the same and ``out`` still holds exactly those bytes, the build does nothing. Rebuilding
   over an intact ``out`` gives the same bytes again (the export carries release dates
   forward), so skipping is exact, and a test proves it.
-* **Per resource in the export**, where the time goes (the XLSX writer above all): the five
-  download files of a resource are stored under ``<cache>/export/`` keyed by the digest of
-  the typed table's Arrow IPC stream, the resource's and package's metadata, the release
-  stamp and the code. A derived table is keyed by its own content, so it is rewritten
-  exactly when one of the sources it reads changed its rows. A cached file is checked
-  against its recorded digest before it is reused.
+* **Per file in the export**, where the time goes (the XLSX writer above all): each download
+  file is stored under ``<cache>/export/`` keyed by the digest of the typed table's Arrow
+  IPC stream, the writer, the file name, the writer's options (metadata, release stamp)
+  and the code. A derived table is keyed by its own content, so it is rewritten exactly
+  when one of the sources it reads changed its rows. A cached file is checked against its
+  recorded digest before it is reused.
 
 Load, validation, derive, pages and mkdocs always run when the key changed: validation is
 a small share of the time (cross-package keys and rules need every table anyway), and
@@ -54,7 +54,7 @@ class BuildLog:
     key: str = ""
     skipped: bool = False  # nothing changed: ``out`` was left as it was
     stages: list[str] = field(default_factory=list)  # stages that ran, in order
-    exported: dict[str, str] = field(default_factory=dict)  # "package/resource" → written | reused
+    exported: dict[str, str] = field(default_factory=dict)  # "package/file" → written | reused
 
     def ran(self, stage: str) -> bool:
         return stage in self.stages
@@ -167,72 +167,76 @@ def table_digest(table) -> str:
     return hashlib.sha256(sink.getvalue()).hexdigest()
 
 
+# The export's file writers: each is a pure function of (table, file name, keyword
+# arguments), so its file can be stored under a digest of those and copied back.
+WRITERS = ("write_csv", "write_excel_csv", "write_xlsx", "write_parquet", "write_json_records")
+
+
 @contextlib.contextmanager
 def cached_exports(cache: Path, code: str, log: BuildLog):
-    """While the block runs, the export writes each resource's files through the cache.
+    """While the block runs, the export's per-file writers go through the cache.
 
-    The export's per-resource writer is a pure function of its arguments (the test that an
-    incremental build equals a clean one holds it to that), so its files can be stored
-    under a digest of those arguments and copied back instead of written again.
+    Keyed per file, not per package: raising a package's version changes the metadata inside
+    its Parquet files but not its CSV or XLSX bytes, which are then reused. The test that an
+    incremental build equals a clean one holds every writer to being pure.
     """
     import pipeline.export as export_module
-    from pipeline.export.formats import RESOURCE_FORMATS
 
     store = Path(cache) / "export"
-    original = export_module._write_resource
+    digests: dict[int, tuple[object, str]] = {}  # id(table) → (table kept alive, digest)
 
-    def write_resource(package, resource, table, data_dir, stamp):
-        key = _digest({"code": code, "table": table_digest(table), "resource": resource.descriptor,
-                       "package": {k: v for k, v in package.descriptor.items() if k != "resources"},
-                       "stamp": stamp.isoformat(), "name": resource.name})
-        entry = store / key[:2] / key
-        names = {fmt.key: fmt.filename(resource.name) for fmt in RESOURCE_FORMATS}
-        label = f"{package.name}/{resource.name}"
-        if _reuse(entry, names, data_dir):
-            log.exported[label] = "reused"
-            return {fmt: data_dir / name for fmt, name in names.items()}
-        paths = original(package, resource, table, data_dir, stamp)
-        shutil.rmtree(entry, ignore_errors=True)  # a damaged entry is replaced, not kept
-        _store(entry, paths)
-        log.exported[label] = "written"
-        return paths
+    def digest_of(table) -> str:
+        if id(table) not in digests:
+            digests[id(table)] = (table, table_digest(table))
+        return digests[id(table)][1]
 
-    export_module._write_resource = write_resource
+    def cached(name, original):
+        def write(table, path, **options):
+            path = Path(path)
+            key = _digest({"writer": name, "code": code, "table": digest_of(table),
+                           "file": path.name, "options": options})
+            entry = store / key[:2] / key
+            # data/<package>/<version>/data/<file>
+            label = f"{path.parent.parent.parent.name}/{path.name}"
+            if _reuse(entry, path):
+                log.exported[label] = "reused"
+                return path
+            result = original(table, path, **options)
+            shutil.rmtree(entry, ignore_errors=True)  # a damaged entry is replaced, not kept
+            _store(entry, path)
+            log.exported[label] = "written"
+            return result
+        return write
+
+    originals = {name: getattr(export_module, name) for name in WRITERS}
+    for name, original in originals.items():
+        setattr(export_module, name, cached(name, original))
     try:
         yield
     finally:
-        export_module._write_resource = original
+        for name, original in originals.items():
+            setattr(export_module, name, original)
 
 
-def _reuse(entry: Path, names: dict[str, str], data_dir: Path) -> bool:
+def _reuse(entry: Path, target: Path) -> bool:
     try:
-        recorded = json.loads((entry / "digests.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        recorded = (entry / "sha256").read_text(encoding="utf-8").strip()
+    except OSError:
         return False
-    if sorted(recorded) != sorted(names.values()):
+    shutil.copyfile(entry / "file", target)
+    if file_digest(target) != recorded:  # a damaged cache entry: write the file afresh
+        target.unlink()
         return False
-    copied = []
-    for name, digest in recorded.items():
-        target = data_dir / name
-        shutil.copyfile(entry / name, target)
-        copied.append(target)
-        if file_digest(target) != digest:  # a damaged cache entry: write the files afresh
-            for path in copied:
-                path.unlink()
-            return False
     return True
 
 
-def _store(entry: Path, paths: dict[str, Path]) -> None:
-    """Store the files under ``entry``; a rename publishes the entry whole or not at all."""
+def _store(entry: Path, path: Path) -> None:
+    """Store a copy of ``path`` as ``entry``; a rename publishes the entry whole or not at all."""
     entry.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=entry.parent))
     try:
-        digests = {}
-        for path in paths.values():
-            shutil.copyfile(path, work / path.name)
-            digests[path.name] = file_digest(work / path.name)
-        (work / "digests.json").write_text(json.dumps(digests, sort_keys=True), encoding="utf-8")
+        shutil.copyfile(path, work / "file")
+        (work / "sha256").write_text(file_digest(work / "file") + "\n", encoding="utf-8")
         try:
             work.rename(entry)
         except OSError:  # another build stored the same entry first

@@ -90,9 +90,14 @@ def test_one_row_change_rebuilds_its_package_and_equals_a_clean_build(first, tmp
     log = build(data, incremental, reference_date=DAY, cache=warm)
     assert not log.skipped
     assert log.ran("validate") and log.ran("derive") and log.ran("export")
-    changed = {k: v for k, v in log.exported.items() if k.startswith("enterprise-credit/")}
-    assert changed and set(changed.values()) == {"written"}  # the package's version changed
-    untouched = {k: v for k, v in log.exported.items()
+    exported = log.exported
+    changed = {k: v for k, v in exported.items() if k.startswith("enterprise-credit/enterprises.")}
+    assert len(changed) == 5 and set(changed.values()) == {"written"}
+    # the package's new version is inside each of its Parquet files, not in the other formats
+    assert exported["enterprise-credit/credit_ratings.parquet"] == "written"
+    assert exported["enterprise-credit/credit_ratings.csv"] == "reused"
+    assert exported["enterprise-credit/credit_ratings.xlsx"] == "reused"
+    untouched = {k: v for k, v in exported.items()
                  if k.startswith(("reference/", "indicator-progress/", "accident-outcomes/"))}
     assert untouched and set(untouched.values()) == {"reused"}
     # the SQLite file holds every table: it carries the new name
@@ -117,7 +122,10 @@ def test_metadata_change_rewrites_that_package_only(first, tmp_path):
     out = _copy_site(first, tmp_path / "site")
     log = build(data, out, reference_date=DAY, cache=first["cache"])
     assert not log.skipped and log.ran("mkdocs")
-    assert {v for k, v in log.exported.items() if k.startswith("reference/")} == {"written"}
+    # package metadata is inside the Parquet files (and only there among the downloads)
+    assert {v for k, v in log.exported.items()
+            if k.startswith("reference/") and k.endswith(".parquet")} == {"written"}
+    assert log.exported["reference/districts.csv"] == "reused"
     assert {v for k, v in log.exported.items() if k.startswith("enterprise-credit/")} == {"reused"}
     published = json.loads((out / "data" / "reference" / "latest" / "datapackage.json").read_text())
     assert "增量构建" in published["keywords"]
@@ -179,15 +187,20 @@ def test_an_edited_output_is_rebuilt_to_the_clean_bytes(first, tmp_path):
     assert tree_digests(out) == first["files"]
 
 
-def test_a_damaged_cache_entry_is_written_afresh(first, tmp_path):
+def test_damaged_cache_entries_are_written_afresh(first, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(first["cache"], cache)
-    for csv in (cache / "export").rglob("districts.csv"):
-        csv.write_bytes(b"code\n")
+    entries = list((cache / "export").rglob("file"))
+    assert entries
+    for entry in entries:
+        entry.write_bytes(b"damaged\n")
     out = tmp_path / "site"
     log = build(first["data"], out, reference_date=DAY, cache=cache)
-    assert log.exported["reference/districts"] == "written"
+    assert set(log.exported.values()) == {"written"}
     assert tree_digests(out) == first["files"]
+    again = build(first["data"], tmp_path / "again", reference_date=DAY, cache=cache)
+    assert set(again.exported.values()) == {"reused"}  # the entries were repaired
+    assert tree_digests(tmp_path / "again") == first["files"]
 
 
 def test_invalid_data_with_a_warm_cache_still_fails_and_leaves_out_untouched(first, tmp_path):
