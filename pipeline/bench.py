@@ -367,7 +367,17 @@ def _frictionless(data: Path, rows_by_package: dict | None) -> dict:
             "peak_bytes": ours_peak, "frictionless_peak_bytes": theirs_peak,
             "memory_ratio": theirs_peak / ours_peak if ours_peak else None,
             "same_findings": all(p["same_findings"] for p in packages.values()),
+            # what only we look for (cross-package keys, domain rules), by type: not compared
+            "ours_only": _sum_counts(p.get("ours_only", {}) for p in packages.values()),
             "packages": packages}
+
+
+def _sum_counts(counts) -> dict:
+    total: dict[str, int] = {}
+    for each in counts:
+        for key, value in each.items():
+            total[key] = total.get(key, 0) + value
+    return dict(sorted(total.items()))
 
 
 def run(tiers=DEFAULT_TIERS, *, repeat: int = 3, out: Path = Path("build/bench"),

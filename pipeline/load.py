@@ -73,13 +73,51 @@ class Finding:
     note: str = ""
 
 
+class Consecutive:
+    """Row positions ``start, start + 1, …`` without storing them: logical row numbers
+    always, physical lines too when no record spans lines (no quoted newlines)."""
+
+    __slots__ = ("count", "start")
+
+    def __init__(self, start: int, count: int):
+        self.start, self.count = start, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return np.arange(self.start, self.start + self.count, dtype=np.int64)[index]
+        if np.ndim(index):
+            return np.asarray(index, dtype=np.int64) + self.start
+        index = int(index)
+        if not -self.count <= index < self.count:
+            raise IndexError(index)
+        return self.start + (index % self.count)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.arange(self.start, self.start + self.count, dtype=dtype or np.int64)
+
+    def tolist(self) -> list[int]:
+        return list(range(self.start, self.start + self.count))
+
+
+def _positions(lines: np.ndarray) -> np.ndarray | Consecutive:
+    """Physical lines of the rows (the first row is logical row 2): nothing stored when
+    they equal the row numbers, else int32 (a file of 2^31 lines is far over any limit)."""
+    # lines strictly increase from 2, so they equal 2, 3, … exactly when the last does
+    if not len(lines) or (int(lines[0]) == 2 and int(lines[-1]) == len(lines) + 1):
+        return Consecutive(2, len(lines))
+    return np.asarray(lines, dtype=np.int32)
+
+
 @dataclass
 class LoadedResource(Resource):
     """A resource as read from disk, with what the validator needs to report precisely."""
 
     labels: list[str] | None = None  # the header row (None: the file is empty)
-    row_numbers: np.ndarray | None = None  # logical row number of each table row (header = 1)
-    lines: np.ndarray | None = None  # physical line (1-based) where each table row starts
+    row_numbers: np.ndarray | Consecutive | None = None  # logical row number of each row (header = 1)
+    lines: np.ndarray | Consecutive | None = None  # physical line (1-based) where each row starts
     cell_counts: np.ndarray | None = None  # cells per row, only when some row is ragged
     extra_cells: dict[int, list[str]] = field(default_factory=dict)  # row index → cells beyond the header
     findings: list[Finding] = field(default_factory=list)
@@ -98,17 +136,84 @@ class LoadedResource(Resource):
 # descriptors
 
 
-def load_catalog(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Catalog:
+def load_catalog(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                 referenced: bool = True) -> Catalog:
     """Load every data package found in ``paths`` (package folders, descriptors, or a
-    folder of package folders) into a :class:`Catalog` of string tables."""
+    folder of package folders) into a :class:`Catalog` of string tables.
+
+    With ``referenced`` (the default), a package that an ``x-foreignKeys`` reference names
+    but ``paths`` did not include is loaded from the folder of that name beside the package
+    that refers to it, so one package can be validated alone with its keys checked. If
+    there is no such folder, :class:`LoadError` (``usage-error``) says which package to add:
+    keys that cannot be checked must not pass as valid.
+    """
     catalog = Catalog()
     for descriptor_path in _descriptor_paths(paths):
-        package = _load_package(descriptor_path, max_bytes=max_bytes)
-        if package.name in catalog.packages:
-            raise LoadError("package-error", "load.duplicate_package", file=str(descriptor_path),
-                            name=package.name)
-        catalog.packages[package.name] = package
+        _add_package(catalog, _load_package(descriptor_path, max_bytes=max_bytes), descriptor_path)
+    if referenced:
+        _load_referenced(catalog, max_bytes=max_bytes)
     return catalog
+
+
+def _add_package(catalog: Catalog, package: Package, descriptor_path: Path) -> None:
+    if package.name in catalog.packages:
+        raise LoadError("package-error", "load.duplicate_package", file=str(descriptor_path),
+                        name=package.name)
+    catalog.packages[package.name] = package
+
+
+# A package name as Data Package allows it; anything else is never turned into a path.
+_PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def referenced_packages(package: Package) -> list[tuple[str, str]]:
+    """(package name, resource name) of every cross-package key in ``package``."""
+    found = []
+    for res in package.descriptor.get("resources") or []:
+        if not isinstance(res, dict):
+            continue
+        for fk in res.get("x-foreignKeys") or []:
+            ref = fk.get("reference") if isinstance(fk, dict) else None
+            name = ref.get("package") if isinstance(ref, dict) else None
+            if isinstance(name, str) and name and name != package.name:
+                found.append((name, str(res.get("name", ""))))
+    return found
+
+
+def _load_referenced(catalog: Catalog, *, max_bytes: int) -> None:
+    pending = list(catalog.packages.values())
+    while pending:
+        package = pending.pop()
+        for name, resource in referenced_packages(package):
+            if name in catalog.packages:
+                continue
+            descriptor_path = _sibling(package, name)
+            if descriptor_path is None:
+                raise LoadError("usage-error", "load.package_missing",
+                                file=str(package.root / DESCRIPTOR) if package.root else package.name,
+                                package=name, referrer=f"{package.name}/{resource}",
+                                folder=str(package.root.parent / name) if package.root else name)
+            sibling = _load_package(descriptor_path, max_bytes=max_bytes)
+            if sibling.name != name:
+                raise LoadError("usage-error", "load.package_missing", file=str(descriptor_path),
+                                package=name, referrer=f"{package.name}/{resource}",
+                                folder=str(descriptor_path.parent))
+            _add_package(catalog, sibling, descriptor_path)
+            pending.append(sibling)
+
+
+def _sibling(package: Package, name: str) -> Path | None:
+    """``<folder beside package>/<name>/datapackage.json`` if it is a real folder there."""
+    if package.root is None or not _PACKAGE_NAME.match(name) or ".." in name:
+        return None
+    parent = package.root.resolve().parent
+    folder = parent / name
+    # not through a link: the folder must really be beside the package
+    if folder.is_symlink() or not (folder / DESCRIPTOR).is_file():
+        return None
+    if folder.resolve().parent != parent:
+        return None
+    return folder / DESCRIPTOR
 
 
 def _descriptor_paths(paths: list[Path]) -> list[Path]:
@@ -325,8 +430,7 @@ def _bad_byte(resource, encoding, offset, byte, line, reason):
 def _empty(resource):
     resource.labels = None
     resource.table = pa.table({})
-    resource.row_numbers = np.zeros(0, dtype=np.int64)
-    resource.lines = np.zeros(0, dtype=np.int64)
+    resource.row_numbers = resource.lines = Consecutive(2, 0)
 
 
 @dataclass
@@ -476,8 +580,7 @@ def _read_arrow(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict
     names = [f"c{i}" for i in range(len(labels))]
     if len(starts) <= 1:
         resource.table = pa.table({n: pa.array([], pa.string()) for n in names})
-        resource.row_numbers = np.zeros(0, dtype=np.int64)
-        resource.lines = np.zeros(0, dtype=np.int64)
+        resource.row_numbers = resource.lines = Consecutive(2, 0)
         return
     ragged: list[int] = []
 
@@ -508,8 +611,8 @@ def _read_arrow(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict
             table = table.set_column(i, n, pc.if_else(nulls, pa.scalar(None, pa.string()), table[n]))
         resource.cell_counts = np.where(empty, 0, len(names)).astype(np.int64)
     resource.table = table
-    resource.row_numbers = np.arange(2, len(starts) + 1, dtype=np.int64)
-    resource.lines = lines[1:]
+    resource.row_numbers = Consecutive(2, len(starts) - 1)
+    resource.lines = _positions(lines[1:])
     resource.header_line = int(lines[0])
 
 
@@ -567,8 +670,8 @@ def _read_python(resource: LoadedResource, data: bytes, dialect: dict, batch: in
     names = [f"c{i}" for i in range(width)]
     resource.table = pa.table({n: pa.concat_arrays(c) if c else pa.array([], pa.string())
                                for n, c in zip(names, columns)})
-    resource.row_numbers = np.arange(2, index + 2, dtype=np.int64)
-    resource.lines = np.asarray(lines, dtype=np.int64)
+    resource.row_numbers = Consecutive(2, index)
+    resource.lines = _positions(np.asarray(lines, dtype=np.int64))
     count_array = np.asarray(counts, dtype=np.int64)
     resource.cell_counts = count_array if (count_array != width).any() else None
     resource.extra_cells = extra

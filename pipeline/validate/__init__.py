@@ -101,7 +101,7 @@ def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_E
 
     for item in checked.values():
         t0 = time.perf_counter()
-        check_foreign_keys(item, lambda p, r: checked.get((p, r)))
+        check_foreign_keys(item, lambda p, r: checked.get((p, r)), lambda p: p in catalog.packages)
         timings[(item.resource.package, item.resource.name)] += time.perf_counter() - t0
 
     if rules:

@@ -46,6 +46,14 @@ class ValidationError:
     note: str = ""
     line: int | None = None  # physical line in the file (1-based), for annotations
     fieldNames: list[str] | None = None
+    # A check beyond Table Schema (cross-package keys, domain rules): frictionless, which
+    # only knows Table Schema, cannot find it, so comparisons with it leave these out.
+    extension: bool = False
+
+    @property
+    def table_schema(self) -> bool:
+        """One of the findings Table Schema defines (and frictionless reports)."""
+        return not self.extension and self.type in TITLES
 
     def message(self, lang: str = "zh") -> str:
         values = dict(self.values)

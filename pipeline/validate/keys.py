@@ -8,6 +8,10 @@ a key is fine; each later row with the same key gets the error, noting the row b
 
 Foreign keys are checked the same way whether the referenced resource is in the same
 package (``foreignKeys``) or in another one (``x-foreignKeys`` with ``reference.package``).
+A foreign key is looked up on typed values, never on text: one field with ``is_in``; several
+fields by giving each value its position among the referenced field's distinct values and
+combining those small integers into one int64 code per row (see :func:`encoded`), so no
+row's key is ever spelled out as a string.
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ def repeated_rows(columns: list[pa.Array], rows: np.ndarray | None = None,
     """Rows whose key equals an earlier row's key, and for each the row just before it
     with that key. ``rows`` limits the check to those row indices."""
     n = len(columns[0])
+    if rows is not None and len(rows) == n:
+        rows = None  # every row: no copy of the key columns
     index = np.arange(n) if rows is None else rows
     cols = columns if rows is None else [c.take(pa.array(rows)) for c in columns]
     if not len(index):
@@ -221,8 +227,125 @@ def composite(checked: Checked, names: list[str], exact: list[bool] | None = Non
     return joined, all_null
 
 
-def check_foreign_keys(checked: Checked, resolve) -> None:
-    """``resolve(package, resource)`` → Checked or None for the referenced resource."""
+def _comparable(parsed: Parsed, category: str, exact: bool) -> pa.Array:
+    """The key as values that are equal exactly when the text keys of ``_as_text`` are."""
+    key = parsed.key
+    if category != "n":
+        return key
+    if pa.types.is_boolean(key.type):  # true == 1, false == 0, as in Python
+        key = pc.cast(key, pa.int8())
+    if exact and pa.types.is_integer(key.type):
+        return pc.cast(key, pa.int64())
+    # + 0.0 folds -0 into 0 (a hash tells them apart, text and equality do not)
+    return pc.add(pc.cast(key, pa.float64(), safe=False), 0.0)
+
+
+def _pairs(checked: Checked, names: list[str], source: Checked, ref_names: list[str],
+           exact: list[bool]) -> list[tuple[pa.Array, pa.Array]] | None:
+    """Per field, the child's and the parent's comparable key; None when a field has no
+    column; ``[]`` when some pair is of different kinds (only the text keys decide those)."""
+    pairs = []
+    for name, ref_name, exact_pair in zip(names, ref_names, exact):
+        mine, theirs = checked.column_of(name), source.column_of(ref_name)
+        a = checked.result.parsed.get(mine) if mine is not None else None
+        b = source.result.parsed.get(theirs) if theirs is not None else None
+        if a is None or b is None:
+            return None
+        ca = _category(checked.result.fields[mine], a)
+        cb = _category(source.result.fields[theirs], b)
+        left, right = _comparable(a, ca, exact_pair), _comparable(b, cb, exact_pair)
+        if ca != cb or left.type != right.type:
+            return []
+        pairs.append((left, right))
+    return pairs
+
+
+_TABLE = 1 << 24  # codes up to this many are looked up in a bit table, not a hash set
+
+
+def _codes(array, distinct) -> np.ndarray:
+    """Each value's index among ``distinct`` (null is a value there too); -1 if absent."""
+    found = pc.index_in(array, value_set=distinct)
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def encoded(pairs: list[tuple[pa.Array, pa.Array]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Child codes (-1: some part is not among the parent's values), child all-null rows,
+    and the parent's codes, for a key of several fields.
+
+    Each field's value becomes its index among the parent field's distinct values (null
+    is a value too, so a null part matches a null part, as in the text keys); the indices
+    are combined as digits, in place in one int64 array per side. When the code space
+    grows beyond the parent's rows, codes are renumbered by the parent's distinct
+    combinations, so every step's product fits int64.
+    """
+    child = parent = all_null = None
+    space = 1
+    for left, right in pairs:
+        distinct = pc.unique(right)
+        a, b = _codes(left, distinct), _codes(right, distinct)
+        nulls = _mask(pc.is_null(left))
+        all_null = nulls if all_null is None else all_null & nulls
+        if child is None:
+            child, parent, space = a.copy(), b.copy(), len(distinct)
+            continue
+        absent = (child < 0) | (a < 0)
+        child *= len(distinct)
+        child += a
+        child[absent] = -1
+        del absent, a
+        parent *= len(distinct)
+        parent += b
+        space *= len(distinct)
+        if space > max(len(parent), _TABLE):
+            combined = pc.unique(pa.array(parent))
+            child = np.where(child >= 0, _codes(pa.array(child), combined), -1)
+            parent = _codes(pa.array(parent), combined)
+            space = len(combined)
+    return child, all_null, parent
+
+
+def _found(child: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """``child`` codes (-1: absent) that are among ``parent`` codes."""
+    top = int(max(child.max(initial=0), parent.max(initial=0))) + 1
+    if top <= max(_TABLE, len(parent)):
+        table = np.zeros(top + 1, dtype=bool)  # the last slot is -1's: never found
+        table[parent] = True
+        return table[child]
+    return _mask(pc.is_in(pa.array(child), value_set=pc.unique(pa.array(parent)))) & (child >= 0)
+
+
+def missing_keys(checked: Checked, fields: list[str], source: Checked, ref_fields: list[str],
+                 exact: list[bool]) -> np.ndarray | None:
+    """Rows whose key is not among the parent's keys (rows with every part null pass)."""
+    pairs = _pairs(checked, fields, source, ref_fields, exact)
+    if pairs is None:
+        return None
+    if not pairs:  # kinds differ: the text keys say what matches (only nulls can)
+        target = composite(checked, fields, exact)
+        parent = composite(source, ref_fields, exact)
+        if target is None or parent is None:
+            return None
+        parent_keys, parent_null = parent
+        lookup = pc.unique(parent_keys.filter(pa.array(~parent_null)))
+        keys, null = target
+        return ~_mask(pc.is_in(keys, value_set=lookup)) & ~null
+    if len(pairs) == 1:
+        left, right = pairs[0]
+        # nulls never count as found; rows whose key is null pass anyway
+        found = _mask(pc.is_in(left, value_set=pc.unique(right), skip_nulls=True))
+        return ~found & _mask(pc.is_valid(left))
+    child, null, parent = encoded(pairs)
+    parent_null = None
+    for _, right in pairs:
+        nulls = _mask(pc.is_null(right))
+        parent_null = nulls if parent_null is None else parent_null & nulls
+    return ~_found(child, parent[~parent_null]) & ~null
+
+
+def check_foreign_keys(checked: Checked, resolve, has_package=lambda name: True) -> None:
+    """``resolve(package, resource)`` → Checked or None for the referenced resource;
+    ``has_package(name)``: whether that package was loaded at all."""
     r = checked.resource
     if checked.result is None:
         return
@@ -235,30 +358,34 @@ def check_foreign_keys(checked: Checked, resolve) -> None:
         package = ref.get("package") if cross else r.package
         ref_name = ref.get("resource") or r.name
         source_checked = resolve(package or r.package, ref_name)
+        if source_checked is None and cross and not has_package(package):
+            # Not a data error: the package was not loaded (the loader looks beside the
+            # package for it), so these keys could not be checked at all.
+            checked.out.add(ValidationError(
+                type="foreign-key-package-missing", key="error.foreign-key-package-missing",
+                values={"package": package or "", "resource": ref_name,
+                        "fields": ", ".join(fields)},
+                fieldNames=fields, extension=True,
+                note=f'package "{package}" was not loaded: keys not checked'))
+            continue
         if source_checked is None:
             checked.out.add(ValidationError(
                 type="foreign-key", key="error.foreign-key-reference",
                 values={"package": package or r.package, "resource": ref_name,
                         "fields": ", ".join(fields)},
-                fieldNames=fields, note=f'resource "{ref_name}" does not exist'))
+                fieldNames=fields, extension=cross, note=f'resource "{ref_name}" does not exist'))
             continue
         if source_checked.result is None:
             continue  # the referenced file could not be read; its own errors say why
         exact = [_integer_key(checked, f) and _integer_key(source_checked, g)
                  for f, g in zip(fields, ref_fields)]
-        target = composite(checked, fields, exact)
-        source = composite(source_checked, ref_fields, exact)
-        if target is None or source is None:
+        missing = missing_keys(checked, fields, source_checked, ref_fields, exact)
+        if missing is None:
             continue
-        source_keys, source_null = source
-        lookup = pc.unique(source_keys.filter(pa.array(~source_null)))
-        keys, null = target
-        found = _mask(pc.is_in(keys, value_set=lookup))
-        missing = ~found & ~null
         cells = [r.table.column(checked.column_of(f)) for f in fields]
         where = f"{package}/{ref_name}" if cross else ref_name
 
-        def make(rows, fields=fields, ref_fields=ref_fields, where=where, cells=cells):
+        def make(rows, fields=fields, ref_fields=ref_fields, where=where, cells=cells, cross=cross):
             out = []
             for i in rows:
                 shown = ", ".join("" if c[int(i)].as_py() is None else str(c[int(i)].as_py()) for c in cells)
@@ -267,7 +394,7 @@ def check_foreign_keys(checked: Checked, resolve) -> None:
                     values={"fields": ", ".join(fields), "cell": shown, "reference": where,
                             "ref_fields": ", ".join(ref_fields)},
                     rowNumber=int(r.row_numbers[i]), line=int(r.lines[i]), fieldNames=fields,
-                    cell=shown,
+                    cell=shown, extension=cross,
                     note=f'for "{", ".join(fields)}": values "{shown}" not found in the lookup '
                          f'table "{where}" as "{", ".join(ref_fields)}"'))
             return out
