@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from pipeline.validate.rules.accidents import grade_of
@@ -54,3 +55,26 @@ def test_rate_tolerance_is_half_a_unit_in_the_last_decimal():
     assert bad.tolist() == [False, False, False, False]  # 0.25 → 0.2 or 0.3 both pass
     bad, _ = mismatch(np.array([0.4]), np.array([5.0]), np.array([2e5]), 1e4, 1)
     assert bad.tolist() == [True]
+
+
+def test_printable_ascii_screen_reads_only_the_rows_in_view():
+    from pipeline.validate.rules.text_safety import printable_ascii
+
+    assert printable_ascii(pa.array(["913204020000005617", "cz2020", None, ""]))
+    assert not printable_ascii(pa.array(["ok", "bad\x1b[31m"]))
+    assert not printable_ascii(pa.array(["ok", "示例"]))
+    assert not printable_ascii(pa.array(["a\u202eb"]))
+    # a slice starts inside the buffers: bytes outside it do not count
+    assert printable_ascii(pa.array(["\x00", "plain", "\x7f"]).slice(1, 1))
+    assert printable_ascii(pa.chunked_array([["a"], ["b"]]))
+
+
+def test_uscc_rule_finds_the_wrong_check_character_among_distinct_codes():
+    from pipeline.validate.rules.uscc import wrong_codes
+
+    real, typo = "913204020000005617", "91320402000000561X"  # the synthetic data's first firm
+    codes = [typo, "short", real]
+    shaped, wrong, expected = wrong_codes(pa.array(codes))
+    assert shaped.tolist() == [True, False, True]
+    assert wrong.tolist() == [True, False, False]
+    assert chr(expected[0]) == "7"

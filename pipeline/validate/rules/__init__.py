@@ -62,11 +62,12 @@ def report(item: Checked, type: str, key: str, rows_mask: np.ndarray, field: str
            redact: bool = False) -> None:
     """Add ``type`` errors for the rows in ``rows_mask``; ``values(row)`` fills the message."""
     r = item.resource
-    cells = raw(item, field) if field is not None else None
     number = item.column_of(field) + 1 if field is not None else None
 
     def make(rows):
         out = []
+        # only the reported rows' cells: no copy of the column when nothing is wrong
+        cells = r.table.column(item.column_of(field)) if field is not None else None
         shown = cells.take(pa.array(rows)).to_pylist() if cells is not None else [None] * len(rows)
         if redact:
             shown = [None if s is None else f"{s[:2]}…({len(s)})" for s in shown]
@@ -77,7 +78,7 @@ def report(item: Checked, type: str, key: str, rows_mask: np.ndarray, field: str
             out.append(ValidationError(
                 type=type, key=key, values=vals, rowNumber=int(r.row_numbers[row]),
                 fieldName=field, fieldNumber=number, cell=shown[i], line=int(r.lines[row]),
-                note=note or key))
+                note=note or key, extension=True))
         return out
 
     item.out.add_rows(type, rows_mask, make)

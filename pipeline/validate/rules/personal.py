@@ -21,6 +21,7 @@ _ID_BODY = r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-
 _MOBILE_BODY = r"(?:\+?86[- ]?)?1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}"
 SCREEN_ID = f"(?:^|[^0-9]){_ID_BODY}(?:[^0-9]|$)"
 SCREEN_MOBILE = f"(?:^|[^0-9+]){_MOBILE_BODY}(?:[^0-9]|$)"
+SHORTEST = 11  # characters of the shortest match: a mobile number without separators
 FIND_ID = re.compile(f"(?<![0-9])({_ID_BODY})(?![0-9])")
 MOBILE = re.compile(f"(?<![0-9+]){_MOBILE_BODY}(?![0-9])")
 
@@ -51,6 +52,8 @@ def check(view: View) -> None:
             if fld.get("type", "string") not in ("string", "any") or exempt(name):
                 continue
             values = col(item, name)
+            if (pc.max(pc.utf8_length(values)).as_py() or 0) < SHORTEST:
+                continue  # codes and short words cannot hold a phone number or an ID
             candidates = mask(pc.match_substring_regex(values, SCREEN_ID)) | \
                 mask(pc.match_substring_regex(values, SCREEN_MOBILE))
             rows = np.flatnonzero(candidates)

@@ -23,6 +23,28 @@ def as_matrix(codes: pa.Array, width: int) -> np.ndarray:
     return data.reshape(-1, width)
 
 
+_BLOCK = 1 << 18  # codes per block: the (n, 17) int64 weights stay ~36 MB at most
+
+
+def wrong_codes(codes: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For distinct non-null ``codes``: which have the USCC shape, which of those have a
+    wrong check character, and the expected character of each of those."""
+    shaped = mask(pc.match_substring_regex(codes, SHAPE))
+    rows = np.flatnonzero(shaped)
+    wrong = np.zeros(len(codes), dtype=bool)
+    expected = np.zeros(len(codes), dtype=np.uint8)
+    if len(rows):
+        picked = codes.take(pa.array(rows)) if len(rows) < len(codes) else codes
+        matrix = as_matrix(picked, 18)
+        for start in range(0, len(rows), _BLOCK):
+            block = matrix[start:start + _BLOCK]
+            wanted = uscc.check_chars(np.ascontiguousarray(block[:, :17]))
+            at = rows[start:start + _BLOCK]
+            wrong[at] = block[:, 17] != wanted
+            expected[at] = wanted
+    return shaped, wrong, expected
+
+
 def check(view: View) -> None:
     for item in view:
         for fld in item.resource.fields:
@@ -30,17 +52,20 @@ def check(view: View) -> None:
             if (name != "uscc" and not name.endswith("_uscc")) or fld.get("type", "string") != "string":
                 continue
             values = col(item, name)
-            present = mask(pc.is_valid(values))
-            shaped = mask(pc.match_substring_regex(values, SHAPE))
-            report(item, "uscc-check-digit", "rule.uscc-shape", present & ~shaped, name)
-            rows = np.flatnonzero(shaped)
-            if not len(rows):
+            # A code repeats in every table that refers to the firm (a rating per year):
+            # each distinct code is checked once and the verdict mapped back to its rows.
+            distinct = pc.unique(values).drop_null()
+            if not len(distinct):
                 continue
-            matrix = as_matrix(values.take(pa.array(rows)), 18)
-            wanted = uscc.check_chars(np.ascontiguousarray(matrix[:, :17]))
-            wrong = matrix[:, 17] != wanted
-            bad = np.zeros(len(values), dtype=bool)
-            bad[rows[wrong]] = True
-            expected = dict(zip(rows[wrong].tolist(), (chr(c) for c in wanted[wrong])))
+            shaped, wrong, expected = wrong_codes(distinct)
+            index = pc.index_in(values, value_set=distinct)
+            present = mask(pc.is_valid(index))
+            at = pc.fill_null(index, 0).to_numpy(zero_copy_only=False)
+            report(item, "uscc-check-digit", "rule.uscc-shape", present & ~shaped[at], name)
+            bad = present & wrong[at]
+            if not bad.any():
+                continue
+            rows = np.flatnonzero(bad)
+            want = dict(zip(rows.tolist(), (chr(c) for c in expected[at[rows]])))
             report(item, "uscc-check-digit", "rule.uscc-check-digit", bad, name,
-                   values=lambda row, expected=expected: {"expected": expected[row]})
+                   values=lambda row, want=want: {"expected": want[row]})
