@@ -17,10 +17,10 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import expect
+from test_site_browser import SCREENSHOTS, foreign
 
 from pipeline.build import build
 from pipeline.serve import make_server, url
-from tests.test_site_browser import SCREENSHOTS, browser, foreign  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -74,7 +74,7 @@ class Visit(SimpleNamespace):
     pass
 
 
-def visit(browser, site, path: str, viewport: str = "desktop") -> Visit:  # noqa: F811
+def visit(browser, site, path: str, viewport: str = "desktop") -> Visit:
     context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN")
     v = Visit(context=context, requests=[], errors=[], dialogs=[], responses=[])
     origin = urlsplit(site.url).netloc
@@ -113,7 +113,7 @@ def search(v: Visit, text: str) -> int:
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_lookup_by_name_fragment_and_by_code(browser, site, viewport):  # noqa: F811
+def test_lookup_by_name_fragment_and_by_code(browser, site, viewport):
     v = visit(browser, site, "credit/", viewport)
     try:
         name, uscc = site.sample["name"], site.sample["uscc"]
@@ -142,7 +142,7 @@ def test_lookup_by_name_fragment_and_by_code(browser, site, viewport):  # noqa: 
         v.context.close()
 
 
-def test_a_filter_narrows_the_results(browser, site):  # noqa: F811
+def test_a_filter_narrows_the_results(browser, site):
     v = visit(browser, site, "credit/")
 
     def count(page) -> int:
@@ -173,7 +173,7 @@ def test_a_filter_narrows_the_results(browser, site):  # noqa: F811
         v.context.close()
 
 
-def test_a_hostile_name_shows_literally_and_runs_nothing(browser, site):  # noqa: F811
+def test_a_hostile_name_shows_literally_and_runs_nothing(browser, site):
     v = visit(browser, site, "credit/#q=" + quote(site.hostile))
     try:
         page = v.page
@@ -193,7 +193,7 @@ def test_a_hostile_name_shows_literally_and_runs_nothing(browser, site):  # noqa
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_accident_list_search_and_sort(browser, site, viewport):  # noqa: F811
+def test_accident_list_search_and_sort(browser, site, viewport):
     v = visit(browser, site, "accidents/list/", viewport)
     try:
         page = v.page
@@ -225,7 +225,7 @@ def test_accident_list_search_and_sort(browser, site, viewport):  # noqa: F811
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 @pytest.mark.parametrize("path", ["accidents/", "credit/blacklist/", "credit/hazards/",
                                   "credit/grades/", "districts/", "districts/320405/"])
-def test_section_pages_load_cleanly(browser, site, path, viewport):  # noqa: F811
+def test_section_pages_load_cleanly(browser, site, path, viewport):
     v = visit(browser, site, path, viewport)
     try:
         page = v.page

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import csv
 import os
-import threading
-from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
 
 import pytest
-
-from pipeline.build import build
-from pipeline.serve import make_server, url
 
 pytestmark = pytest.mark.browser
 
@@ -46,28 +41,6 @@ def _skip_or_fail(message: str):
     pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("csp") / "site"
-    build(DATAPACKAGES, out, reference_date=date(2016, 1, 1))
-    server = make_server(out, 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield SimpleNamespace(out=out, url=url(server))
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        _skip_or_fail(f"{CHROMIUM} is missing: install chromium and fonts-noto-cjk")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def page_types(out: Path) -> dict[str, str]:

@@ -3,17 +3,11 @@ loads cleanly and stays on its own origin, and the chart's PNG download is a PNG
 
 from __future__ import annotations
 
-import os
-import threading
-from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-
-from pipeline.build import build
-from pipeline.serve import make_server, url
 
 pytestmark = pytest.mark.browser
 
@@ -27,31 +21,6 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("browser-indicators") / "site"
-    build(DATAPACKAGES, out, reference_date=date(2016, 1, 1))
-    server = make_server(out, 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield SimpleNamespace(out=out, url=url(server))
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install chromium and fonts-noto-cjk"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, site, path: str, viewport: str = "desktop"):

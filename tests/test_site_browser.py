@@ -4,16 +4,11 @@ Chinese words. Screenshots go to build/artifacts/screenshots/ for people to look
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
-
-from pipeline.build import build
-from pipeline.serve import make_server, url
 
 pytestmark = pytest.mark.browser
 
@@ -33,31 +28,6 @@ SEARCH_WORDS = {"enterprise-credit": "黑名单", "accident-outcomes": "事故",
                 "indicator-progress": "responsibilities", "reference": "行政区划"}
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("browser") / "site"
-    build(DATAPACKAGES, out)
-    server = make_server(out, 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield SimpleNamespace(out=out, url=url(server))
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install chromium and fonts-noto-cjk"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Visit(SimpleNamespace):
@@ -139,7 +109,9 @@ def test_package_page_shows_its_tables_and_downloads_match_their_checksums(
         assert descriptor["title"] in page.title()
         # every format of every table, each with the SHA-256 shown beside it
         links = page.locator("a.portal-file")
-        assert links.count() == 5 * len(descriptor["resources"])
+        # a withheld table (x-public: false, e.g. the full blacklist) has no downloads
+        published = [r for r in descriptor["resources"] if r.get("x-public", True) is not False]
+        assert links.count() == 5 * len(published)
         for link in links.all():
             href = link.get_attribute("href")
             response = page.request.get(urljoin(page.url, href))
@@ -150,7 +122,7 @@ def test_package_page_shows_its_tables_and_downloads_match_their_checksums(
             assert shown.replace("\u200b", "").strip() == digest
         hrefs = [link.get_attribute("href") for link in links.all()]
         for resource in descriptor["resources"]:
-            assert quote(f"latest/{resource['path']}") in hrefs
+            assert (quote(f"latest/{resource['path']}") in hrefs) == (resource in published)
             assert page.locator(f"#res-{resource['name']}").count() == 1
         archive = page.locator("a.portal-download[href$='.zip']")
         assert archive.count() == 1

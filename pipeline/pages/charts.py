@@ -283,12 +283,13 @@ def _standalone(chart: Chart, lang: str) -> str:
     notes = "".join(f"<p>{escape(n)}</p>" for n in chart.notes)
     source = f"<p>{escape(t('chart.source', lang))}{escape(chart.source)}</p>" if chart.source \
         else ""
+    # An empty icon: without one the browser asks for /favicon.ico, which the site lacks.
     return (
         "<!doctype html>\n"
         f'<html lang="{"zh-CN" if lang == "zh" else escape(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(chart.title)}</title>"
-        '<meta name="robots" content="noindex">'
+        '<meta name="robots" content="noindex"><link rel="icon" href="data:,">'
         f"<style>body{{margin:0;padding:8px;font-family:{FONT};color:#222;background:#fff}}"
         "h1{font-size:16px;margin:0 0 6px}p{font-size:12px;color:#555;margin:4px 0}"
         "svg{display:block;max-width:100%;height:auto}</style></head>\n<body>\n"
