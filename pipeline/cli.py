@@ -100,6 +100,7 @@ def _build_and_serve(args) -> int:
         print(t("build.unchanged", path=args.out))
         return _serve(args)
     from pipeline.build import Interrupted, InvalidData, build
+    from pipeline.export import ExportError
     from pipeline.load import LoadError
     from pipeline.pages.mkdocs_site import SiteError
     from pipeline.validate.report import render_text
@@ -114,7 +115,7 @@ def _build_and_serve(args) -> int:
         sys.stdout.write(render_text(invalid.report))
         print(t("build.invalid"), file=sys.stderr)
         return EXIT_INVALID
-    except SiteError as error:
+    except (SiteError, ExportError) as error:  # e.g. changed rows without a new version
         print(t("build.failed", detail=error), file=sys.stderr)
         return EXIT_INVALID
     except OSError as error:  # a full disk, a read-only folder: the published site is intact

@@ -192,3 +192,22 @@ def test_a_relative_out_folder_gets_the_whole_site(tmp_path, monkeypatch):
     build(DATAPACKAGES, Path("build/site"), reference_date=date(2016, 1, 1))
     assert (tmp_path / "build" / "site" / "index.html").is_file()
     assert (tmp_path / "build" / "site" / "data" / "manifest.json").is_file()
+
+
+def test_changed_rows_without_a_new_version_exit_1_and_keep_the_site(tmp_path, capsys):
+    """A published version's address must keep serving the same rows."""
+    from pipeline.cli import main
+
+    data = tmp_path / "data"
+    shutil.copytree(DATAPACKAGES, data)
+    out = tmp_path / "site"
+    args = ["build", "--data", str(data), "--out", str(out), "--reference-date", "2016-01-01",
+            "--no-cache"]
+    assert main(args) == 0
+    before = snapshot(out)
+    categories = data / "reference" / "data" / "accident_categories.csv"
+    categories.write_text(categories.read_text("utf-8").replace("物体打击", "物体打击（改）"),
+                          encoding="utf-8")
+    assert main(args) == 1
+    assert "1.0.0" in capsys.readouterr().err
+    assert snapshot(out) == before
