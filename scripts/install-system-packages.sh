@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The browser tests need a real Chromium and CJK fonts (without fonts-noto-cjk, Chinese
 # renders as boxes in screenshots). Playwright cannot download its own browser here, so we
-# use Debian's package and point Playwright at /usr/bin/chromium.
+# use Debian's package and point Playwright at /usr/bin/chromium. LibreOffice Calc reads
+# the XLSX downloads back in a test, as a second reader beside openpyxl.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
