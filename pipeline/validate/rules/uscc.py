@@ -23,7 +23,7 @@ def as_matrix(codes: pa.Array, width: int) -> np.ndarray:
     return data.reshape(-1, width)
 
 
-_BLOCK = 1 << 18  # codes per block: the (n, 17) int64 weights stay ~36 MB at most
+_BLOCK = 1 << 16  # codes per block: the (n, 17) int64 weights stay under 10 MB
 
 
 def wrong_codes(codes: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
