@@ -409,15 +409,16 @@ def _parse_boolean(field, values, present):
 
 
 def _parse_date(field, values, present):
+    # Arrow's ISO date cast accepts exactly YYYY-MM-DD with a day that exists in its
+    # month (no signs, spaces, short or long years), all of which the exact reader
+    # accepts too: when the cast of the whole column succeeds, no regex is needed. Year 0
+    # (which Python's date cannot hold) is left to the exact reader.
+    whole = _whole_column(values, present, "2000-01-01", pa.date32())
+    earliest = pc.min(whole.cast(pa.int32())).as_py() if whole is not None else None
+    if whole is not None and (earliest is None or earliest >= _YEAR_ONE):
+        typed = _masked(whole, present, pa.date32())
+        return Parsed(present.copy(), typed, typed)
     canonical = present & _match(values, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-    if (canonical == present).all():
-        # Arrow's ISO date cast checks the day of the month; year 0 (which Python's date
-        # cannot hold) is left to the exact reader.
-        whole = _whole_column(values, present, "2000-01-01", pa.date32())
-        earliest = pc.min(whole.cast(pa.int32())).as_py() if whole is not None else None
-        if earliest is not None and earliest >= _YEAR_ONE:
-            typed = _masked(whole, present, pa.date32())
-            return Parsed(present.copy(), typed, typed)
     days = np.zeros(len(values), dtype=np.int32)
     fast = np.zeros(len(values), dtype=bool)
     if canonical.any():

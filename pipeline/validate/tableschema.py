@@ -363,9 +363,9 @@ def _within(fld, cname, op, bound, values, parsed: Parsed, ok) -> np.ndarray:
     if reading is None:
         return np.ones(len(values), dtype=bool)
     compare = _COMPARE[op]
-    if parsed.numeric and kind != "number" and pa.types.is_integer(parsed.typed.type) and isinstance(reading, int):
-        if abs(reading) < 2**63:
-            return _mask(compare(parsed.typed, pa.scalar(reading, pa.int64())))
+    if (parsed.numeric and kind != "number" and pa.types.is_integer(parsed.typed.type)
+            and isinstance(reading, int) and abs(reading) < 2**63):
+        return _mask(compare(parsed.typed, pa.scalar(reading, pa.int64())))
     if parsed.numeric:
         as_float = float(reading)
         key = pc.cast(parsed.key, pa.float64(), safe=False)
