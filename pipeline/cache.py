@@ -123,11 +123,16 @@ def build_key(data: Path, *, reference_date, lang: str, previous: Path | None,
               code: str | None = None) -> str:
     return _digest({"format": FORMAT, "inputs": input_digests(data), "code": code or code_digest(),
                     "reference_date": reference_date.isoformat(), "lang": lang,
-                    "previous": previous_digest(previous)})
+                    "previous": previous_digest(previous),
+                    # mkdocs stamps this instead of the reference date when it is set
+                    "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH")})
 
 
-def published_key(out: Path) -> str | None:
-    """The key ``out`` was built with, if ``out`` still holds exactly what that build wrote."""
+def published_key(out: Path, expected: str | None = None) -> str | None:
+    """The key ``out`` was built with, if ``out`` still holds exactly what that build wrote.
+
+    With ``expected``, a different recorded key returns None before the files are hashed.
+    """
     record = Path(out) / RECORD
     try:
         recorded = json.loads(record.read_text(encoding="utf-8"))
@@ -135,6 +140,8 @@ def published_key(out: Path) -> str | None:
         return None
     if not isinstance(recorded, dict) or recorded.get("format") != FORMAT:
         return None
+    if expected is not None and recorded.get("key") != expected:
+        return None  # no need to read every published byte: the build must run anyway
     if recorded.get("files") != _digest(tree_digests(Path(out), skip=(RECORD,))):
         return None  # a file was edited, added or removed since: rebuild
     return recorded.get("key")
@@ -147,7 +154,7 @@ def up_to_date(data: Path, out: Path, *, reference_date, lang: str,
     ``previous`` is None when it is ``out`` itself: then ``out``'s own record vouches for it.
     """
     key = build_key(data, reference_date=reference_date, lang=lang, previous=previous, code=code)
-    return published_key(out) == key, key
+    return published_key(out, expected=key) == key, key
 
 
 def record_key(site: Path, key: str) -> None:

@@ -140,6 +140,9 @@ def test_reference_date_language_and_previous_site_are_part_of_the_key(first, tm
     assert key(reference_date=date(2016, 1, 2)) != key()
     assert key(lang="en") != key()
     assert key(previous=first["out"]) != key()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "0")
+        assert key() != first["log"].key
     assert not up_to_date(first["data"], first["out"], reference_date=date(2016, 1, 2),
                           lang="zh", previous=None)[0]
 
