@@ -46,6 +46,11 @@
     this.headers.forEach(function (th) {
       var button = th.querySelector("button");
       button.disabled = false;
+      // The table scrolls sideways in its own box; Chromium leaves a half-visible header
+      // where it is when it gets focus, so bring the whole of it into view.
+      button.addEventListener("focus", function () {
+        button.scrollIntoView({ block: "nearest", inline: "nearest" });
+      });
       button.addEventListener("click", function () {
         var key = Number(th.getAttribute("data-key"));
         if (self.sortKey === key) self.sortDesc = !self.sortDesc;

@@ -44,6 +44,7 @@
     this.status = root.querySelector(".lookup-status");
     this.results = root.querySelector(".lookup-results");
     this.detail = root.querySelector(".lookup-detail");
+    this.detail.tabIndex = -1;  // focusable from script (after a result is opened), not a Tab stop
     this.more = root.querySelector(".lookup-more");
     this.token = 0;
     var self = this;
@@ -305,7 +306,12 @@
     var item = el("li", null, "lookup-result");
     var button = el("button", record[1], "lookup-name");
     button.type = "button";
-    button.addEventListener("click", function () { self.showDetail(record); });
+    button.addEventListener("click", function () {
+      self.showDetail(record);
+      // Move focus to what was opened: keyboard and screen reader users land on the
+      // details instead of on a button that scrolled out of sight.
+      self.detail.focus();
+    });
     item.appendChild(button);
     var latest = this.latestGrade(record);
     var facts = [record[0], this.label("districts", record[2]), this.label("sectors", record[3])];
