@@ -51,6 +51,34 @@ class Checked:
         col = self.column_of(name)
         return None if col is None else self.result.parsed.get(col)
 
+    def encoding(self, name: str) -> tuple[np.ndarray, pa.Array]:
+        """The key ``name`` as (index of each row's value among the distinct values, -1
+        for null; the distinct values). One hash pass, shared by every check that needs
+        distinct values of the column (a foreign key, the USCC rule)."""
+        cache = self.__dict__.setdefault("_encodings", {})
+        if name not in cache:
+            key = self.key(name).key
+            encoded = pc.dictionary_encode(key)
+            if isinstance(encoded, pa.ChunkedArray):
+                chunks = encoded.chunks
+                # Arrow gives every chunk the one final dictionary; unifying (a hash pass
+                # per chunk's dictionary) is only for the case where it did not.
+                if len({_dictionary_id(c) for c in chunks}) > 1:
+                    chunks = encoded.unify_dictionaries().chunks
+            else:
+                chunks = [encoded]
+            if not chunks:
+                cache[name] = (np.zeros(0, np.int32), pa.array([], key.type))
+            else:
+                indices = np.concatenate([pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False)
+                                          for c in chunks]).astype(np.int32, copy=False)
+                cache[name] = (indices, chunks[0].dictionary)
+        return cache[name]
+
+
+def _dictionary_id(chunk: pa.DictionaryArray) -> tuple:
+    return tuple(b.address if b is not None else 0 for b in chunk.dictionary.buffers())
+
 
 def _mask(array) -> np.ndarray:
     return pc.fill_null(array, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
@@ -335,6 +363,10 @@ def missing_keys(checked: Checked, fields: list[str], source: Checked, ref_field
         return ~_mask(pc.is_in(keys, value_set=lookup)) & ~null
     if len(pairs) == 1:
         left, right = pairs[0]
+        if left is checked.key(fields[0]).key:  # as typed: look up each distinct value once
+            indices, distinct = checked.encoding(fields[0])
+            hit = _mask(pc.is_in(distinct, value_set=pc.unique(right), skip_nulls=True))
+            return ~np.append(hit, False)[indices] & (indices >= 0)  # -1 (null) passes
         # nulls never count as found; rows whose key is null pass anyway
         found = _mask(pc.is_in(left, value_set=pc.unique(right), skip_nulls=True))
         return ~found & _mask(pc.is_valid(left))

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import uscc
-from pipeline.validate.rules import View, col, mask, report
+from pipeline.validate.rules import View, mask, report
 
 SHAPE = "^[0-9A-HJ-NP-RTUW-Y]{18}$"
 
@@ -51,16 +51,15 @@ def check(view: View) -> None:
             name = fld.get("name", "")
             if (name != "uscc" and not name.endswith("_uscc")) or fld.get("type", "string") != "string":
                 continue
-            values = col(item, name)
             # A code repeats in every table that refers to the firm (a rating per year):
-            # each distinct code is checked once and the verdict mapped back to its rows.
-            distinct = pc.unique(values).drop_null()
+            # each distinct code is checked once and the verdict mapped back to its rows
+            # (the foreign-key check has usually found the distinct codes already).
+            at, distinct = item.encoding(name)
             if not len(distinct):
                 continue
             shaped, wrong, expected = wrong_codes(distinct)
-            index = pc.index_in(values, value_set=distinct)
-            present = mask(pc.is_valid(index))
-            at = pc.fill_null(index, 0).to_numpy(zero_copy_only=False)
+            present = at >= 0
+            at = np.where(present, at, 0)
             report(item, "uscc-check-digit", "rule.uscc-shape", present & ~shaped[at], name)
             bad = present & wrong[at]
             if not bad.any():
