@@ -167,3 +167,16 @@ def test_catalog_without_the_package_reports_keys_not_checked(tmp_path):
     report = validate_catalog(load_catalog([facts], referenced=False))
     assert [(e.type, e.table_schema) for e in report.errors] == [("foreign-key-package-missing", False)]
     assert not report.valid
+
+
+def test_comparison_with_frictionless_leaves_out_what_only_we_check(tmp_path):
+    from pipeline.validate.bench import compare_with_frictionless
+
+    codes_package(tmp_path / "codes")
+    # row 3: a same-package key frictionless finds too; row 4: a cross-package key
+    # (x-foreignKeys, which frictionless ignores) into the package found beside it
+    facts = facts_package(tmp_path / "facts", "1,320402\n3,320402\n2,999999\n")
+    result = compare_with_frictionless(facts)
+    assert result["same_findings"] is True
+    assert result["ours"]["errors"] == result["frictionless"]["errors"] == 1
+    assert result["ours_only"] == {"foreign-key": 1}
