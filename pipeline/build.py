@@ -19,8 +19,8 @@ from pathlib import Path
 from pipeline.cache import (
     BuildLog,
     build_key,
-    cached_exports,
     code_digest,
+    export_writers,
     record_key,
     up_to_date,
 )
@@ -108,10 +108,9 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             # Downloads are written beside the docs, not inside them: mkdocs would copy every
             # file once more, and it empties its site folder before building.
             downloads = work / "downloads"
-            with (cached_exports(cache, code, log) if cache is not None
-                  else contextlib.nullcontext()):
-                manifest = export(catalog, downloads, reference_date=day,
-                                  previous=Path(previous) if previous is not None else None)
+            manifest = export(catalog, downloads, reference_date=day,
+                              previous=Path(previous) if previous is not None else None,
+                              through=export_writers(cache, code, log) if cache else None)
             nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
                              reference_date=day)
             run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)

@@ -27,7 +27,6 @@ mkdocs has no incremental mode.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -174,21 +173,14 @@ def table_digest(table) -> str:
     return hashlib.sha256(sink.getvalue()).hexdigest()
 
 
-# The export's file writers: each is a pure function of (table, file name, keyword
-# arguments), so its file can be stored under a digest of those and copied back.
-WRITERS = ("write_csv", "write_excel_csv", "write_xlsx", "write_parquet", "write_json_records")
-
-
-@contextlib.contextmanager
-def cached_exports(cache: Path, code: str, log: BuildLog):
-    """While the block runs, the export's per-file writers go through the cache.
+def export_writers(cache: Path, code: str, log: BuildLog):
+    """The ``through`` argument of ``pipeline.export.export``: each file writer goes through
+    the cache, keyed by the table's content, the writer, the file name and its options.
 
     Keyed per file, not per package: raising a package's version changes the metadata inside
     its Parquet files but not its CSV or XLSX bytes, which are then reused. The test that an
     incremental build equals a clean one holds every writer to being pure.
     """
-    import pipeline.export as export_module
-
     store = Path(cache) / "export"
     digests: dict[int, tuple[object, str]] = {}  # id(table) → (table kept alive, digest)
 
@@ -197,7 +189,7 @@ def cached_exports(cache: Path, code: str, log: BuildLog):
             digests[id(table)] = (table, table_digest(table))
         return digests[id(table)][1]
 
-    def cached(name, original):
+    def through(name, original):
         def write(table, path, **options):
             path = Path(path)
             key = _digest({"writer": name, "code": code, "table": digest_of(table),
@@ -215,14 +207,7 @@ def cached_exports(cache: Path, code: str, log: BuildLog):
             return result
         return write
 
-    originals = {name: getattr(export_module, name) for name in WRITERS}
-    for name, original in originals.items():
-        setattr(export_module, name, cached(name, original))
-    try:
-        yield
-    finally:
-        for name, original in originals.items():
-            setattr(export_module, name, original)
+    return through
 
 
 def _reuse(entry: Path, target: Path) -> bool:

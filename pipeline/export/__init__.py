@@ -43,8 +43,17 @@ from pipeline.export.xlsx import write_xlsx
 from pipeline.i18n import both
 from pipeline.model import Catalog, Package, Resource
 
-__all__ = ["export", "Manifest", "ManifestEntry", "ExportError", "citation", "write_sitemap",
-           "schema_org_dataset", "table_name", "SQLITE_NAME"]
+__all__ = [
+    "SQLITE_NAME",
+    "ExportError",
+    "Manifest",
+    "ManifestEntry",
+    "citation",
+    "export",
+    "schema_org_dataset",
+    "table_name",
+    "write_sitemap",
+]
 
 DEFAULT_BASE_URL = "/"
 SQLITE_NAME = f"changzhou-work-safety{SQLITE.suffix}"
@@ -127,23 +136,29 @@ def _published_resource(resource: Resource, files: dict[str, Path], version_dir:
     return descriptor
 
 
+# A writer's name → the function. ``export(..., through=...)`` may wrap each one (the build
+# cache stores and reuses files keyed by table, name and options); every writer is pure.
+WRITERS = {"write_csv": write_csv, "write_excel_csv": write_excel_csv, "write_xlsx": write_xlsx,
+           "write_parquet": write_parquet, "write_json_records": write_json_records}
+
+
 def _write_resource(package: Package, resource: Resource, table: pa.Table, data_dir: Path,
-                    stamp: dt.date) -> dict[str, Path]:
+                    stamp: dt.date, writers: dict) -> dict[str, Path]:
     source_package = {k: v for k, v in package.descriptor.items() if k != "resources"}
     paths = {fmt.key: data_dir / fmt.filename(resource.name) for fmt in RESOURCE_FORMATS}
-    write_csv(table, paths["csv"])
-    write_excel_csv(table, paths["csv-excel"])
-    write_xlsx(table, paths["xlsx"], fields=resource.fields, reference_date=stamp,
-               creator=publisher(package.descriptor, "zh"),
-               title=text_or(resource.descriptor, "title", "zh") or resource.name)
-    write_parquet(table, paths["parquet"], fields=resource.fields, package=source_package,
-                  resource=resource.descriptor)
-    write_json_records(table, paths["json"])
+    writers["write_csv"](table, paths["csv"])
+    writers["write_excel_csv"](table, paths["csv-excel"])
+    writers["write_xlsx"](table, paths["xlsx"], fields=resource.fields, reference_date=stamp,
+                          creator=publisher(package.descriptor, "zh"),
+                          title=text_or(resource.descriptor, "title", "zh") or resource.name)
+    writers["write_parquet"](table, paths["parquet"], fields=resource.fields,
+                             package=source_package, resource=resource.descriptor)
+    writers["write_json_records"](table, paths["json"])
     return paths
 
 
 def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *, reference_date: dt.date,
-                    previous: Path | None, base_url: str, manifest: Manifest) -> PackageRelease:
+                    previous: Path | None, base_url: str, manifest: Manifest, writers: dict) -> PackageRelease:
     version = package.descriptor.get("version")
     if not version:
         raise ExportError(both("export.error.no_version", package=package.name))
@@ -167,7 +182,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
                              "x-en": resource.descriptor.get("x-en"),
                              "publishedAs": resource.descriptor.get("x-publishedAs")})
             continue
-        files = _write_resource(package, resource, tables[name], data_dir, stamp)
+        files = _write_resource(package, resource, tables[name], data_dir, stamp, writers)
         published["resources"].append(_published_resource(resource, files, version_dir))
     if withheld:  # said in the descriptor, so a reader knows the table exists and why it is absent
         published["x-withheld"] = withheld
@@ -222,13 +237,18 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
 
 
 def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Path | None = None,
-           base_url: str = DEFAULT_BASE_URL) -> Manifest:
+           base_url: str = DEFAULT_BASE_URL,
+           through=None) -> Manifest:
     """Write every download and metadata file of ``catalog`` under ``out`` (the site root).
 
     ``previous`` is the last published site (its root folder): its release folders are
     copied forward and each package is compared with its ``latest`` release there.
     ``base_url`` prefixes download addresses in the catalogs (``/`` keeps them site-relative).
+    ``through(name, writer)``, if given, returns the writer to use in place of each of
+    ``WRITERS`` (the build cache passes one that reuses files it has written before).
     """
+    writers = {name: through(name, writer) if through else writer
+               for name, writer in WRITERS.items()}
     out = Path(out)
     if previous is not None and Path(previous).resolve() == out.resolve():
         raise ExportError(both("export.error.previous_is_out"))
@@ -253,7 +273,8 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
         package_tables = {name: tables[(package_name, name)] for name in package.resources
                           if (package_name, name) in tables}
         releases.append(_export_package(package, package_tables, data, reference_date=reference_date,
-                                        previous=previous, base_url=base_url, manifest=manifest))
+                                        previous=previous, base_url=base_url, manifest=manifest,
+                                        writers=writers))
 
     manifest.warnings += write_sqlite(catalog, tables, data / SQLITE_NAME)
     write_json(data / "catalog.jsonld", catalogs.dcat_catalog(releases, base_url))
