@@ -629,10 +629,36 @@ def _py_dialect(dialect: dict) -> dict:
             "skipinitialspace": dialect["skip_initial_space"], "strict": False}
 
 
+def _unclosed_quote_line(text: str, dialect: dict) -> int | None:
+    """The line where a quoted field opens and is never closed, or None.
+
+    A lenient reader (like frictionless's) takes everything after such a quote as one cell:
+    every later row vanishes into it without an error. A strict reader stops there with
+    "unexpected end of data"; other strict complaints (text after a closing quote, which
+    frictionless accepts) are stepped over, since the reader resumes after an error.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), **{**_py_dialect(dialect), "strict": True})
+    ended = 0  # the line on which the last complete record ended
+    while True:
+        try:
+            next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as error:
+            if "unexpected end of data" in str(error):
+                return ended + 1
+        ended = reader.line_num
+
+
 def _read_python(resource: LoadedResource, data: bytes, dialect: dict, batch: int = 65536) -> None:
     """Exact reader: Python's csv module, in batches, keeping no Python object per row
     beyond the current batch. Used for ragged rows and irregular quoting."""
-    stream = io.StringIO(data.decode("utf-8"), newline="")
+    text = data.decode("utf-8")
+    opened = _unclosed_quote_line(text, dialect)
+    if opened is not None:
+        resource.findings.append(Finding("source-error", "load.unclosed_quote",
+                                         {"line": opened}, line=opened))
+    stream = io.StringIO(text, newline="")
     reader = csv.reader(stream, **_py_dialect(dialect))
     try:
         header = next(reader)
