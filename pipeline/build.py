@@ -117,7 +117,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             log.stages += ["export", "pages", "mkdocs"]
             _merge(downloads, site_dir)
             add_csp(site_dir)
-            problems = check_site(site_dir, manifest, lang=lang)
+            problems = check_site(site_dir, manifest, lang=lang,
+                                  parsed=Path(cache) / "sitecheck" if cache else None)
             log.stages.append("sitecheck")
             if problems:
                 raise SiteCheckError(problems)

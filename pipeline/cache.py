@@ -20,6 +20,11 @@ Two levels, chosen after profiling (see ``site/docs/scale.md``):
   when one of the sources it reads changed its rows. A cached file is checked against its
   recorded digest before it is reused.
 
+* **Per page in the site check**: what the check reads from each HTML page is kept under
+  ``<cache>/sitecheck/`` keyed by the digest of the page's bytes and of the parsing code
+  (:func:`pipeline.sitecheck.check_site`), so only pages whose bytes changed are parsed;
+  every page is still checked.
+
 Load, validation, derive, pages and mkdocs always run when the key changed: validation is
 a small share of the time (cross-package keys and rules need every table anyway), and
 mkdocs has no incremental mode.

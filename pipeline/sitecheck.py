@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import posixpath
 import re
-from dataclasses import dataclass, field
+import threading
+from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,6 +33,11 @@ from urllib.parse import unquote, urlsplit
 from pipeline.i18n import both
 from pipeline.pages.csp import META_NAME, digest, is_executable
 from pipeline.pages.mkdocs_site import SiteError
+
+# The code that decides what a page yields: a cached parse is valid only for this code.
+_PARSER_CODE = hashlib.sha256(b"".join(
+    Path(module).read_bytes() for module in (__file__, Path(__file__).parent / "pages" / "csp.py")
+)).digest()
 
 # Attributes whose address the browser fetches (tag → attributes); "*" applies to any tag.
 FETCHED = {"script": ("src",), "img": ("src", "srcset"), "source": ("src", "srcset"),
@@ -149,22 +156,55 @@ class _Parser(HTMLParser):
             self._raw_text.append(data)
 
 
-def _parse(path: Path) -> _Page:
+def _parse_text(text: str) -> _Page:
     parser = _Parser()
-    parser.feed(path.read_text(encoding="utf-8"))
+    parser.feed(text)
     parser.close()
     return parser.page
 
 
-def check_site(site_dir: Path, manifest=None, *, lang: str = "zh") -> list[Problem]:
+def _parse(path: Path, parsed: Path | None = None) -> _Page:
+    """What the checks need of one page. With a ``parsed`` folder, the result is stored
+    there keyed by a digest of the page's bytes and of the parsing code, so a page whose
+    bytes did not change since an earlier build is not parsed again (most pages of a
+    one-row rebuild); any unreadable entry means parsing afresh."""
+    data = path.read_bytes()
+    if parsed is None:
+        return _parse_text(data.decode("utf-8"))
+    key = hashlib.sha256(_PARSER_CODE + data).hexdigest()
+    entry = parsed / key[:2] / f"{key}.json"
+    try:
+        return _page_from_json(json.loads(entry.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    page = _parse_text(data.decode("utf-8"))
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole under a unique name, then renamed: a reader never sees half an entry.
+    work = entry.with_name(f".{entry.name}.{os.getpid()}.{threading.get_ident()}")
+    work.write_text(json.dumps(asdict(page), default=sorted, ensure_ascii=False), encoding="utf-8")
+    work.replace(entry)
+    return page
+
+
+def _page_from_json(value: dict) -> _Page:
+    return _Page(lang=value["lang"], title=value["title"], ids=set(value["ids"]),
+                 refs=[tuple(r) for r in value["refs"]], csp=[tuple(c) for c in value["csp"]],
+                 scripts=value["scripts"], styles=value["styles"],
+                 style_attrs=value["style_attrs"], css=value["css"])
+
+
+def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
+               parsed: Path | None = None) -> list[Problem]:
     """Every problem of the site in ``site_dir`` (see the module docstring); [] is publishable.
 
     ``manifest`` is the export's :class:`pipeline.export.Manifest` (or its JSON form); by
-    default the site's own ``data/manifest.json`` is read.
+    default the site's own ``data/manifest.json`` is read. ``parsed`` is a folder where what
+    was read from each page is kept by the page's content digest (the build cache passes
+    one); every page is still checked, only the parsing of unchanged bytes is skipped.
     """
     site = Path(site_dir)
     files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
-    pages = {name: _parse(site / name) for name in sorted(files) if name.endswith(".html")}
+    pages = {name: _parse(site / name, parsed) for name in sorted(files) if name.endswith(".html")}
     problems: list[Problem] = []
     for name, page in pages.items():
         problems += _check_page(name, page, lang)

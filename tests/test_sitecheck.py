@@ -213,3 +213,25 @@ def test_the_command_exits_1_and_names_the_file(site, capsys):
     assert "about/index.html" in capsys.readouterr().err
     _write(site, "about/index.html", _page("关于", '<h2 id="team">x</h2>', root="../"))
     assert main([str(site)]) == 0
+
+
+def test_stored_parses_give_the_same_findings_and_a_changed_page_is_read_again(site, tmp_path):
+    parsed = tmp_path / "parsed"
+    assert check_site(site, parsed=parsed) == []
+    assert len(list(parsed.rglob("*.json"))) == 3  # one entry per page, keyed by its bytes
+    assert check_site(site, parsed=parsed) == []  # from the stored entries
+    # the anchor target disappears and an inline script appears: new bytes, parsed afresh
+    _write(site, "about/index.html", _page("关于", '<h2 id="other">x</h2><script>alert(1)</script>',
+                                            root="../"), csp=False)
+    assert sorted((p.file, p.what) for p in check_site(site, parsed=parsed)) == \
+        [("about/index.html", "csp"), ("index.html", "missing-anchor")]
+
+
+def test_a_damaged_stored_parse_is_parsed_again(site, tmp_path):
+    parsed = tmp_path / "parsed"
+    check_site(site, parsed=parsed)
+    for entry in parsed.rglob("*.json"):
+        entry.write_text("{not json", encoding="utf-8")
+    _write(site, "about/index.html", _page("关于", '<a href="../missing/">x</a>', root="../"))
+    assert ("about/index.html", "broken-link") in {(p.file, p.what) for p in check_site(site, parsed=parsed)}
+    assert check_site(site) == check_site(site, parsed=parsed)
