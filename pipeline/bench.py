@@ -105,6 +105,10 @@ def evaluate_budgets(tiers: dict) -> list[dict]:
             out.append(_check("validation_ratio", tier, fl.get("ratio"), 20, ">="))
         same = fl.get("same_findings")
         out.append(_check("same_findings", tier, None if same is None else int(same), 1, ">="))
+    for tier in tiers:
+        lookup = _stage(tiers, tier, "build").get("lookup_bytes_max")
+        if lookup is not None:
+            out.append(_check("lookup_query_kb", tier, lookup / 1000, 150, "<="))
     built = {tier: _stage(tiers, tier, "build") for tier in tiers}
     built = {tier: b for tier, b in built.items() if b.get("pages") is not None}
     if len(built) >= 2:
@@ -315,9 +319,18 @@ def _child_build(data: Path, work: Path, build_args: list[str]) -> dict:
     if code != 0:
         raise SystemExit(f"build exited with {code}")
     data_dir = site / "data"
-    return {"mkdocs_seconds": sum(mkdocs_seconds) if mkdocs_seconds else None,
-            "pages": sum(1 for _ in site.rglob("*.html")),
-            "output_bytes": du(site), "site_data_bytes": du(data_dir) if data_dir.is_dir() else 0}
+    figures = {"mkdocs_seconds": sum(mkdocs_seconds) if mkdocs_seconds else None,
+               "pages": sum(1 for _ in site.rglob("*.html")),
+               "output_bytes": du(site), "site_data_bytes": du(data_dir) if data_dir.is_dir() else 0}
+    if (site / "credit" / "index" / "meta.json").is_file():
+        # bytes a visitor's browser fetches for one enterprise query (exact code or name
+        # fragment), over a fixed sample of enterprises of this tier
+        from pipeline.pages.credit import lookup_budget
+
+        budget = lookup_budget(site, sample=200)
+        figures["lookup_bytes_max"] = budget["bytes_max"]
+        figures["lookup_bytes_median"] = budget["bytes_median"]
+    return figures
 
 
 # ---------------------------------------------------------------------------------------
@@ -460,6 +473,8 @@ def _budget_value(budget: dict) -> str:
         return f"{value:.1f} s"
     if budget_id == "same_findings":
         return "yes" if value else "no"
+    if budget_id == "lookup_query_kb":
+        return f"{value:.1f} KB"
     return f"{value:.2f}×"
 
 
@@ -471,6 +486,8 @@ def _budget_limit(budget: dict) -> str:
         return f"{budget['op']} {limit} s"
     if budget_id == "same_findings":
         return "yes"
+    if budget_id == "lookup_query_kb":
+        return f"{budget['op']} {limit} KB"
     return f"{budget['op']} {limit}×"
 
 

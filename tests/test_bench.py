@@ -52,8 +52,9 @@ def test_sample_bench_measures_every_stage(sample_results):
     assert set(friction["packages"]) == {"reference", "indicator-progress", "accident-outcomes",
                                          "enterprise-credit"}
     assert friction["frictionless_seconds"] > 0 and isinstance(friction["same_findings"], bool)
-    # Only the same-findings budget applies to the sample tier alone.
-    assert [b["id"] for b in results["budgets"]] == ["same_findings"]
+    assert 0 < build["lookup_bytes_median"] <= build["lookup_bytes_max"]
+    # Only the same-findings and lookup budgets apply to the sample tier alone.
+    assert [b["id"] for b in results["budgets"]] == ["same_findings", "lookup_query_kb"]
     page = (out / "benchmark.md").read_text(encoding="utf-8")
     assert page == page_markdown(results)
     assert page.startswith("# 性能基准")
@@ -158,3 +159,10 @@ def test_plain_table_aligns_chinese_text():
               for line, cell in zip([header, *rows], ["x", "1", "22"])]
     assert starts == [bench._width("省级数据") + 2] * 3
     assert rule.split() == ["-" * 8, "--"]
+
+
+def test_an_enterprise_query_may_fetch_150_kb_and_no_more():
+    at_limit = {"stages": {"build": {"lookup_bytes_max": 150_000}}}
+    over = {"stages": {"build": {"lookup_bytes_max": 150_001}}}
+    assert _verdicts({"province": at_limit})[("lookup_query_kb", "province")] is True
+    assert _verdicts({"province": over})[("lookup_query_kb", "province")] is False
