@@ -106,9 +106,11 @@ def evaluate_budgets(tiers: dict) -> list[dict]:
         same = fl.get("same_findings")
         out.append(_check("same_findings", tier, None if same is None else int(same), 1, ">="))
     for tier in tiers:
-        lookup = _stage(tiers, tier, "build").get("lookup_bytes_max")
-        if lookup is not None:
-            out.append(_check("lookup_query_kb", tier, lookup / 1000, 150, "<="))
+        build = _stage(tiers, tier, "build")
+        if build.get("lookup_bytes_max") is not None:
+            out.append(_check("lookup_query_kb", tier, build["lookup_bytes_max"] / 1000, 150, "<="))
+        if build.get("lookup_ms_median") is not None:
+            out.append(_check("lookup_ms", tier, build["lookup_ms_median"], 300, "<="))
     built = {tier: _stage(tiers, tier, "build") for tier in tiers}
     built = {tier: b for tier, b in built.items() if b.get("pages") is not None}
     if len(built) >= 2:
@@ -325,11 +327,16 @@ def _child_build(data: Path, work: Path, build_args: list[str]) -> dict:
     if (site / "credit" / "index" / "meta.json").is_file():
         # bytes a visitor's browser fetches for one enterprise query (exact code or name
         # fragment), over a fixed sample of enterprises of this tier
+        from pipeline.bench_browser import lookup_timing
         from pipeline.pages.credit import lookup_budget
 
         budget = lookup_budget(site, sample=200)
         figures["lookup_bytes_max"] = budget["bytes_max"]
         figures["lookup_bytes_median"] = budget["bytes_median"]
+        timing = lookup_timing(site)  # None without Playwright and Chromium
+        if timing is not None:
+            figures["lookup_ms_median"] = timing["ms_median"]
+            figures["lookup_ms_max"] = timing["ms_max"]
     return figures
 
 
@@ -475,6 +482,8 @@ def _budget_value(budget: dict) -> str:
         return "yes" if value else "no"
     if budget_id == "lookup_query_kb":
         return f"{value:.1f} KB"
+    if budget_id == "lookup_ms":
+        return f"{value:.0f} ms"
     return f"{value:.2f}×"
 
 
@@ -488,6 +497,8 @@ def _budget_limit(budget: dict) -> str:
         return "yes"
     if budget_id == "lookup_query_kb":
         return f"{budget['op']} {limit} KB"
+    if budget_id == "lookup_ms":
+        return f"{budget['op']} {limit} ms"
     return f"{budget['op']} {limit}×"
 
 
