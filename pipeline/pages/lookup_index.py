@@ -203,14 +203,16 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
     district_col = enterprises["district_code"].to_pylist()
     sector_col = enterprises["sector_code"].to_pylist()
     scale_col = enterprises["scale"].to_pylist()
-    established_col = [_text(v) for v in enterprises["established"].to_pylist()]
+    established_col = _cells(enterprises["established"])
 
+    # Plain lists from here on: indexing a NumPy array per row boxes a scalar each time.
+    shard_list, id_list = shard_of.tolist(), ids.tolist()
     shards: list[list] = [[] for _ in range(record_shards)]
     attrs = []
-    for row in order:
+    for row in order.tolist():
         uscc = usccs[row]
         rated = by_rating.get(uscc, [])
-        shards[shard_of[row]].append([
+        shards[shard_list[row]].append([
             uscc, names[row], district_col[row], sector_col[row], scale_col[row],
             established_col[row], rated, by_cert.get(uscc, []), by_listing.get(uscc, []),
             by_hazard.get(uscc, [])])
@@ -228,16 +230,21 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
     normal = [normalise(name or "") for name in names]
     stop = _stop_grams(normal, params)
     postings: dict[str, list[int]] = defaultdict(list)
-    for row in np.argsort(ids, kind="stable"):  # ascending ids, so deltas are positive
+    for row in np.argsort(ids, kind="stable").tolist():  # ascending ids: deltas are positive
         for gram in _grams_of(normal[row], stop, params.max_gram):
-            postings[gram].append(int(row))
+            postings[gram].append(row)
     encoded = {}
     total = 0
+    digits: dict[int, str] = {}  # base36 of each delta, computed once (deltas repeat)
     for gram, rows in postings.items():
         previous, parts = 0, []
         for row in rows:
-            parts.append(attrs[row] + base36(int(ids[row]) - previous))
-            previous = int(ids[row])
+            delta = id_list[row] - previous
+            text_ = digits.get(delta)
+            if text_ is None:
+                text_ = digits[delta] = base36(delta)
+            parts.append(attrs[row] + text_)
+            previous = id_list[row]
         encoded[gram] = ",".join(parts)
         total += len(encoded[gram].encode("utf-8")) + len(gram.encode("utf-8")) * 3 // 2 + 6
     gram_shards = max(1, math.ceil(total / params.gram_bytes))
