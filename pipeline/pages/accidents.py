@@ -28,9 +28,20 @@ LIST_ROWS_IN_HTML = 50
 
 
 def rows(ctx, package: str, resource: str) -> list[dict]:
+    """The table's rows as dicts (NaN as None). Converted once per table and build (the
+    district pages ask for the same tables again per district); each call gets its own
+    list and dicts, so a caller may sort or change them."""
     if not ctx.has(package, resource):
         return []
-    return [{k: _clean(v) for k, v in r.items()} for r in ctx.table(package, resource).to_pylist()]
+    table = ctx.table(package, resource)
+    memo = getattr(ctx, "memo", None)
+    key = ("rows", package, resource)
+    if memo is None or key not in memo or memo[key][0] is not table:
+        converted = [{k: _clean(v) for k, v in r.items()} for r in table.to_pylist()]
+        if memo is None:
+            return converted
+        memo[key] = (table, converted)  # the table is kept: its identity vouches for the rows
+    return [dict(r) for r in memo[key][1]]
 
 
 def _clean(value):

@@ -27,6 +27,8 @@ class SiteContext:
     manifest: object | None = None  # pipeline.export.Manifest, when the export ran
     reference_date: date | None = None
     written: list[str] = field(default_factory=list)
+    # Values derived from the tables and asked for by several pages (see accidents.rows).
+    memo: dict = field(default_factory=dict, repr=False)
 
     def has(self, package: str, resource: str) -> bool:
         pkg = self.catalog.packages.get(package)
