@@ -111,6 +111,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             manifest = export(catalog, downloads, reference_date=day,
                               previous=Path(previous) if previous is not None else None,
                               through=export_writers(cache, code, log) if cache else None)
+            log.warnings += manifest.warnings
             nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
                              reference_date=day)
             run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)

@@ -59,6 +59,7 @@ class BuildLog:
     skipped: bool = False  # nothing changed: ``out`` was left as it was
     stages: list[str] = field(default_factory=list)  # stages that ran, in order
     exported: dict[str, str] = field(default_factory=dict)  # "package/file" → written | reused
+    warnings: list[str] = field(default_factory=list)  # published, but worth a publisher's look
 
     def ran(self, stage: str) -> bool:
         return stage in self.stages

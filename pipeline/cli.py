@@ -128,6 +128,8 @@ def _build_and_serve(args) -> int:
     except Interrupted as stop:
         print(t("build.interrupted", signal=stop), file=sys.stderr)
         return 128 + stop.signum
+    for warning in log.warnings:
+        print(t("build.warning", detail=warning), file=sys.stderr)
     print(t("build.unchanged" if log.skipped else "build.done", path=args.out))
     return _serve(args)
 

@@ -208,6 +208,8 @@ def test_changed_rows_without_a_new_version_exit_1_and_keep_the_site(tmp_path, c
     args = ["build", "--data", str(data), "--out", str(out), "--reference-date", "2016-01-01",
             "--no-cache"]
     assert main(args) == 0
+    # what was published but deserves a look is said (no contact address is given yet)
+    assert "contactPoint.hasEmail" in capsys.readouterr().err
     before = snapshot(out)
     categories = data / "reference" / "data" / "accident_categories.csv"
     categories.write_text(categories.read_text("utf-8").replace("物体打击", "物体打击（改）"),
