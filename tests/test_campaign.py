@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.build import InvalidData, build
-from tests.campaign_payloads import (
+from campaign_payloads import (
     FORBIDDEN_CLASSES,
     FORBIDDEN_IDS,
     JINJA_PRODUCT,
