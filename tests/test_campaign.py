@@ -24,14 +24,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-from pipeline.build import InvalidData, build
 from campaign_payloads import (
     FORBIDDEN_CLASSES,
     FORBIDDEN_IDS,
     JINJA_PRODUCT,
     PAYLOADS,
 )
+
+from pipeline.build import InvalidData, build
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
