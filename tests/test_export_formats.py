@@ -10,8 +10,18 @@ import zipfile
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
-from test_export_catalog import (BASE_URL, FORMULA_TEXT, REFERENCE_DATE, arrow_schema, excel_text, make_catalog,
-                                 read_csv, read_json, read_sqlite, read_xlsx)
+from test_export_catalog import (
+    BASE_URL,
+    FORMULA_TEXT,
+    REFERENCE_DATE,
+    arrow_schema,
+    excel_text,
+    make_catalog,
+    read_csv,
+    read_json,
+    read_sqlite,
+    read_xlsx,
+)
 
 from pipeline.export import SQLITE_NAME, export, table_name
 

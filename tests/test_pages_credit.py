@@ -4,12 +4,12 @@ expired listing, and data that stays text in shards and pages."""
 
 from __future__ import annotations
 
-import csv
 import contextlib
+import csv
 import json
+import shutil
 import sqlite3
 import zipfile
-import shutil
 from datetime import date
 from pathlib import Path
 

@@ -80,7 +80,7 @@ def responsibility_clause(paragraph: str) -> str:
     # The clause is the last parenthesis of the paragraph; in three paragraphs the
     # closing bracket was lost in scraping, so the clause then runs to the line's end.
     inner = paragraph[paragraph.rindex("(") + 1:]
-    return inner[:-1] if inner.endswith(")") else inner
+    return inner.removesuffix(")")
 
 
 def parse_clause(clause: str) -> list[tuple[str, str]]:
@@ -171,7 +171,8 @@ def test_csv_files_follow_the_house_format(datapackages_dir, package):
         table = rows(datapackages_dir, package, r["name"])
         key = r["schema"]["primaryKey"]
         types = {f["name"]: f["type"] for f in r["schema"]["fields"]}
-        sort_key = [(lambda v, k=k: int(v) if types[k] == "integer" else v) for k in key]
+        sort_key = [(lambda v, k=k, types=types: int(v) if types[k] == "integer" else v)
+                    for k in key]
         keys = [tuple(fn(row[k]) for fn, k in zip(sort_key, key)) for row in table]
         assert keys == sorted(keys), f"{r['name']} rows are not sorted by primary key"
 

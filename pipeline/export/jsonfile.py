@@ -12,6 +12,7 @@ encoder value by value, still a column at a time.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,5 @@ def _python_text(column: pa.Array) -> list[str | None]:
     values = column.to_pylist()
     if pa.types.is_floating(column.type):
         # JSON has no NaN or infinity; a non-finite number is written as null.
-        values = [None if v is not None and (v != v or v in (float("inf"), float("-inf"))) else v
-                  for v in values]
+        values = [None if v is not None and not math.isfinite(v) else v for v in values]
     return [None if v is None else _ENCODE(v) for v in values]

@@ -393,16 +393,16 @@ def package_view(package: Package, lang: str, manifest=None) -> PackageView:
         dataset = manifest.datasets.get(package.name) or {}
         archive = next((e for e in manifest.files if e.package == package.name and e.format == "zip"
                         and e.path.startswith(f"data/{package.name}/latest/")), None)
-        extra = dict(
-            released=release.get("released"), data_updated=release.get("data_updated"),
-            metadata_updated=release.get("metadata_updated"),
-            temporal=str(dataset["temporalCoverage"]) if dataset.get("temporalCoverage") else None,
-            spatial=_place(dataset, lang),
-            archive=_download(archive, f"data/{package.name}/", lang) if archive else None,
-            citations=dict(manifest.citations.get(package.name) or {}),
-            changelog=release_history(manifest.changelogs.get(package.name)),
-            jsonld=json.dumps(dataset, ensure_ascii=False, sort_keys=True) if dataset else None,
-        )
+        extra = {
+            "released": release.get("released"), "data_updated": release.get("data_updated"),
+            "metadata_updated": release.get("metadata_updated"),
+            "temporal": str(dataset["temporalCoverage"]) if dataset.get("temporalCoverage") else None,
+            "spatial": _place(dataset, lang),
+            "archive": _download(archive, f"data/{package.name}/", lang) if archive else None,
+            "citations": dict(manifest.citations.get(package.name) or {}),
+            "changelog": release_history(manifest.changelogs.get(package.name)),
+            "jsonld": json.dumps(dataset, ensure_ascii=False, sort_keys=True) if dataset else None,
+        }
     return PackageView(
         name=package.name,
         url=package_url(package.name),
