@@ -54,9 +54,10 @@ def test_sample_bench_measures_every_stage(sample_results):
     assert friction["frictionless_seconds"] > 0 and isinstance(friction["same_findings"], bool)
     assert 0 < build["lookup_bytes_median"] <= build["lookup_bytes_max"]
     assert build["lookup_ms_median"] > 0  # a real Chromium ran the queries (CI installs it)
-    # Only the same-findings and lookup budgets apply to the sample tier alone.
-    assert [b["id"] for b in results["budgets"]] == ["same_findings", "lookup_query_kb",
-                                                     "lookup_ms"]
+    assert build["noop_seconds"] > 0 and build["row_seconds"] > 0  # both rebuilds ran
+    # Only these budgets apply to the sample tier alone.
+    assert sorted(b["id"] for b in results["budgets"]) == [
+        "lookup_ms", "lookup_query_kb", "noop_rebuild_seconds", "same_findings"]
     page = (out / "benchmark.md").read_text(encoding="utf-8")
     assert page == page_markdown(results)
     assert page.startswith("# 性能基准")
@@ -93,10 +94,10 @@ def test_cache_key_follows_contents_not_file_times(tmp_path):
 
 
 def _tier(build_seconds=100.0, build_peak=GIB, export_total=300.0, export_peak=GIB,
-          ratio=25.0, same=True, pages=9, mkdocs=2.0) -> dict:
+          ratio=25.0, same=True, pages=9, mkdocs=2.0, noop=1.0, row=5.0) -> dict:
     return {"stages": {
         "build": {"seconds": build_seconds, "peak_bytes": build_peak, "pages": pages,
-                  "mkdocs_seconds": mkdocs},
+                  "mkdocs_seconds": mkdocs, "noop_seconds": noop, "row_seconds": row},
         "export": {"pipeline_seconds": export_total, "peak_bytes": export_peak},
         "frictionless": {"ratio": ratio, "same_findings": same},
     }}
@@ -114,7 +115,7 @@ def test_budgets_pass_within_their_limits():
         ("validate_export_peak_bytes", "national"): True,
         ("validation_ratio", "province"): True, ("validation_ratio", "national"): True,
         ("same_findings", "province"): True, ("same_findings", "national"): True,
-        ("same_findings", "sample"): True,
+        ("same_findings", "sample"): True, ("noop_rebuild_seconds", "sample"): True,
         ("pages_spread", "all"): True, ("mkdocs_seconds_spread", "all"): True,
     }
 
@@ -126,6 +127,8 @@ def test_budgets_pass_within_their_limits():
     ("national", {"export_peak": 12 * GIB + 1}, "validate_export_peak_bytes"),
     ("province", {"ratio": 19.9}, "validation_ratio"),
     ("national", {"same": False}, "same_findings"),
+    ("sample", {"noop": 3.0}, "noop_rebuild_seconds"),
+    ("city", {"row": 10.0}, "row_rebuild_seconds"),
 ])
 def test_budgets_miss_at_their_limits(tier, figures, budget):
     verdicts = _verdicts({tier: _tier(**figures)})
