@@ -171,3 +171,13 @@ def test_an_enterprise_query_may_fetch_150_kb_and_no_more():
     over = {"stages": {"build": {"lookup_bytes_max": 150_001}}}
     assert _verdicts({"province": at_limit})[("lookup_query_kb", "province")] is True
     assert _verdicts({"province": over})[("lookup_query_kb", "province")] is False
+
+
+def test_the_comparison_is_one_validation_of_the_catalog_against_frictionless_per_package():
+    stages = {"load_validate": {"seconds": 3.0, "wall_seconds": 4.0, "peak_bytes": 600},
+              "frictionless": {"seconds": 9.0, "frictionless_seconds": 100.0, "peak_bytes": 50,
+                               "frictionless_peak_bytes": 900, "ratio": 11.1}}
+    bench.against_catalog(stages)
+    fl = stages["frictionless"]
+    assert (fl["seconds"], fl["peak_bytes"]) == (4.0, 600)  # start-up included
+    assert fl["ratio"] == 25.0 and fl["memory_ratio"] == 1.5
