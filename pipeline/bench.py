@@ -412,6 +412,8 @@ def _frictionless(data: Path, rows_by_package: dict | None) -> dict:
     packages = {}
     for package in sorted(p.parent.name for p in data.glob("*/datapackage.json")):
         packages[package] = compare_with_frictionless(data / package)
+        # the results are published: name the package, not where this machine keeps it
+        packages[package]["package"] = package
     if not packages:
         return {"error": "no packages"}
     ours = sum(p["ours"]["seconds"] for p in packages.values())
