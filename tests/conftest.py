@@ -71,3 +71,20 @@ def site(tmp_path_factory):
     yield SimpleNamespace(out=out, url=url(server))
     server.shutdown()
     server.server_close()
+
+
+NOT_PAGES = {"assets", "search", "data.json"}
+
+
+def page_types(out: Path) -> dict[str, str]:
+    """name → site-relative URL: the home page, each top-level section, and the first item
+    page below each section (sorted, so the choice is stable): new sections are covered by
+    every test that walks page types without being listed anywhere."""
+    types = {"home": ""}
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and p.name not in NOT_PAGES):
+        if (folder / "index.html").is_file():
+            types[folder.name] = f"{folder.name}/"
+        items = sorted(p for p in folder.iterdir() if p.is_dir() and (p / "index.html").is_file())
+        if items:
+            types[f"{folder.name}-item"] = f"{folder.name}/{items[0].name}/"
+    return types

@@ -16,6 +16,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from conftest import page_types
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +31,6 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, 
 AXE_VERSION = "4"
 BLOCKING = {"serious", "critical"}
 # Folders of the built site that are not pages.
-NOT_PAGES = {"assets", "search", "data.json"}
 
 
 def _skip_or_fail(message: str):
@@ -63,17 +63,6 @@ def axe_script() -> Path:
 
 
 
-def page_types(out: Path) -> dict[str, str]:
-    """name → site-relative URL: the home page, each top-level section, and the first item
-    page below each section (sorted, so the choice is stable)."""
-    types = {"home": ""}
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and p.name not in NOT_PAGES):
-        if (folder / "index.html").is_file():
-            types[folder.name] = f"{folder.name}/"
-        items = sorted(p for p in folder.iterdir() if p.is_dir() and (p / "index.html").is_file())
-        if items:
-            types[f"{folder.name}-item"] = f"{folder.name}/{items[0].name}/"
-    return types
 
 
 def _audit(page, axe_script: Path) -> list[dict]:

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
 
 import pytest
+from conftest import page_types
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +23,6 @@ DATAPACKAGES = ROOT / "datapackages"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-NOT_PAGES = {"assets", "search", "data.json"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # Recorded before any page script runs, so a violation during loading is seen too.
@@ -43,16 +43,6 @@ def _skip_or_fail(message: str):
 
 
 
-def page_types(out: Path) -> dict[str, str]:
-    """name → site-relative URL: home, each top-level section, its first item page, 404."""
-    types = {"home": "", "404": "404.html"}
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and p.name not in NOT_PAGES):
-        if (folder / "index.html").is_file():
-            types[folder.name] = f"{folder.name}/"
-        items = sorted(p for p in folder.iterdir() if p.is_dir() and (p / "index.html").is_file())
-        if items:
-            types[f"{folder.name}-item"] = f"{folder.name}/{items[0].name}/"
-    return types
 
 
 class Visit(SimpleNamespace):
@@ -80,7 +70,7 @@ def open_page(browser, site, path: str) -> Visit:
 
 
 def test_every_page_type_carries_the_policy_and_trips_none_of_it(browser, site):
-    types = page_types(site.out)
+    types = {**page_types(site.out), "404": "404.html"}
     assert {"home", "credit", "indicators", "indicators-item", "charts-item", "data-item"} <= set(types)
     found = {}
     for name, path in types.items():
