@@ -12,6 +12,7 @@ Screenshots of focused states go to build/artifacts/screenshots/keyboard-*.png. 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,8 @@ def test_enterprise_lookup_and_its_filters_by_keyboard(browser, site):
             if select.locator("option:checked").inner_text() == district:
                 break
         assert select.locator("option:checked").inner_text() == district
+        # the filter re-draws the results after the key press: wait for it, not for a moment
+        expect(page.locator(".lookup-facts").filter(has_not_text=district)).to_have_count(0)
         in_district = lookup_count(page)
         assert 0 < in_district < everything
         for facts in page.locator(".lookup-facts").all_inner_texts():
@@ -195,6 +198,7 @@ def test_enterprise_lookup_and_its_filters_by_keyboard(browser, site):
         keys.press("ArrowDown")
         year = page.locator(".lookup select[name=year]").input_value()
         assert year, "ArrowDown chose a year"
+        expect(page).to_have_url(re.compile(f"year={year}"))
         in_year = lookup_count(page)
         assert 0 < in_year <= in_district
         for facts in page.locator(".lookup-facts").all_inner_texts():
