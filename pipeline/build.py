@@ -112,11 +112,13 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
                               previous=Path(previous) if previous is not None else None,
                               through=export_writers(cache, code, log) if cache else None)
             log.warnings += manifest.warnings
+            assets = work / "assets"  # fetched by scripts, never read by mkdocs
             nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
-                             reference_date=day)
+                             reference_date=day, assets_dir=assets)
             run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)
             log.stages += ["export", "pages", "mkdocs"]
             _merge(downloads, site_dir)
+            _merge(assets, site_dir)
             add_csp(site_dir)
             problems = check_site(site_dir, manifest, lang=lang,
                                   parsed=Path(cache) / "sitecheck" if cache else None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 import shutil
 import sqlite3
 import zipfile
@@ -200,3 +201,44 @@ def test_a_hostile_name_stays_text(hostile_site):
     shard = site / "credit" / "index" / "r" / f"{fnv1a(uscc.encode()) % meta['record_shards']}.json"
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in shard.read_text("utf-8")
     assert any(r[1] == HOSTILE for r in json.loads(shard.read_text("utf-8")))
+
+
+def test_long_lists_are_cut_and_point_to_the_complete_downloads(tmp_path, monkeypatch):
+    """Open hazards and active listings grow with the data; the pages carry at most
+    ROWS_IN_HTML of each (most urgent, newest first), say how many there are, and link the
+    complete tables, which the export publishes at those addresses."""
+    from pipeline.derive import derive
+    from pipeline.export import export
+    from pipeline.load import load_catalog
+    from pipeline.pages import credit, write_docs
+    from pipeline.validate import validate_catalog
+
+    catalog = load_catalog([DATAPACKAGES])
+    validate_catalog(catalog)
+    derive(catalog, reference_date=REFERENCE_DATE)
+    open_hazards = [r for r in catalog.table("derived", "hazard_rectification").to_pylist()
+                    if r["status"] in ("open", "overdue_open")]
+    listings = catalog.table("derived", "blacklist_public").num_rows
+    assert len(open_hazards) > 3 and listings > 3
+    manifest = export(catalog, tmp_path / "downloads", reference_date=REFERENCE_DATE)
+    monkeypatch.setattr(credit, "ROWS_IN_HTML", 3)
+    write_docs(catalog, tmp_path / "docs", manifest=manifest, reference_date=REFERENCE_DATE,
+               assets_dir=tmp_path / "assets")
+
+    hazards = (tmp_path / "docs" / "credit" / "hazards" / "index.md").read_text("utf-8")
+    open_table = hazards.split("{ #open }")[1]
+    assert open_table.count("<tr><th scope=\"row\">") == 3
+    assert f"共 {len(open_hazards):,} 项" in open_table
+    blacklist = (tmp_path / "docs" / "credit" / "blacklist" / "index.md").read_text("utf-8")
+    active = blacklist.split("{ #active }")[1].split("{ #expired }")[0]
+    assert active.count('<tr><th scope="row">') == 3
+    assert f"（{listings} 条）" in active and f"共 {listings:,} 项" in active
+    for page in (hazards, blacklist):
+        for href in re.findall(r'href="\.\./\.\./(data/derived/latest/data/[^"]+)"', page):
+            assert (tmp_path / "downloads" / href).is_file(), href
+    assert 'href="../../data/derived/latest/data/hazard_rectification.csv"' in hazards
+    assert 'href="../../data/derived/latest/data/blacklist_public.xlsx"' in blacklist
+    # the lookup shards and the accident list's data go beside the docs, not into them
+    assert (tmp_path / "assets" / "credit" / "index" / "meta.json").is_file()
+    assert (tmp_path / "assets" / "accidents" / "accidents.json").is_file()
+    assert not (tmp_path / "docs" / "credit" / "index").exists()

@@ -23,8 +23,13 @@ SECTIONS = ("home", "indicators", "accidents", "credit", "plan", "districts", "c
 
 
 def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
-               sources: Path = SITE_SOURCES, manifest=None, reference_date=None) -> list:
-    """Write every page source into ``docs_dir``; return the mkdocs ``nav``."""
+               sources: Path = SITE_SOURCES, manifest=None, reference_date=None,
+               assets_dir: Path | None = None) -> list:
+    """Write every page source into ``docs_dir``; return the mkdocs ``nav``.
+
+    Files that only scripts fetch go to ``assets_dir`` when given (see
+    ``SiteContext.publish``); the caller moves them into the built site.
+    """
     from pipeline.pages.context import SiteContext
     from pipeline.pages.render import environment
 
@@ -33,7 +38,8 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
         shutil.copytree(handwritten, docs_dir, dirs_exist_ok=True)
     docs_dir.mkdir(parents=True, exist_ok=True)
     ctx = SiteContext(catalog=catalog, docs_dir=docs_dir, env=environment(lang), lang=lang,
-                      manifest=manifest, reference_date=reference_date)
+                      manifest=manifest, reference_date=reference_date,
+                      assets_dir=assets_dir)
     nav = []
     for name in SECTIONS:
         nav += importlib.import_module(f"pipeline.pages.{name}").write(ctx)

@@ -326,10 +326,10 @@ def write(ctx) -> list:
                boundaries=ref.boundary_notes())
 
     listing = accident_list(ctx, ref)
-    ctx.write("accidents/accidents.json", dumps(
+    ctx.publish({"accidents/accidents.json": dumps(
         {"columns": ["id", "date", "district", "sector", "category", "grade", "deaths",
                      "serious_injuries", "loss", "report", "report_published"],
-         "rows": listing}))
+         "rows": listing})})
     ctx.render("accidents/list/index.md", "accidents_list.md.j2",
                banner=synthetic_banner(lang), rows=listing[:LIST_ROWS_IN_HTML],
                total=len(listing), shown=min(len(listing), LIST_ROWS_IN_HTML),

@@ -23,6 +23,9 @@ class SiteContext:
     catalog: Catalog
     docs_dir: Path
     env: Environment
+    # Where ``publish`` puts files the pages fetch but mkdocs never needs to read (lookup
+    # shards, list data); the build moves them into the finished site. Defaults to the docs.
+    assets_dir: Path | None = None
     lang: str = "zh"
     manifest: object | None = None  # pipeline.export.Manifest, when the export ran
     reference_date: date | None = None
@@ -42,11 +45,31 @@ class SiteContext:
         self.write(relative, self.env.get_template(template).render(**values))
 
     def write(self, relative: str, content: str | bytes) -> None:
-        """Write a page source or an asset (JSON shard, SVG) under the docs folder."""
-        target = self.docs_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            target.write_text(content, encoding="utf-8")
+        """Write a page source or an asset a page links to (SVG chart) under the docs folder."""
+        _write(self.docs_dir / relative, content)
         self.written.append(relative)
+
+    def publish(self, files: dict[str, bytes]) -> None:
+        """Write files that scripts fetch (``relative path → bytes``) beside the docs.
+
+        mkdocs would copy each one again (and list it among the site's files): at province
+        scale the lookup index alone is 42,000 files, which made mkdocs' time grow with the
+        data. Nothing in a page source links to them, so mkdocs need not know them.
+        """
+        root = self.assets_dir or self.docs_dir
+        folders: set[Path] = set()
+        for relative in sorted(files):
+            target = root / relative
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
+            target.write_bytes(files[relative])
+            self.written.append(relative)
+
+
+def _write(target: Path, content: str | bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content, encoding="utf-8")

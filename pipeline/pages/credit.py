@@ -29,6 +29,10 @@ INDEX = "credit/index"
 REASONS = ("major_accident", "deaths_10_in_year", "concealment", "hazard_overdue",
            "licence_revoked", "larger_accident", "two_general_12m")
 HAZARD_STATUSES = ("on_time", "late", "open", "overdue_open")
+# Rows a list page carries in its HTML (newest listings, most overdue hazards first). The
+# lists grow with the data (10,000 open hazards at province scale); the pages must not,
+# so past this the page says how many it shows and links the complete downloads.
+ROWS_IN_HTML = 200
 
 
 def _index_files(ctx, ref: Ref, params: Params | None = None) -> dict[str, bytes]:
@@ -122,7 +126,7 @@ def blacklist_view(ctx, ref: Ref, district: str | None = None) -> dict:
                  "reason": t(f"credit.reason.{r['reason']}", lang),
                  "listed": text(r["listed"]), "expires": text(r["expires"]),
                  "term": r["term_years"], "accident": r.get("accident_id") or "",
-                 "hazard": r.get("hazard_id") or ""} for r in active]
+                 "hazard": r.get("hazard_id") or ""} for r in active[:ROWS_IN_HTML]]
     counts = defaultdict(lambda: [0, 0, 0])
     for r in rows(ctx, "derived", "blacklist_expired_counts"):
         if district is None or r["district_code"] == district:
@@ -136,8 +140,19 @@ def blacklist_view(ctx, ref: Ref, district: str | None = None) -> dict:
                            t("credit.total", lang)],
                "rows": [[str(y), t(f"credit.reason.{reason}", lang), str(c[0]), str(c[1]),
                          str(c[2])] for (y, reason), c in sorted(counts.items())]}
-    return {"listings": listings, "expired": expired,
+    return {"listings": listings, "total": len(active),
+            "more": _more(ctx, "blacklist_public", len(listings), len(active)),
+            "expired": expired,
             "as_of": ctx.reference_date.isoformat() if ctx.reference_date else ""}
+
+
+def _more(ctx, resource: str, shown: int, total: int) -> dict | None:
+    """What a list cut at ``ROWS_IN_HTML`` says instead of the rest: counts and the
+    addresses of the complete table (stable ``latest`` downloads of the derived package)."""
+    if shown >= total:
+        return None
+    base = f"data/derived/latest/data/{resource}"
+    return {"shown": shown, "total": total, "csv": f"{base}.csv", "xlsx": f"{base}.xlsx"}
 
 
 def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
@@ -166,7 +181,7 @@ def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
               ref.districts.get(r["district_code"], r["district_code"]),
               t(f"credit.hazard_level.{r['level']}", lang) if r.get("level") else "",
               text(r["listed"]), text(r["deadline"]), t(f"hazard.status.{r['status']}", lang),
-              str(r.get("days_late") or "")] for r in open_rows]
+              str(r.get("days_late") or "")] for r in open_rows[:ROWS_IN_HTML]]
     return {
         "summary": {"title": t("credit.hazard_summary", lang), "rows": summary,
                     "headers": [t("datapage.district", lang), t("datapage.year", lang),
@@ -175,6 +190,7 @@ def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
                                 t("hazard.status.open", lang),
                                 t("hazard.status.overdue_open", lang),
                                 t("credit.rectification_rate", lang)]},
+        "more": _more(ctx, "hazard_rectification", len(items), len(open_rows)),
         "open": {"title": t("credit.open_hazards", lang), "rows": items,
                  "headers": [t("lookup.hazard_id", lang), t("credit.enterprise", lang),
                              t("lookup.uscc", lang), t("datapage.district", lang),
@@ -191,8 +207,7 @@ def write(ctx) -> list:
     lang = ctx.lang
     ref = Ref(ctx)
     files = _index_files(ctx, ref)
-    for path in sorted(files):
-        ctx.write(f"{INDEX}/{path}", files[path])
+    ctx.publish({f"{INDEX}/{path}": content for path, content in files.items()})
     meta = json.loads(files["meta.json"])
     enterprises = ctx.table("enterprise-credit", "enterprises")
     present = set(enterprises["district_code"].to_pylist())
