@@ -24,6 +24,10 @@ shards it needs, intersects, and confirms each hit on its record (``name`` conta
 
 Hashes are FNV-1a (32 bit) over UTF-8, written the same way in ``lookup.js``.
 Names are normalised with NFKC and lower case, also as ``lookup.js`` does.
+
+The files are built a column at a time (Arrow string kernels, NumPy), never a row at a
+time in Python: at province scale a loop over rows took most of a minute. The bytes are
+exactly those ``dumps`` writes for the same records and objects.
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from pipeline.export.jsonfile import _json_text
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 VERSION = 1
@@ -95,62 +100,258 @@ def _text(value) -> str | None:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _by_uscc(table: pa.Table, columns: list[str]) -> dict[str, list]:
-    out: dict[str, list] = defaultdict(list)
-    data = [_cells(table[c]) for c in columns]
-    for row in zip(*data, strict=True):
-        out[row[0]].append(list(row[1:]))
-    return out
+# --- JSON text, a column at a time ----------------------------------------------------
+# The shards are the bytes ``dumps`` would write, but built with Arrow's string kernels:
+# every value becomes its JSON text, and records, lists and objects are those texts joined.
+
+_INERT = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
+# Bytes of a string that its JSON text does not hold as they are: control characters,
+# quote and backslash (JSON escapes), and < > & (``dumps`` escapes). UTF-8 never uses
+# these bytes inside a multi-byte character, so looking at bytes is exact.
+_ESCAPED = np.zeros(256, dtype=bool)
+_ESCAPED[list(range(0x20)) + [ord(c) for c in '"\\<>&']] = True
 
 
-def _cells(column: pa.ChunkedArray) -> list:
-    """A column's values as the shards hold them: integers and booleans as they are, every
-    other value as its text (dates ISO). Dates and strings are turned into text by Arrow, a
-    column at a time: making a Python date per cell and formatting it was the slow part."""
+def _combined(column) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _json_values(column, *, cells: bool = True) -> pa.Array:
+    """The JSON text of every value of ``column`` as ``dumps`` writes it inside a shard.
+
+    With ``cells`` the values are those the shards hold (integers and booleans as they
+    are, dates ISO, anything else as its text); without, the column's plain values."""
+    column = _combined(column)
     type_ = column.type
-    if pa.types.is_integer(type_) or pa.types.is_boolean(type_) or pa.types.is_string(type_) \
-            or pa.types.is_large_string(type_):
-        return column.to_pylist()
-    if pa.types.is_date(type_):
-        return column.cast(pa.string()).to_pylist()  # YYYY-MM-DD, as date.isoformat()
-    return [v if isinstance(v, int | bool) or v is None else _text(v) for v in column.to_pylist()]
+    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
+        column = column.cast(pa.string())
+        if not _ESCAPED[np.frombuffer(_string_buffers(column)[1], dtype=np.uint8)].any():
+            text = pc.binary_join_element_wise('"', column, '"', "")  # nothing to escape
+        else:
+            text = _json_text(column)
+            for plain, escape in _INERT:
+                text = pc.replace_substring(text, plain, escape)
+        return pc.fill_null(text, "null")
+    if cells and pa.types.is_date(type_):  # few distinct days: each written once
+        encoded = pc.dictionary_encode(column)
+        return pc.fill_null(_json_text(encoded.dictionary).take(encoded.indices), "null")
+    if pa.types.is_integer(type_) or pa.types.is_boolean(type_):
+        return _json_text(column)
+    values = column.to_pylist()  # unusual types: Python's encoder, value by value
+    if cells:
+        values = [v if isinstance(v, int | bool) or v is None else _text(v) for v in values]
+    return pa.array([dumps(v).decode("utf-8") for v in values], pa.string())
 
 
-def _stop_grams(names: list[str], params: Params) -> set[str]:
-    """Grams of 2..max_gram characters contained (counted per occurrence) more than ``cap``
-    times. Counted with Arrow, one gram length at a time, so memory stays one column."""
-    array = pa.array(names, pa.string())
-    lengths = pc.utf8_length(array).to_numpy(zero_copy_only=False)
-    longest = int(lengths.max()) if len(names) else 0
-    stop: set[str] = set()
-    for n in range(2, params.max_gram + 1):
-        parts = []
-        for p in range(max(0, longest - n + 1)):
-            keep = lengths >= p + n
-            if not keep.any():
-                break
-            parts.append(pc.utf8_slice_codeunits(array.filter(pa.array(keep)), p, p + n))
-        if not parts:
+def _lookup(column, mapping: dict, default: str) -> np.ndarray:
+    """``mapping.get(value, default)`` of every value (one ASCII character), as bytes."""
+    encoded = pc.dictionary_encode(_combined(column))
+    codes = np.array([ord(mapping.get(v, default)) for v in encoded.dictionary.to_pylist()]
+                     + [ord(mapping.get(None, default))], dtype=np.uint8)
+    indices = pc.fill_null(encoded.indices, len(encoded.dictionary))
+    return codes[indices.to_numpy(zero_copy_only=False)]
+
+
+def _string_buffers(array: pa.Array) -> tuple[np.ndarray, memoryview]:
+    """The offsets (from 0) and the data of a string array (under a null: what is there)."""
+    array = _combined(array)
+    if not len(array):
+        return np.zeros(1, dtype=np.int64), memoryview(b"")
+    kind = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=kind)[array.offset:
+                                                            array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    view = memoryview(data) if data is not None else memoryview(b"")
+    return offsets.astype(np.int64) - int(offsets[0]), view[int(offsets[0]):int(offsets[-1])]
+
+
+def _files(parts: list, counts: np.ndarray, opening: str, closing: str) -> list[bytes]:
+    """``opening + ",".join(items) + closing`` for consecutive runs of ``counts`` items,
+    where the item texts are ``parts`` joined element-wise: the separators are joined in
+    with them, so the files are slices of one buffer."""
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    first = np.zeros(total, dtype=bool)
+    last = np.zeros(total, dtype=bool)
+    first[(ends - counts)[counts > 0]] = True
+    last[ends[counts > 0] - 1] = True
+    large = pa.large_string()
+    texts = pc.binary_join_element_wise(
+        pc.if_else(pa.array(first), pa.scalar(opening, large), pa.scalar(",", large)),
+        *[pa.scalar(p, large) if isinstance(p, str) else p.cast(large) for p in parts],
+        pc.if_else(pa.array(last), pa.scalar(closing, large), pa.scalar("", large)),
+        pa.scalar("", large))
+    offsets, data = _string_buffers(texts)
+    bounds = offsets[np.concatenate([[0], ends])].tolist()
+    empty = (opening + closing).encode("utf-8")
+    return [bytes(data[bounds[k]:bounds[k + 1]]) if counts[k] else empty
+            for k in range(len(counts))]
+
+
+def _children(table: pa.Table, at: pa.Array, n: int, sort: list[str], columns: list[str]
+              ) -> tuple[pa.Array, np.ndarray, pa.Table, pa.Array]:
+    """The rows of ``table`` of each of the ``n`` enterprises (``at`` is a row's enterprise,
+    null for none), sorted by ``sort``, as their JSON texts joined with ","; the sorted
+    rows' enterprise; the rows kept and the indices that sort them."""
+    if at.null_count:
+        table = table.append_column("_at", at).filter(pc.is_valid(at))
+    else:
+        table = table.append_column("_at", at)
+    rank = pc.sort_indices(table.select(["_at"] + sort),
+                           sort_keys=[("_at", "ascending")] + [(c, "ascending") for c in sort])
+    parts = []
+    for c in columns:
+        parts += [",", _json_values(table[c])]
+    rows = pc.binary_join_element_wise("[", *parts[1:], "]", "").take(rank)
+    at = table["_at"].to_numpy()[rank.to_numpy()]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(at, minlength=n))])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), rows)
+    return pc.binary_join(lists, ","), at, table, rank
+
+
+# --- the name index ---------------------------------------------------------------------
+
+def _normalised(names) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """All names normalised in one string, its code points, and where each name starts and
+    ends in it.
+
+    The names are normalised at once, each followed by U+0000, which gives the same as name
+    by name: U+0000 is a starter that no character composes with or decomposes to, and it
+    is neither cased nor case-ignorable, so it ends the context of a final sigma when
+    lowering. Missing names, or names holding U+0000, are normalised one by one."""
+    names = _combined(names).cast(pa.string())
+    raw = np.frombuffer(_string_buffers(names)[1], dtype=np.uint8)
+    if not names.null_count and not (raw == 0).any():
+        offsets = _string_buffers(names)[0]
+        ends = offsets[1:] + np.arange(len(names))
+        data = np.zeros(len(raw) + len(names), dtype=np.uint8)
+        keep = np.ones(len(data), dtype=bool)
+        keep[ends] = False
+        data[keep] = raw
+        text = normalise(data.tobytes().decode("utf-8"))
+        chars = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        ends = np.flatnonzero(chars == 0)
+        if len(ends) == len(names):
+            starts = np.zeros(len(ends), dtype=np.int64)
+            starts[1:] = ends[:-1] + 1
+            return text, chars, starts, ends
+    normal = [normalise(name or "") for name in names.to_pylist()]
+    lengths = np.fromiter(map(len, normal), dtype=np.int64, count=len(normal))
+    text = "".join(normal)
+    ends = np.cumsum(lengths)
+    return text, np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), ends - lengths, ends
+
+
+def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+           params: Params):
+    """Stop grams, the indexed grams, and every (gram, row) pair of the index, for the
+    names at ``starts``..``ends`` of ``text`` (``chars`` are its code points).
+
+    Grams are found a length at a time: the 2-grams at every position, then the (n+1)-grams
+    only where the n-gram is a stop gram (a gram's count is at most its prefix's, so every
+    stop gram of length n+1 is found there, with its full count). A gram is numbered from
+    its prefix's number and its last character, so no gram text is made but those kept."""
+    n = len(starts)
+    index = np.int32 if len(chars) < 2**31 else np.int64
+    spans = np.diff(np.append(starts, len(chars)))  # a name and what follows it up to the next
+    row_of = np.repeat(np.arange(n, dtype=index), spans)
+    left = ends.astype(index)[row_of] - np.arange(len(chars), dtype=index)  # to the name's end
+    del spans
+
+    stop: list[str] = []
+    grams: list[str] = []
+    found_rows, found_grams = [], []
+    at = np.flatnonzero(left >= 2).astype(index)
+    prefix = chars[at].astype(np.uint64)
+    for size in range(2, params.max_gram + 1):
+        if not len(at):
             break
-        counts = pa.concat_arrays(parts).value_counts()
-        values, freq = counts.field("values"), counts.field("counts").to_numpy()
-        stop.update(values.filter(pa.array(freq > params.cap)).to_pylist())
-    return stop
+        key = chars[at + (size - 1)] | (prefix << np.uint64(21))
+        encoded = pc.dictionary_encode(pa.array(key))
+        number = encoded.indices.to_numpy()
+        count = np.bincount(number, minlength=len(encoded.dictionary))
+        where = np.empty(len(count), dtype=np.int64)
+        where[number] = at  # a position of each gram (any one)
+        is_stop = count > params.cap
+        stop += [text[p:p + size] for p in where[is_stop].tolist()]
+        kept = np.flatnonzero(~is_stop)
+        gram_id = np.full(len(count), -1, dtype=np.int64)
+        gram_id[kept] = len(grams) + np.arange(len(kept))
+        grams += [text[p:p + size] for p in where[kept].tolist()]
+        stopped = is_stop[number]
+        found_rows.append(row_of[at[~stopped]])
+        found_grams.append(gram_id[number[~stopped]])
+        longer = np.flatnonzero(stopped & (left[at] > size))
+        at, prefix = at[longer], number[longer].astype(np.uint64)
+        del key, encoded, number, stopped, longer
+    del row_of, left, at, prefix
+
+    # (gram, row) pairs, each once, by gram then row.
+    pairs = np.concatenate(found_grams + [np.zeros(0, np.int64)]) * max(n, 1) \
+        + np.concatenate(found_rows + [np.zeros(0, np.int64)])
+    pairs.sort()
+    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
+    return stop, grams, pairs // max(n, 1), pairs % max(n, 1)
 
 
-def _grams_of(name: str, stop: set[str], max_gram: int) -> set[str]:
-    """The shortest non-stop gram at every position of ``name`` (positions whose chain is
-    all stop grams up to ``max_gram`` or the name's end contribute nothing)."""
-    out = set()
-    for p in range(len(name) - 1):
-        for n in range(2, max_gram + 1):
-            if p + n > len(name):
-                break
-            gram = name[p:p + n]
-            if gram not in stop:
-                out.add(gram)
-                break
-    return out
+def _fnv1a_strings(array: pa.Array) -> np.ndarray:
+    """FNV-1a of the UTF-8 of every string, one byte position at a time."""
+    offsets, data = _string_buffers(array)
+    data = np.frombuffer(data, dtype=np.uint8)
+    lengths = np.diff(offsets)
+    h = np.full(len(lengths), 0x811C9DC5, dtype=np.uint64)
+    for column in range(int(lengths.max()) if len(lengths) else 0):
+        rows = np.flatnonzero(lengths > column)
+        h[rows] = ((h[rows] ^ data[offsets[rows] + column]) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def _postings(gram_of: np.ndarray, row_of: np.ndarray, ids: np.ndarray, attrs: np.ndarray,
+              count: int) -> pa.Array:
+    """Each gram's postings text: ``attrs + base36(id delta)`` of its rows, joined with ",".
+    Written byte by byte into one buffer: a posting is an optional ",", the attribute
+    characters and the digits."""
+    first = np.ones(len(gram_of), dtype=bool)
+    first[1:] = gram_of[1:] != gram_of[:-1]
+    id_of = ids[row_of]
+    delta = id_of.copy()
+    delta[1:] -= np.where(first[1:], 0, id_of[:-1])
+    digits = np.ones(len(delta), dtype=np.int64)
+    while True:
+        more = delta >= 36 ** digits
+        if not more.any():
+            break
+        digits += more
+    width = attrs.shape[0]
+    comma = (~first).astype(np.int64)
+    size = comma + width + digits
+    start = np.cumsum(size) - size
+    data = np.empty(int(size.sum()), dtype=np.uint8)
+    data[start[~first]] = ord(",")
+    begin = start + comma
+    for c in range(width):
+        data[begin + c] = attrs[c][row_of]
+    begin += width
+    table = np.frombuffer(DIGITS.encode("ascii"), dtype=np.uint8)
+    for c in range(int(digits.max()) if len(digits) else 0):
+        rows = np.flatnonzero(digits > c)
+        data[begin[rows] + c] = table[delta[rows] // 36 ** (digits[rows] - 1 - c) % 36]
+    bounds = np.concatenate([start[first], [len(data)]]).astype(np.int64)
+    assert len(bounds) == count + 1
+    return pa.Array.from_buffers(pa.large_string(), count,
+                                 [None, pa.py_buffer(bounds), pa.py_buffer(data)])
+
+
+def _codes(usccs) -> np.ndarray:
+    """The codes as 18-byte strings for ``fnv1a_fixed``: straight from Arrow's buffer when
+    every code is 18 ASCII characters (always, for valid data), else through Python."""
+    array = _combined(usccs)
+    if len(array) and array.null_count == 0 and pa.types.is_string(array.type):
+        offsets, data = _string_buffers(array)
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if (np.diff(offsets) == 18).all() and (raw < 0x80).all():
+            return raw.reshape(-1, 18).view("S18").ravel()
+    return np.array(array.to_pylist(), dtype="S18")
 
 
 def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Table,
@@ -164,95 +365,88 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
     """
     params = params or Params()
     enterprises = enterprises.sort_by("uscc")
-    usccs = enterprises["uscc"].to_pylist()
-    names = enterprises["name"].to_pylist()
-    n = len(usccs)
+    n = enterprises.num_rows
 
     # Records, sharded by USCC hash.
     per_shard = max(1, params.record_bytes // 250)  # a record is about 250 bytes
     record_shards = max(1, math.ceil(n / per_shard))  # any count works with %
-    shard_of = (fnv1a_fixed(np.array(usccs, dtype="S18")) % record_shards).astype(np.int64) \
+    shard_of = (fnv1a_fixed(_codes(enterprises["uscc"])) % record_shards).astype(np.int64) \
         if n else np.zeros(0, dtype=np.int64)
     order = np.lexsort((np.arange(n), shard_of))  # USCC order within a shard (rows are sorted)
     occupancy = np.bincount(shard_of, minlength=record_shards)
     width = int(occupancy.max()) if n else 1
-    ids = np.empty(n, dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(occupancy)[:-1]])
-    position = np.arange(n) - starts[shard_of[order]]
-    ids[order] = shard_of[order] * width + position
+    # From here rows are in shard order, that of the records, where ids increase.
+    enterprises = enterprises.take(pa.array(order, pa.int64()))
+    shard = shard_of[order]
+    ids = shard * width + np.arange(n) - starts[shard]
 
-    rating_years = sorted(set(ratings["year"].to_pylist()))
+    # Each row of the other tables joins its enterprise, looked up all at once.
+    hazards = hazards.filter(pc.is_valid(hazards["uscc"]))
+    children = (ratings, certificates, listings, hazards)
+    found = _combined(pc.index_in(
+        pa.chunked_array([_combined(t["uscc"]).cast(pa.string()) for t in children],
+                         pa.string()),
+        value_set=_combined(enterprises["uscc"]).cast(pa.string())))
+    bounds = np.cumsum([0] + [t.num_rows for t in children]).tolist()
+    at = [found.slice(bounds[k], bounds[k + 1] - bounds[k]) for k in range(len(children))]
+
+    rating_years = sorted(set(pc.unique(ratings["year"]).to_pylist()))
     grade_index = {g: DIGITS[i] for i, g in enumerate(grades)}
     district_index = {d: DIGITS[i] for i, d in enumerate(districts)}
     sector_index = {s: DIGITS[i] for i, s in enumerate(sectors)}
 
-    by_rating = _by_uscc(ratings.sort_by([("uscc", "ascending"), ("year", "ascending")]),
-                         ["uscc", "year", "scheme", "grade", "rated_on"])
-    by_cert = _by_uscc(certificates.sort_by([("uscc", "ascending"), ("issued", "ascending"),
-                                             ("certificate_id", "ascending")]),
-                       ["uscc", "certificate_id", "level", "issued", "expires"])
-    by_listing = _by_uscc(listings.sort_by([("uscc", "ascending"), ("listed", "ascending"),
-                                            ("listing_id", "ascending")]),
-                          ["uscc", "listing_id", "reason", "listed", "expires", "accident_id",
-                           "hazard_id"])
-    by_hazard = _by_uscc(hazards.filter(pc.is_valid(hazards["uscc"])).sort_by(
-        [("uscc", "ascending"), ("listed", "ascending"), ("hazard_id", "ascending")]),
-        ["uscc", "hazard_id", "level", "listed", "deadline", "rectified", "status",
-         "days_late"])
+    rated, rated_at, rated_rows, rank = _children(
+        ratings, at[0], n, ["year"], ["year", "scheme", "grade", "rated_on"])
+    certified, *_ = _children(certificates, at[1], n, ["issued", "certificate_id"],
+                              ["certificate_id", "level", "issued", "expires"])
+    listed, *_ = _children(listings, at[2], n, ["listed", "listing_id"],
+                           ["listing_id", "reason", "listed", "expires", "accident_id",
+                            "hazard_id"])
+    supervised, *_ = _children(hazards, at[3], n, ["listed", "hazard_id"],
+                               ["hazard_id", "level", "listed", "deadline", "rectified",
+                                "status", "days_late"])
 
-    district_col = enterprises["district_code"].to_pylist()
-    sector_col = enterprises["sector_code"].to_pylist()
-    scale_col = enterprises["scale"].to_pylist()
-    established_col = _cells(enterprises["established"])
+    # Attribute characters of every enterprise: district, sector, grade per year (a grade
+    # is the last rating of its year, as a dict keyed by year keeps it).
+    attrs = np.full((2 + len(rating_years), n), ord("-"), dtype=np.uint8)
+    attrs[0] = _lookup(enterprises["district_code"], district_index, "-")
+    attrs[1] = _lookup(enterprises["sector_code"], sector_index, "-")
+    if len(rated_at):
+        year = np.searchsorted(np.array(rating_years),
+                               rated_rows["year"].take(rank).to_numpy(zero_copy_only=False))
+        last = np.ones(len(rated_at), dtype=bool)
+        last[:-1] = (rated_at[1:] != rated_at[:-1]) | (year[1:] != year[:-1])
+        grade = _lookup(rated_rows["grade"].take(rank), grade_index, "-")
+        attrs[2 + year[last], rated_at[last]] = grade[last]
 
-    # Plain lists from here on: indexing a NumPy array per row boxes a scalar each time.
-    shard_list, id_list = shard_of.tolist(), ids.tolist()
-    shards: list[list] = [[] for _ in range(record_shards)]
-    attrs = []
-    for row in order.tolist():
-        uscc = usccs[row]
-        rated = by_rating.get(uscc, [])
-        shards[shard_list[row]].append([
-            uscc, names[row], district_col[row], sector_col[row], scale_col[row],
-            established_col[row], rated, by_cert.get(uscc, []), by_listing.get(uscc, []),
-            by_hazard.get(uscc, [])])
-    for row in range(n):
-        grade_of = {r[0]: r[2] for r in by_rating.get(usccs[row], [])}
-        attrs.append(district_index.get(district_col[row], "-")
-                     + sector_index.get(sector_col[row], "-")
-                     + "".join(grade_index.get(grade_of.get(y), "-") for y in rating_years))
-
-    files: dict[str, bytes] = {}
-    for k, records in enumerate(shards):
-        files[f"r/{k}.json"] = dumps(records)
+    parts = ["["]
+    for c in ("uscc", "name", "district_code", "sector_code", "scale"):
+        parts += [_json_values(enterprises[c], cells=False), ","]
+    parts += [_json_values(enterprises["established"]), ",["]
+    for texts in (rated, certified, listed):
+        parts += [texts, "],["]
+    parts += [supervised, "]]"]
+    records = _files(parts, occupancy, "[", "]")
+    files: dict[str, bytes] = {f"r/{k}.json": text for k, text in enumerate(records)}
+    del records, parts, rated, certified, listed, supervised
+    pa.default_memory_pool().release_unused()  # the record texts' memory, for the grams
 
     # Name index.
-    normal = [normalise(name or "") for name in names]
-    stop = _stop_grams(normal, params)
-    postings: dict[str, list[int]] = defaultdict(list)
-    for row in np.argsort(ids, kind="stable").tolist():  # ascending ids: deltas are positive
-        for gram in _grams_of(normal[row], stop, params.max_gram):
-            postings[gram].append(row)
-    encoded = {}
-    total = 0
-    digits: dict[int, str] = {}  # base36 of each delta, computed once (deltas repeat)
-    for gram, rows in postings.items():
-        previous, parts = 0, []
-        for row in rows:
-            delta = id_list[row] - previous
-            text_ = digits.get(delta)
-            if text_ is None:
-                text_ = digits[delta] = base36(delta)
-            parts.append(attrs[row] + text_)
-            previous = id_list[row]
-        encoded[gram] = ",".join(parts)
-        total += len(encoded[gram].encode("utf-8")) + len(gram.encode("utf-8")) * 3 // 2 + 6
+    stop, grams, gram_of, row_of = _grams(*_normalised(enterprises["name"]), params)
+    values = _postings(gram_of, row_of, ids, attrs, len(grams))
+    grams = pa.array(grams, pa.string())
+    lengths = np.diff(_string_buffers(values)[0]) \
+        + pc.binary_length(grams).to_numpy(zero_copy_only=False).astype(np.int64) * 3 // 2 + 6
+    total = int(lengths.sum())
     gram_shards = max(1, math.ceil(total / params.gram_bytes))
-    grouped: list[dict] = [{} for _ in range(gram_shards)]
-    for gram, value in encoded.items():
-        grouped[fnv1a(gram.encode("utf-8")) % gram_shards][gram] = value
-    for k, group in enumerate(grouped):
-        files[f"g/{k}.json"] = dumps(group)
+    group = (_fnv1a_strings(grams) % gram_shards).astype(np.int64)
+    ranked = pc.sort_indices(pa.table({"group": group, "gram": grams}),
+                             sort_keys=[("group", "ascending"), ("gram", "ascending")])
+    grouped = _files([_json_values(grams.take(ranked)), ':"', values.take(ranked), '"'],
+                     np.bincount(group, minlength=gram_shards), "{", "}")
+    for k, text in enumerate(grouped):
+        files[f"g/{k}.json"] = text
 
     files["meta.json"] = dumps({
         "version": VERSION,
@@ -270,3 +464,4 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
         "stop": sorted(stop),
     })
     return files
+
