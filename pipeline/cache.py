@@ -18,7 +18,9 @@ Two levels, chosen after profiling (see ``site/docs/scale.md``):
   IPC stream, the writer, the file name, the writer's options (metadata, release stamp)
   and the code. A derived table is keyed by its own content, so it is rewritten exactly
   when one of the sources it reads changed its rows. A cached file is checked against its
-  recorded digest before it is reused.
+  recorded digest before it is reused. The SQLite database of every table is assembled
+  from one small database per table, cached the same way, so a changed row costs only
+  its own table's rows (``pipeline.export.sqlitefile``).
 
 * **Per page in the site check**: what the check reads from each HTML page is kept under
   ``<cache>/sitecheck/`` keyed by the digest of the page's bytes and of the parsing code
@@ -36,6 +38,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -97,7 +100,7 @@ def code_digest(root: Path = ROOT) -> str:
     parts = {"pipeline": tree_digests(root / "pipeline"), "site": tree_digests(root / "site")
              if (root / "site").is_dir() else {},
              "mkdocs.yml": file_digest(root / "mkdocs.yml") if (root / "mkdocs.yml").is_file() else None,
-             "python": sys.version}
+             "python": sys.version, "sqlite": sqlite3.sqlite_version}
     versions = {}
     for name in LIBRARIES:
         try:
@@ -201,8 +204,9 @@ def export_writers(cache: Path, code: str, log: BuildLog):
             key = _digest({"writer": name, "code": code, "table": digest_of(table),
                            "file": path.name, "options": options})
             entry = store / key[:2] / key
-            # data/<package>/<version>/data/<file>
-            label = f"{path.parent.parent.parent.name}/{path.name}"
+            # data/<package>/<version>/data/<file>; a table's rows for the SQLite database
+            label = f"sqlite/{options['name']}" if name == "write_table_database" \
+                else f"{path.parent.parent.parent.name}/{path.name}"
             if _reuse(entry, path):
                 log.exported[label] = "reused"
                 return path

@@ -100,6 +100,11 @@ def test_one_row_change_rebuilds_its_package_and_equals_a_clean_build(first, tmp
     untouched = {k: v for k, v in exported.items()
                  if k.startswith(("reference/", "indicator-progress/", "accident-outcomes/"))}
     assert untouched and set(untouched.values()) == {"reused"}
+    # the SQLite database is assembled from one database per table: only the changed
+    # tables' rows are written again
+    assert exported["sqlite/enterprise_credit__enterprises"] == "written"
+    assert exported["sqlite/enterprise_credit__credit_ratings"] == "reused"
+    assert exported["sqlite/reference__districts"] == "reused"
     # the SQLite file holds every table: it carries the new name
     sqlite = (incremental / "data" / "changzhou-work-safety.sqlite").read_bytes()
     assert "改名有限公司".encode() in sqlite

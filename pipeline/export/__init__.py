@@ -38,7 +38,7 @@ from pipeline.export.jsonfile import write_json_records
 from pipeline.export.metadata import publisher, temporal_coverage, text_or
 from pipeline.export.parquetfile import write_parquet
 from pipeline.export.releases import LATEST, RELEASE_KEY, copy_forward, find_previous
-from pipeline.export.sqlitefile import table_name, write_sqlite
+from pipeline.export.sqlitefile import table_name, write_sqlite, write_table_database
 from pipeline.export.xlsx import write_xlsx
 from pipeline.i18n import both
 from pipeline.model import Catalog, Package, Resource
@@ -139,7 +139,8 @@ def _published_resource(resource: Resource, files: dict[str, Path], version_dir:
 # A writer's name → the function. ``export(..., through=...)`` may wrap each one (the build
 # cache stores and reuses files keyed by table, name and options); every writer is pure.
 WRITERS = {"write_csv": write_csv, "write_excel_csv": write_excel_csv, "write_xlsx": write_xlsx,
-           "write_parquet": write_parquet, "write_json_records": write_json_records}
+           "write_parquet": write_parquet, "write_json_records": write_json_records,
+           "write_table_database": write_table_database}
 
 
 def _write_resource(package: Package, resource: Resource, table: pa.Table, data_dir: Path,
@@ -276,7 +277,8 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
                                         previous=previous, base_url=base_url, manifest=manifest,
                                         writers=writers))
 
-    manifest.warnings += write_sqlite(catalog, tables, data / SQLITE_NAME)
+    manifest.warnings += write_sqlite(catalog, tables, data / SQLITE_NAME,
+                                      table_writer=writers["write_table_database"])
     write_json(data / "catalog.jsonld", catalogs.dcat_catalog(releases, base_url))
     pod, warnings = catalogs.pod_catalog(releases, base_url)
     manifest.warnings += warnings
