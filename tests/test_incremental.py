@@ -195,6 +195,24 @@ def test_an_edited_output_is_rebuilt_to_the_clean_bytes(first, tmp_path):
     assert tree_digests(out) == first["files"]
 
 
+def test_a_download_edited_in_place_is_not_reused_through_its_hard_link(first, tmp_path):
+    # Cached downloads are hard-linked into the site, so an edit in place reaches the cache
+    # entry as well; the entry's digest is checked before reuse, so the edit goes nowhere.
+    cache, out = tmp_path / "cache", tmp_path / "site"
+    build(first["data"], out, reference_date=DAY, cache=cache)
+    # the release folder's file, which went into the cache (``latest`` is a copy of it)
+    version = json.loads((out / "data" / "reference" / "latest" / "datapackage.json")
+                         .read_text(encoding="utf-8"))["version"]
+    target = out / "data" / "reference" / version / "data" / "districts.csv"
+    with target.open("r+b") as handle:  # same inode: what an editor saving in place does
+        handle.seek(0, 2)
+        handle.write(b"tampered\n")
+    log = build(first["data"], out, reference_date=DAY, cache=cache)
+    assert not log.skipped
+    assert log.exported["reference/districts.csv"] == "written"
+    assert tree_digests(out) == first["files"]
+
+
 def test_damaged_cache_entries_are_written_afresh(first, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(first["cache"], cache)
