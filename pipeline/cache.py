@@ -45,6 +45,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from pipeline.export.files import link_or_copy
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ".build-key"
 FORMAT = 1  # bump when the meaning of a key changes
@@ -225,7 +227,7 @@ def _reuse(entry: Path, target: Path) -> bool:
         recorded = (entry / "sha256").read_text(encoding="utf-8").strip()
     except OSError:
         return False
-    _link_or_copy(entry / "file", target)
+    link_or_copy(entry / "file", target)
     if file_digest(target) != recorded:  # a damaged cache entry: write the file afresh
         target.unlink()
         return False
@@ -237,7 +239,7 @@ def _store(entry: Path, path: Path) -> None:
     entry.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=entry.parent))
     try:
-        _link_or_copy(path, work / "file")
+        link_or_copy(path, work / "file")
         (work / "sha256").write_text(file_digest(work / "file") + "\n", encoding="utf-8")
         try:
             work.rename(entry)
@@ -245,17 +247,3 @@ def _store(entry: Path, path: Path) -> None:
             pass
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """A hard link where the file system allows one (the cache beside the site), else a copy.
-
-    Copying every unchanged download was most of an incremental export's time (2.5 GB at
-    province) and its writes slowed the page files written after it. Sharing the bytes is
-    safe because nothing edits a published file in place, and an entry is reused only after
-    its digest is checked again: an entry changed through the link is written afresh.
-    """
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or links not supported
-        shutil.copyfile(source, target)

@@ -32,7 +32,13 @@ from pipeline.export.catalogs import Download, PackageRelease, schema_org_datase
 from pipeline.export.citation import citation, release_url
 from pipeline.export.csvfiles import write_csv, write_excel_csv
 from pipeline.export.feeds import releases_feed, write_sitemap
-from pipeline.export.files import sha256, write_json, write_text, write_zip
+from pipeline.export.files import (
+    link_or_copy,
+    sha256,
+    write_json,
+    write_text,
+    write_zip,
+)
 from pipeline.export.formats import CSV, RESOURCE_FORMATS, SQLITE, ZIP
 from pipeline.export.jsonfile import write_json_records
 from pipeline.export.metadata import publisher, temporal_coverage, text_or
@@ -209,7 +215,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
     members = {name: version_dir / name for name in ("datapackage.json", "README.md", "LICENSE.txt", "CHANGELOG.md")}
     members.update({r["path"]: version_dir / r["path"] for r in published["resources"]})
     write_zip(version_dir / ZIP.filename(package.name), members, stamp)
-    shutil.copytree(version_dir, data / package.name / LATEST)
+    shutil.copytree(version_dir, data / package.name / LATEST, copy_function=link_or_copy)
 
     release = PackageRelease(
         name=package.name, descriptor=published, temporal=temporal_coverage(package.descriptor, tables),

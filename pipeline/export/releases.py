@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.export.files import link_or_copy
 from pipeline.export.formats import PARQUET
 
 LATEST = "latest"
@@ -79,6 +80,7 @@ def copy_forward(previous: Path | None, out_data: Path, current: dict[str, str])
             if package in current and version in (LATEST, current[package]):
                 continue
             target = out_data / package / version
-            shutil.copytree(version_dir, target, symlinks=False, dirs_exist_ok=False)
+            shutil.copytree(version_dir, target, symlinks=False, dirs_exist_ok=False,
+                            copy_function=link_or_copy)
             copied.append(target)
     return copied
