@@ -114,7 +114,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             log.warnings += manifest.warnings
             assets = work / "assets"  # fetched by scripts, never read by mkdocs
             nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
-                             reference_date=day, assets_dir=assets)
+                             reference_date=day, assets_dir=assets,
+                             reuse_dir=out if out.is_dir() else None)
             run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)
             log.stages += ["export", "pages", "mkdocs"]
             _merge(downloads, site_dir)

@@ -4,6 +4,7 @@ and an incremental build publishes the same bytes as a build with an empty cache
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -211,6 +212,26 @@ def test_a_download_edited_in_place_is_not_reused_through_its_hard_link(first, t
     assert not log.skipped
     assert log.exported["reference/districts.csv"] == "written"
     assert tree_digests(out) == first["files"]
+
+
+def test_lookup_shards_are_linked_from_the_replaced_site_only_when_their_bytes_match(
+        first, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(first["data"], data)
+    _change_one_row(data)
+    out = _copy_site(first, tmp_path / "site")
+    shards = sorted((out / "credit" / "index" / "r").glob("*.json"))
+    tampered, kept = shards[0], shards[1]
+    with tampered.open("r+b") as handle:  # same length, other bytes
+        handle.write(b"[" + b" " * (tampered.stat().st_size - 2) + b"]")
+    before = {p.name: os.stat(p).st_ino for p in (tampered, kept)}
+    build(data, out, reference_date=DAY, cache=first["cache"])
+    clean = _copy_site(first, tmp_path / "clean")  # the same previous release, untampered
+    build(data, clean, reference_date=DAY, cache=tmp_path / "empty-cache")
+    assert tree_digests(out) == tree_digests(clean)  # the tampered shard was written afresh
+    index = out / "credit" / "index" / "r"
+    assert os.stat(index / kept.name).st_ino == before[kept.name]  # an equal one was linked
+    assert os.stat(index / tampered.name).st_ino != before[tampered.name]
 
 
 def test_damaged_cache_entries_are_written_afresh(first, tmp_path):

@@ -24,11 +24,12 @@ SECTIONS = ("home", "indicators", "accidents", "credit", "plan", "districts", "c
 
 def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
                sources: Path = SITE_SOURCES, manifest=None, reference_date=None,
-               assets_dir: Path | None = None) -> list:
+               assets_dir: Path | None = None, reuse_dir: Path | None = None) -> list:
     """Write every page source into ``docs_dir``; return the mkdocs ``nav``.
 
     Files that only scripts fetch go to ``assets_dir`` when given (see
-    ``SiteContext.publish``); the caller moves them into the built site.
+    ``SiteContext.publish``); the caller moves them into the built site. Those equal to
+    their namesakes in ``reuse_dir`` (the site being replaced) are hard-linked from there.
     """
     from pipeline.pages.context import SiteContext
     from pipeline.pages.render import environment
@@ -39,7 +40,7 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
     docs_dir.mkdir(parents=True, exist_ok=True)
     ctx = SiteContext(catalog=catalog, docs_dir=docs_dir, env=environment(lang), lang=lang,
                       manifest=manifest, reference_date=reference_date,
-                      assets_dir=assets_dir)
+                      assets_dir=assets_dir, reuse_dir=reuse_dir)
     nav = []
     for name in SECTIONS:
         nav += importlib.import_module(f"pipeline.pages.{name}").write(ctx)

@@ -8,6 +8,7 @@ catalog, never files that an earlier stage wrote.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,9 @@ class SiteContext:
     # Where ``publish`` puts files the pages fetch but mkdocs never needs to read (lookup
     # shards, list data); the build moves them into the finished site. Defaults to the docs.
     assets_dir: Path | None = None
+    # The site this build replaces: a published file with the very bytes ``publish`` would
+    # write is hard-linked from there instead (see ``publish``).
+    reuse_dir: Path | None = None
     lang: str = "zh"
     manifest: object | None = None  # pipeline.export.Manifest, when the export ran
     reference_date: date | None = None
@@ -55,6 +59,11 @@ class SiteContext:
         mkdocs would copy each one again (and list it among the site's files): at province
         scale the lookup index alone is 42,000 files, which made mkdocs' time grow with the
         data. Nothing in a page source links to them, so mkdocs need not know them.
+
+        A file whose bytes equal those of the same file in ``reuse_dir`` is hard-linked from
+        there: after a one-row change nearly every lookup shard is as it was, and creating
+        thousands of files was the slowest and least steady part of writing the pages.
+        Equality is decided by comparing the bytes, never by file times.
         """
         root = self.assets_dir or self.docs_dir
         folders: set[Path] = set()
@@ -63,8 +72,22 @@ class SiteContext:
             if target.parent not in folders:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(target.parent)
-            target.write_bytes(files[relative])
+            if not self._link_same(relative, files[relative], target):
+                target.write_bytes(files[relative])
             self.written.append(relative)
+
+    def _link_same(self, relative: str, content: bytes, target: Path) -> bool:
+        if self.reuse_dir is None:
+            return False
+        old = self.reuse_dir / relative
+        try:
+            if old.is_symlink() or old.stat().st_size != len(content) \
+                    or old.read_bytes() != content:
+                return False
+            os.link(old, target)
+        except OSError:  # missing, unreadable, or links not possible here: write it
+            return False
+        return True
 
 
 def _write(target: Path, content: str | bytes) -> None:
