@@ -2,8 +2,9 @@
 vectorised one in ``pipeline.pages.lookup_index``.
 
 It is the code as it was before the rewrite, helpers included, moved here verbatim; only
-the small shared helpers (hashing, base 36, JSON, normalisation, parameters) are imported
-from the module. ``tests/test_lookup_index.py`` asserts both produce the same bytes.
+the small shared helpers (hashing, base 36, JSON, normalisation, parameters, and the
+stop-gram shards that later replaced the list in ``meta.json``) are imported from the
+module. ``tests/test_lookup_index.py`` asserts both produce the same bytes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pipeline.pages.lookup_index import (
     fnv1a,
     fnv1a_fixed,
     normalise,
+    stop_files,
 )
 
 
@@ -193,12 +195,15 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
     for k, group in enumerate(grouped):
         files[f"g/{k}.json"] = dumps(group)
 
+    stop_shards, stop_shard_files = stop_files(stop, params)
+    files.update(stop_shard_files)
     files["meta.json"] = dumps({
         "version": VERSION,
         "enterprises": n,
         "record_shards": record_shards,
         "record_width": width,
         "gram_shards": gram_shards,
+        "stop_shards": stop_shards,
         "cap": params.cap,
         "max_gram": params.max_gram,
         "years": rating_years,
@@ -206,6 +211,5 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
         "sectors": sectors,
         "grades": grades,
         "as_of": reference_date.isoformat(),
-        "stop": sorted(stop),
     })
     return files

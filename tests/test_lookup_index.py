@@ -5,6 +5,7 @@ examples is the hypothesis profile's (conftest: "ci", or "long" for ``nox -s slo
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lookup_reference import build_index as reference_build_index
 
-from pipeline.pages.lookup_index import Params, build_index
+from pipeline.pages.lookup_index import Params, build_index, fnv1a, stop_files
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DATE = date(2016, 1, 1)
@@ -187,3 +188,21 @@ def test_sample_same_bytes_as_the_reference(sample, params):
     files = build_index(**sample, params=params)
     _assert_same(files, reference_build_index(**sample, params=params))
     assert len(files) > 10
+
+
+@given(grams=st.sets(st.text(alphabet="常州示例0123有限公司ab", min_size=2, max_size=6), max_size=60),
+       stop_bytes=st.sampled_from([1, 40, 400, 4_000]))
+def test_stop_grams_are_sharded_by_their_two_character_prefix(grams, stop_bytes):
+    count, files = stop_files(grams, Params(stop_bytes=stop_bytes))
+    assert sorted(files) == sorted(f"s/{k}.json" for k in range(count))  # none missing
+    found = {}
+    for k in range(count):
+        for prefix, chain in json.loads(files[f"s/{k}.json"]).items():
+            assert fnv1a(prefix.encode("utf-8")) % count == k  # where the browser looks
+            assert chain == sorted(chain) and all(g[:2] == prefix for g in chain)
+            found.update(dict.fromkeys(chain, prefix))
+    assert set(found) == grams
+    # No more shards than the size asked for needs: past one, they hold stop_bytes / 2 or more
+    # on average (a shard's braces and commas are one byte more than its entries' share).
+    total = sum(len(f) for f in files.values())
+    assert count == 1 or (total - count) / count > stop_bytes / 2

@@ -18,7 +18,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.build import build
-from pipeline.pages.credit import _decode, _fragment, _plan, lookup_budget, query_cost
+from pipeline.pages.credit import (
+    _decode,
+    _fragment,
+    _plan,
+    _stop_shards,
+    lookup_budget,
+    query_cost,
+)
 from pipeline.pages.lookup_index import fnv1a, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +119,11 @@ def test_every_enterprise_is_found_by_code_and_by_name(site):
         own_id = (fnv1a(e["uscc"].encode()) % meta["record_shards"]) * meta["record_width"] \
             + position
         query = "".join(normalise(_fragment(e["name"])).split())
-        grams = _plan(query, meta)
+        stop = set()  # what the browser fetches first: the stop grams of the query's prefixes
+        for k in _stop_shards(query, meta):
+            for chain in load(index / "s" / f"{k}.json").values():
+                stop.update(chain)
+        grams = _plan(query, meta, stop)
         assert grams, query
         for gram in grams:
             postings = load(index / "g" / f"{fnv1a(gram.encode()) % meta['gram_shards']}.json")

@@ -238,10 +238,17 @@ PAGE = 10       # results drawn per page (lookup.js PAGE)
 MAX_GRAMS = 5   # gram shards fetched per name query at most (lookup.js MAX_GRAMS)
 
 
-def _plan(query: str, meta: dict) -> list[str]:
+def _stop_shards(query: str, meta: dict) -> list[int]:
+    """The stop-gram shards ``lookup.js`` fetches for ``query``: one per two-character prefix."""
+    chars = list(query)
+    prefixes = dict.fromkeys("".join(chars[p:p + 2]) for p in range(len(chars) - 1))
+    return sorted({fnv1a(prefix.encode()) % meta["stop_shards"] for prefix in prefixes})
+
+
+def _plan(query: str, meta: dict, stop: set[str]) -> list[str]:
     """The grams lookup.js fetches for ``query``: the chain at every position, then at most
-    MAX_GRAMS chosen greedily to cover the query (same order of choice as the script)."""
-    stop = set(meta["stop"])
+    MAX_GRAMS chosen greedily to cover the query (same order of choice as the script).
+    ``stop`` holds (at least) the stop grams of the query's prefixes."""
     chars = list(query)
     found = []
     for p in range(len(chars) - 1):
@@ -284,8 +291,9 @@ def _decode(postings: str, width: int) -> list[int]:
 
 
 def query_cost(index: Path, query: str) -> dict:
-    """Files and bytes the browser fetches for one query (meta, gram shards, and the record
-    shards of the first page of results), simulated with the algorithm of ``lookup.js``."""
+    """Files and bytes the browser fetches for one query (meta, the stop-gram shards of its
+    prefixes, gram shards, and the record shards of the first page of results), simulated
+    with the algorithm of ``lookup.js``."""
     meta_path = index / "meta.json"
     meta = json.loads(meta_path.read_text("utf-8"))
     fetched = {meta_path}
@@ -295,7 +303,13 @@ def query_cost(index: Path, query: str) -> dict:
         hits = 1
     else:
         query = "".join(normalise(query).split())
-        grams = _plan(query, meta)
+        stop: set[str] = set()
+        for k in _stop_shards(query, meta):
+            shard = index / "s" / f"{k}.json"
+            fetched.add(shard)
+            for grams_of_prefix in json.loads(shard.read_text("utf-8")).values():
+                stop.update(grams_of_prefix)
+        grams = _plan(query, meta, stop)
         sets = []
         for gram in grams:
             shard = index / "g" / f"{fnv1a(gram.encode()) % meta['gram_shards']}.json"

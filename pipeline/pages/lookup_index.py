@@ -5,7 +5,12 @@ make the site build grow with the data, and one big JSON file would cost every v
 of megabytes. Instead the lookup is a handful of small same-origin files per query:
 
 ``meta.json``
-    parameters, the code lists the attribute characters index into, and the *stop grams*.
+    parameters, and the code lists the attribute characters index into.
+``s/<k>.json`` (stop grams, sharded by a hash of their first two characters)
+    ``{prefix: [stop grams starting with it]}``. Every gram of a position's chain starts with
+    the same two characters, so a query needs one small shard per position. (In one list in
+    ``meta.json`` they grew with the data: 188 KB at national scale, more than a query's
+    whole byte budget.)
 ``r/<k>.json`` (records, sharded by a hash of the USCC)
     every enterprise with its ratings, certificates, active blacklist listings and supervised
     hazards. An exact USCC lookup hashes the code and fetches one shard. An enterprise's id is
@@ -18,9 +23,10 @@ Which grams are indexed adapts to the data, so no posting list grows with the ti
 is a *stop gram* when more than ``cap`` names contain it (常州, 有限, 公司, digit pairs...);
 then its one-character-longer extensions are indexed instead, up to ``max_gram`` characters.
 Every position of a name contributes to exactly one gram, the shortest non-stop gram starting
-there, so that gram's postings hold every name containing it. The browser, knowing the stop
-grams from ``meta.json``, walks the same chain for positions of the query, fetches the gram
-shards it needs, intersects, and confirms each hit on its record (``name`` contains the query).
+there, so that gram's postings hold every name containing it. The browser fetches the stop
+grams of the query's two-character prefixes, walks the same chain for positions of the
+query, fetches the gram shards it needs, intersects, and confirms each hit on its record
+(``name`` contains the query).
 
 Hashes are FNV-1a (32 bit) over UTF-8, written the same way in ``lookup.js``.
 Names are normalised with NFKC and lower case, also as ``lookup.js`` does.
@@ -42,10 +48,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.export.jsonfile import _json_text
+from pipeline.export.jsonfile import json_text
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-VERSION = 1
+VERSION = 2  # 2: stop grams in shards of their own, not in meta.json
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Params:
     max_gram: int = 6          # longest indexed gram (characters)
     record_bytes: int = 4_000  # aimed-at average size of a record shard
     gram_bytes: int = 8_000   # aimed-at average size of a gram shard
+    stop_bytes: int = 1_000   # aimed-at average size of a stop-gram shard (one per prefix, mostly)
 
 
 def normalise(text: str) -> str:
@@ -94,6 +101,25 @@ def dumps(value) -> bytes:
     return text.encode("utf-8")
 
 
+def stop_files(stop, params: Params) -> tuple[int, dict[str, bytes]]:
+    """The stop grams as shards ``s/<k>.json`` of ``{prefix: [grams]}``, grouped by their
+    first two characters and sharded by the FNV-1a of that prefix; and the shard count.
+
+    A gram is a stop gram only if its prefix is one (no more names contain a gram than
+    contain its prefix), so a prefix's group is its whole chain. Every shard is written,
+    empty or not, so the browser never asks for a missing file."""
+    groups: dict[str, list[str]] = {}
+    for gram in sorted(stop):
+        groups.setdefault(gram[:2], []).append(gram)
+    total = sum(len(dumps(grams)) + len(prefix.encode("utf-8")) + 4
+                for prefix, grams in groups.items())
+    count = max(1, math.ceil(total / params.stop_bytes))
+    shards: list[dict] = [{} for _ in range(count)]
+    for prefix, grams in groups.items():
+        shards[fnv1a(prefix.encode("utf-8")) % count][prefix] = grams
+    return count, {f"s/{k}.json": dumps(shard) for k, shard in enumerate(shards)}
+
+
 def _text(value) -> str | None:
     if value is None:
         return None
@@ -128,15 +154,15 @@ def _json_values(column, *, cells: bool = True) -> pa.Array:
         if not _ESCAPED[np.frombuffer(_string_buffers(column)[1], dtype=np.uint8)].any():
             text = pc.binary_join_element_wise('"', column, '"', "")  # nothing to escape
         else:
-            text = _json_text(column)
+            text = json_text(column)
             for plain, escape in _INERT:
                 text = pc.replace_substring(text, plain, escape)
         return pc.fill_null(text, "null")
     if cells and pa.types.is_date(type_):  # few distinct days: each written once
         encoded = pc.dictionary_encode(column)
-        return pc.fill_null(_json_text(encoded.dictionary).take(encoded.indices), "null")
+        return pc.fill_null(json_text(encoded.dictionary).take(encoded.indices), "null")
     if pa.types.is_integer(type_) or pa.types.is_boolean(type_):
-        return _json_text(column)
+        return json_text(column)
     values = column.to_pylist()  # unusual types: Python's encoder, value by value
     if cells:
         values = [v if isinstance(v, int | bool) or v is None else _text(v) for v in values]
@@ -448,12 +474,15 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
     for k, text in enumerate(grouped):
         files[f"g/{k}.json"] = text
 
+    stop_shards, stop_shard_files = stop_files(stop, params)
+    files.update(stop_shard_files)
     files["meta.json"] = dumps({
         "version": VERSION,
         "enterprises": n,
         "record_shards": record_shards,
         "record_width": width,
         "gram_shards": gram_shards,
+        "stop_shards": stop_shards,
         "cap": params.cap,
         "max_gram": params.max_gram,
         "years": rating_years,
@@ -461,7 +490,6 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
         "sectors": sectors,
         "grades": grades,
         "as_of": reference_date.isoformat(),
-        "stop": sorted(stop),
     })
     return files
 

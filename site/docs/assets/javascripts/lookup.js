@@ -148,8 +148,7 @@
   // chain the index builder walked for each position of every name); then at most
   // MAX_GRAMS of them, chosen greedily to cover as much of the query as possible, so the
   // intersection has few hits that do not contain the whole query.
-  Lookup.prototype.plan = function (chars) {
-    var stop = this.stopSet || (this.stopSet = new Set(this.meta.stop));
+  Lookup.prototype.plan = function (chars, stop) {
     var found = [];
     for (var p = 0; p + 1 < chars.length; p++) {
       for (var n = 2; n <= this.meta.max_gram && p + n <= chars.length; n++) {
@@ -197,8 +196,38 @@
     var self = this;
     var chars = Array.from(query);
     if (chars.length < 2) { this.say("too_short"); return Promise.resolve(); }
-    var grams = this.plan(chars);
-    if (!grams.length) { this.say("too_general"); return Promise.resolve(); }
+    return this.stopGrams(chars).then(function (stop) {
+      if (token !== self.token) return;
+      var grams = self.plan(chars, stop);
+      if (!grams.length) { self.say("too_general"); return; }
+      return self.byGrams(query, grams, token);
+    });
+  };
+
+  // The stop grams of the query's two-character prefixes: every gram of a position's chain
+  // starts with the same two characters, and their shard holds that whole chain.
+  Lookup.prototype.stopGrams = function (chars) {
+    var self = this;
+    var prefixes = [];
+    for (var p = 0; p + 1 < chars.length; p++) {
+      var prefix = chars[p] + chars[p + 1];
+      if (prefixes.indexOf(prefix) < 0) prefixes.push(prefix);
+    }
+    return Promise.all(prefixes.map(function (prefix) {
+      return self.get("s/" + (fnv1a(prefix) % self.meta.stop_shards) + ".json");
+    })).then(function (loaded) {
+      var stop = new Set();
+      loaded.forEach(function (shard, i) {
+        if (Object.prototype.hasOwnProperty.call(shard, prefixes[i])) {
+          shard[prefixes[i]].forEach(function (g) { stop.add(g); });
+        }
+      });
+      return stop;
+    });
+  };
+
+  Lookup.prototype.byGrams = function (query, grams, token) {
+    var self = this;
     var shards = grams.map(function (g) { return fnv1a(g) % self.meta.gram_shards; });
     return Promise.all(shards.map(function (k) { return self.get("g/" + k + ".json"); }))
       .then(function (loaded) {
