@@ -48,14 +48,14 @@ def _records(batch: pa.RecordBatch, keys: list[str]) -> bytes:
     """``"\\n{record},"`` for every row of ``batch``, concatenated."""
     parts: list = []
     for i, (key, column) in enumerate(zip(keys, batch.columns, strict=True)):
-        parts += [("\n{" if i == 0 else ", ") + key + ": ", _json_text(column)]
+        parts += [("\n{" if i == 0 else ", ") + key + ": ", json_text(column)]
     parts.append("}," if keys else "\n{},")
     lines = pc.binary_join_element_wise(*parts, "").cast(pa.large_string())
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
     return lines.buffers()[2][int(offsets[0]):int(offsets[-1])].to_pybytes()
 
 
-def _json_text(column: pa.Array) -> pa.Array:
+def json_text(column: pa.Array) -> pa.Array:
     """The JSON text of every value of ``column`` (``null`` for nulls), as Python writes it."""
     type_ = column.type
     if pa.types.is_integer(type_):
