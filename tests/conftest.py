@@ -7,6 +7,7 @@ import threading
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -42,13 +43,21 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 REFERENCE_DATE = date(2016, 1, 1)  # the sample's listings are active then, not today
 
 
+SCREENSHOTS = ROOT / "build" / "artifacts" / "screenshots"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def skip_or_fail(message: str):
+    """Something a browser test needs is missing: in CI a failure, never a skip."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install chromium and fonts-noto-cjk"
-        if os.environ.get("CI"):  # in CI a missing browser is a failure, never a skip
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail(f"{CHROMIUM} is missing: install chromium and fonts-noto-cjk")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -88,3 +97,52 @@ def page_types(out: Path) -> dict[str, str]:
         if items:
             types[f"{folder.name}-item"] = f"{folder.name}/{items[0].name}/"
     return types
+
+
+class Visit(SimpleNamespace):
+    """A page opened in a fresh browser context, with what it did: every request (those to
+    other origins are recorded and aborted, never sent), console messages, script errors,
+    dialogs (dismissed) and responses."""
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def open_page(browser, site, path: str, viewport: str = "desktop", *,
+              init_script: str | None = None) -> Visit:
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN",
+                                  accept_downloads=True)
+    if init_script:
+        context.add_init_script(init_script)
+    visit = Visit(context=context, requests=[], errors=[], console=[], dialogs=[], responses=[])
+    origin = urlsplit(site.url).netloc
+
+    def route(r):
+        visit.requests.append(r.request.url)
+        if urlsplit(r.request.url).netloc == origin:
+            r.continue_()
+        else:  # never leave the machine, whatever the page asks for
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+
+    def console(message):
+        visit.console.append(message.text)
+        if message.type == "error":
+            visit.errors.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: visit.errors.append(str(e)))
+    page.on("dialog", lambda d: (visit.dialogs.append(d.message), d.dismiss()))
+    page.on("response", lambda r: visit.responses.append(r))
+    page.goto(site.url + path, wait_until="networkidle")
+    visit.page = page
+    return visit
+
+
+def foreign(requests: list[str], site) -> list[str]:
+    """The requests that left the site's origin (data: and blob: URLs stay in the page)."""
+    origin = urlsplit(site.url).netloc
+    return [u for u in requests
+            if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != origin]

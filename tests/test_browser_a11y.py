@@ -9,34 +9,23 @@ is injected from that file: the pages themselves load nothing from outside.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import page_types
+from conftest import SCREENSHOTS, VIEWPORTS, page_types, skip_or_fail
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
 VENDOR = ROOT / "build" / "vendor"
-SCREENSHOTS = ROOT / "build" / "artifacts" / "screenshots" / "a11y"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+A11Y_SCREENSHOTS = SCREENSHOTS / "a11y"
 AXE_VERSION = "4"
 BLOCKING = {"serious", "critical"}
 # Folders of the built site that are not pages.
-
-
-def _skip_or_fail(message: str):
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -46,12 +35,12 @@ def axe_script() -> Path:
         return script
     npm = shutil.which("npm")
     if npm is None:
-        _skip_or_fail("npm is needed once to fetch axe-core")
+        skip_or_fail("npm is needed once to fetch axe-core")
     VENDOR.mkdir(parents=True, exist_ok=True)
     done = subprocess.run([npm, "pack", f"axe-core@{AXE_VERSION}", "--silent"], check=False, cwd=VENDOR,
                           capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
-        _skip_or_fail(f"npm pack axe-core failed: {done.stderr.strip()}")
+        skip_or_fail(f"npm pack axe-core failed: {done.stderr.strip()}")
     archive = VENDOR / done.stdout.strip().splitlines()[-1]
     with tarfile.open(archive) as tar:
         member = tar.getmember("package/axe.min.js")
@@ -77,7 +66,7 @@ def _audit(page, axe_script: Path) -> list[dict]:
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
 def test_no_serious_or_critical_axe_violations_on_any_page_type(site, browser, axe_script, viewport):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    A11Y_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN",
                                   bypass_csp=True)  # axe is injected as a script
     page = context.new_page()
@@ -92,11 +81,11 @@ def test_no_serious_or_critical_axe_violations_on_any_page_type(site, browser, a
     for name, relative in types.items():
         page.goto(site.url + relative)
         page.wait_for_load_state("load")
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{viewport}.png"), full_page=False)
+        page.screenshot(path=str(A11Y_SCREENSHOTS / f"{name}-{viewport}.png"), full_page=False)
         blocking = [v for v in _audit(page, axe_script) if v["impact"] in BLOCKING]
         if blocking:
             failures[relative or "/"] = blocking
-    (SCREENSHOTS / f"axe-{viewport}.json").write_text(json.dumps(failures, ensure_ascii=False, indent=2))
+    (A11Y_SCREENSHOTS / f"axe-{viewport}.json").write_text(json.dumps(failures, ensure_ascii=False, indent=2))
     context.close()
     assert not errors, errors
     assert not failures, json.dumps(failures, ensure_ascii=False, indent=2)

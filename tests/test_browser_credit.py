@@ -13,11 +13,11 @@ import threading
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
+from conftest import SCREENSHOTS, VIEWPORTS, Visit, foreign, open_page
 from playwright.sync_api import expect
-from test_site_browser import SCREENSHOTS, foreign
 
 from pipeline.build import build
 from pipeline.serve import make_server, url
@@ -27,7 +27,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
 HOSTILE = "常州示例<img src=x onerror=alert(1)>有限公司"
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 def _rows(path: Path) -> list[dict]:
@@ -70,33 +69,6 @@ def site(tmp_path_factory):
     server.server_close()
 
 
-class Visit(SimpleNamespace):
-    pass
-
-
-def visit(browser, site, path: str, viewport: str = "desktop") -> Visit:
-    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN")
-    v = Visit(context=context, requests=[], errors=[], dialogs=[], responses=[])
-    origin = urlsplit(site.url).netloc
-
-    def route(r):
-        v.requests.append(r.request.url)
-        if urlsplit(r.request.url).netloc == origin:
-            r.continue_()
-        else:
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and v.errors.append(m.text))
-    page.on("pageerror", lambda e: v.errors.append(str(e)))
-    page.on("dialog", lambda d: (v.dialogs.append(d.message), d.dismiss()))
-    page.on("response", lambda r: v.responses.append(r))
-    page.goto(site.url + path, wait_until="networkidle")
-    v.page = page
-    return v
-
-
 def query_bytes(v: Visit, since: int) -> int:
     return sum(len(r.body()) for r in v.responses[since:] if "/credit/index/" in r.url)
 
@@ -114,7 +86,7 @@ def search(v: Visit, text: str) -> int:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_lookup_by_name_fragment_and_by_code(browser, site, viewport):
-    v = visit(browser, site, "credit/", viewport)
+    v = open_page(browser, site, "credit/", viewport)
     try:
         name, uscc = site.sample["name"], site.sample["uscc"]
         fragment = name.removeprefix("常州").removesuffix("有限公司")
@@ -143,7 +115,7 @@ def test_lookup_by_name_fragment_and_by_code(browser, site, viewport):
 
 
 def test_a_filter_narrows_the_results(browser, site):
-    v = visit(browser, site, "credit/")
+    v = open_page(browser, site, "credit/")
 
     def count(page) -> int:
         page.locator(".lookup:not([aria-busy])").wait_for()
@@ -174,13 +146,13 @@ def test_a_filter_narrows_the_results(browser, site):
 
 
 def test_a_hostile_name_shows_literally_and_runs_nothing(browser, site):
-    v = visit(browser, site, "credit/#q=" + quote(site.hostile))
+    v = open_page(browser, site, "credit/#q=" + quote(site.hostile))
     try:
         page = v.page
         page.wait_for_selector(".lookup-detail h3")
         assert page.locator(".lookup-detail h3").inner_text() == HOSTILE
         assert page.locator(".lookup img").count() == 0
-        black = visit(browser, site, "credit/blacklist/")
+        black = open_page(browser, site, "credit/blacklist/")
         try:
             assert black.page.get_by_text(HOSTILE).count() >= 1
             assert black.page.locator("article img").count() == 0
@@ -194,7 +166,7 @@ def test_a_hostile_name_shows_literally_and_runs_nothing(browser, site):
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_accident_list_search_and_sort(browser, site, viewport):
-    v = visit(browser, site, "accidents/list/", viewport)
+    v = open_page(browser, site, "accidents/list/", viewport)
     try:
         page = v.page
         page.locator("th[data-key] button:not([disabled])").first.wait_for()
@@ -226,7 +198,7 @@ def test_accident_list_search_and_sort(browser, site, viewport):
 @pytest.mark.parametrize("path", ["accidents/", "credit/blacklist/", "credit/hazards/",
                                   "credit/grades/", "districts/", "districts/320405/"])
 def test_section_pages_load_cleanly(browser, site, path, viewport):
-    v = visit(browser, site, path, viewport)
+    v = open_page(browser, site, path, viewport)
     try:
         page = v.page
         assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]

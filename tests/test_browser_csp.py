@@ -8,21 +8,17 @@ Page types are discovered from the built site's folders, as in test_browser_a11y
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
-from types import SimpleNamespace
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
-from conftest import page_types
+from conftest import foreign, page_types
+from conftest import open_page as open_shared
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # Recorded before any page script runs, so a violation during loading is seen too.
@@ -35,38 +31,15 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
-def _skip_or_fail(message: str):
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+def open_page(browser, site, path: str):
+    """A page with the violation listener installed before any of its scripts runs."""
+    return open_shared(browser, site, path, init_script=RECORD_VIOLATIONS)
 
 
-
-
-
-
-class Visit(SimpleNamespace):
-    def violations(self) -> list[str]:
-        return self.page.evaluate("window.__cspViolations") + self.console
-
-    def close(self):
-        self.context.close()
-
-
-def open_page(browser, site, path: str) -> Visit:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
-                                  accept_downloads=True)
-    context.add_init_script(RECORD_VIOLATIONS)
-    page = context.new_page()
-    visit = Visit(context=context, page=page, console=[], foreign=[])
-    page.on("console", lambda m: visit.console.append(m.text)
-            if "Content Security Policy" in m.text or "Content-Security-Policy" in m.text else None)
-    origin = urlsplit(site.url).netloc
-    page.on("request", lambda r: visit.foreign.append(r.url)
-            if urlsplit(r.url).scheme not in ("data", "blob") and urlsplit(r.url).netloc != origin
-            else None)
-    page.goto(site.url + path, wait_until="networkidle")
-    return visit
+def violations(visit) -> list[str]:
+    """What the listener caught, and what Chromium reported on the console about the policy."""
+    return visit.page.evaluate("window.__cspViolations") + [
+        m for m in visit.console if "Content Security Policy" in m or "Content-Security-Policy" in m]
 
 
 def test_every_page_type_carries_the_policy_and_trips_none_of_it(browser, site):
@@ -80,9 +53,10 @@ def test_every_page_type_carries_the_policy_and_trips_none_of_it(browser, site):
                 "document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]')?.content")
             assert policy and "default-src 'self'" in policy, name
             assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy, name
-            violations = visit.violations() + [f"outside request {u}" for u in visit.foreign]
-            if violations:
-                found[path or "/"] = violations
+            problems = violations(visit) + [f"outside request {u}"
+                                            for u in foreign(visit.requests, site)]
+            if problems:
+                found[path or "/"] = problems
         finally:
             visit.close()
     assert found == {}
@@ -99,7 +73,7 @@ def test_the_listener_sees_a_violation(browser, site):
         }""")
         visit.page.wait_for_function("window.__cspViolations.length > 0")
         assert visit.page.evaluate("window.__injected") is None
-        assert any("script-src" in v for v in visit.violations())
+        assert any("script-src" in v for v in violations(visit))
     finally:
         visit.close()
 
@@ -115,7 +89,7 @@ def test_the_credit_lookup_works_under_the_policy(browser, site):
         page.wait_for_function("!document.querySelector('.lookup').hasAttribute('aria-busy')")
         page.wait_for_load_state("networkidle")
         assert enterprise["name"] in page.locator(".lookup").inner_text()
-        assert visit.violations() == [] and visit.foreign == []
+        assert violations(visit) == [] and foreign(visit.requests, site) == []
     finally:
         visit.close()
 
@@ -127,7 +101,7 @@ def test_the_indicator_filter_works_under_the_policy(browser, site):
         total = page.locator(".portal-indicator-card").count()
         page.select_option("#indicator-filter select[name=measure]", "m09")
         assert 0 < page.locator(".portal-indicator-card:visible").count() < total
-        assert visit.violations() == [] and visit.foreign == []
+        assert violations(visit) == [] and foreign(visit.requests, site) == []
     finally:
         visit.close()
 
@@ -141,7 +115,7 @@ def test_the_chart_png_download_works_under_the_policy(browser, site, tmp_path):
         target = tmp_path / info.value.suggested_filename
         info.value.save_as(target)
         assert target.read_bytes()[:8] == PNG_SIGNATURE
-        assert visit.violations() == [] and visit.foreign == []
+        assert violations(visit) == [] and foreign(visit.requests, site) == []
     finally:
         visit.close()
 
@@ -153,6 +127,6 @@ def test_search_works_under_the_policy(browser, site):
         results = visit.page.locator(".md-search-result__item a")
         results.first.wait_for(timeout=15000)
         assert results.count() > 0
-        assert visit.violations() == [] and visit.foreign == []
+        assert violations(visit) == [] and foreign(visit.requests, site) == []
     finally:
         visit.close()

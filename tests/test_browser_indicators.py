@@ -4,51 +4,18 @@ loads cleanly and stays on its own origin, and the chart's PNG download is a PNG
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import SCREENSHOTS, VIEWPORTS, foreign, open_page
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
-SCREENSHOTS = ROOT / "build" / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-
-
-def open_page(browser, site, path: str, viewport: str = "desktop"):
-    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN",
-                                  accept_downloads=True)
-    visit = SimpleNamespace(context=context, requests=[], errors=[])
-    origin = urlsplit(site.url).netloc
-
-    def route(r):
-        visit.requests.append(r.request.url)
-        if urlsplit(r.request.url).netloc == origin:
-            r.continue_()
-        else:
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and visit.errors.append(m.text))
-    page.on("pageerror", lambda e: visit.errors.append(str(e)))
-    page.goto(site.url + path, wait_until="networkidle")
-    visit.page = page
-    return visit
-
-
-def foreign(requests, site):
-    origin = urlsplit(site.url).netloc
-    return [u for u in requests
-            if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != origin]
 
 
 def shot(page, name):

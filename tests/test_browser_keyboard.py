@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SCREENSHOTS, foreign, open_page
 from playwright.sync_api import expect
-from test_site_browser import SCREENSHOTS, foreign, open_page
 
 pytestmark = pytest.mark.browser
 

@@ -5,20 +5,15 @@ Chinese words. Screenshots go to build/artifacts/screenshots/ for people to look
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
+from conftest import SCREENSHOTS, VIEWPORTS, foreign, open_page
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
-SCREENSHOTS = ROOT / "build" / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PACKAGES = sorted(p.parent.name for p in DATAPACKAGES.glob("*/datapackage.json"))
 PAGES = {"home": "", "catalog": "data/", "about": "about/",
          **{f"package-{name}": f"data/{name}/" for name in PACKAGES}}
@@ -28,40 +23,6 @@ SEARCH_WORDS = {"enterprise-credit": "黑名单", "accident-outcomes": "事故",
                 "indicator-progress": "responsibilities", "reference": "行政区划"}
 
 
-
-
-class Visit(SimpleNamespace):
-    """A page opened in a fresh context, with every request and console error recorded."""
-
-
-def open_page(browser, site, path: str, viewport: str = "desktop", *,
-              init_script: str | None = None) -> Visit:
-    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN")
-    if init_script:
-        context.add_init_script(init_script)
-    visit = Visit(context=context, requests=[], errors=[])
-    origin = urlsplit(site.url).netloc
-
-    def route(r):
-        visit.requests.append(r.request.url)
-        if urlsplit(r.request.url).netloc == origin:
-            r.continue_()
-        else:  # never leave the machine, whatever the page asks for
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and visit.errors.append(m.text))
-    page.on("pageerror", lambda e: visit.errors.append(str(e)))
-    page.goto(site.url + path, wait_until="networkidle")
-    visit.page = page
-    return visit
-
-
-def foreign(requests: list[str], site) -> list[str]:
-    origin = urlsplit(site.url).netloc
-    return [u for u in requests
-            if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != origin]
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
