@@ -205,3 +205,38 @@ def test_xlsx_continues_on_further_sheets_when_one_is_full(tmp_path):
         assert values[1] == tuple(f["name"] for f in resource.fields)  # every sheet has both header rows
         rows += values[2:]
     assert [row[0] for row in rows] == resource.table.column("accident_id").to_pylist()
+
+
+def test_a_foreign_key_to_non_unique_columns_is_left_out_of_sqlite_with_a_bilingual_warning(
+        tmp_path):
+    """SQLite needs a referenced column set to be a key: when the data do not allow one,
+    the key is left out and the publisher is told why, in Chinese and English."""
+    import json
+    import sqlite3
+
+    from pipeline.export.sqlitefile import write_sqlite
+    from pipeline.load import load_catalog
+    from pipeline.validate import validate_catalog
+
+    package = tmp_path / "pkg"
+    (package / "data").mkdir(parents=True)
+    (package / "data" / "parent.csv").write_text("id,kind\n1,a\n2,a\n", encoding="utf-8")
+    (package / "data" / "child.csv").write_text("id,kind\n1,a\n", encoding="utf-8")
+    fields = [{"name": "id", "type": "integer"}, {"name": "kind", "type": "string"}]
+    (package / "datapackage.json").write_text(json.dumps({"name": "pkg", "resources": [
+        {"name": "parent", "path": "data/parent.csv", "format": "csv",
+         "schema": {"fields": fields, "primaryKey": ["id"]}},
+        {"name": "child", "path": "data/child.csv", "format": "csv",
+         "schema": {"fields": fields, "primaryKey": ["id"], "foreignKeys": [
+             {"fields": ["kind"], "reference": {"resource": "parent", "fields": ["kind"]}}]}},
+    ]}), encoding="utf-8")
+    catalog = load_catalog([package])
+    assert validate_catalog(catalog).valid
+    tables = {("pkg", r.name): r.table for r in catalog}
+    warnings = write_sqlite(catalog, tables, tmp_path / "all.sqlite")
+    assert warnings == [("SQLite：表 pkg__child 指向 pkg__parent（kind）的外键未写入：被引用的列不唯一"
+                         " / SQLite: the foreign key of pkg__child to pkg__parent (kind) is left"
+                         " out: the referenced columns are not unique")]
+    with sqlite3.connect(tmp_path / "all.sqlite") as connection:
+        assert connection.execute("PRAGMA foreign_key_list(pkg__child)").fetchall() == []
+        assert connection.execute("SELECT count(*) FROM pkg__parent").fetchone() == (2,)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.export.metadata import contact_email, licence_url, publisher, text_or
-from pipeline.i18n import t
+from pipeline.i18n import both, t
 
 IANA = "https://www.iana.org/assignments/media-types/"
 POD_SCHEMA = "https://project-open-data.cio.gov/v1.1/schema"
@@ -156,7 +156,7 @@ def pod_catalog(releases: list[PackageRelease], base_url: str) -> tuple[dict, li
         if email:
             contact["hasEmail"] = f"mailto:{email}"
         else:
-            warnings.append(f"data.json: {release.name} has no contributor with an email (contactPoint.hasEmail)")
+            warnings.append(both("export.warning.no_contact_email", package=release.name))
         dataset = {
             "@type": "dcat:Dataset",
             "title": _both(descriptor, "title", " / "),

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipeline.i18n import both
 from pipeline.model import Catalog, Resource
 
 BATCH_ROWS = 65_536
@@ -187,8 +188,8 @@ def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path
                     if fk.reference != tuple(_keys(target_resource.schema.get("primaryKey"))):
                         # SQLite needs a referenced column set to be a key; add one if the data allow.
                         if not _is_unique(target, fk.reference):
-                            warnings.append(f"{name}: foreign key to {fk.table} {list(fk.reference)} left out: "
-                                            "the referenced columns are not unique")
+                            warnings.append(both("export.warning.foreign_key_left_out", table=name,
+                                                 target=fk.table, fields=", ".join(fk.reference)))
                             continue
                         unique.append(fk)
                     foreign_keys.append(fk)
