@@ -50,7 +50,12 @@ class SiteContext:
 
     def write(self, relative: str, content: str | bytes) -> None:
         """Write a page source or an asset a page links to (SVG chart) under the docs folder."""
-        _write(self.docs_dir / relative, content)
+        target = self.docs_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
         self.written.append(relative)
 
     def publish(self, files: dict[str, bytes]) -> None:
@@ -88,11 +93,3 @@ class SiteContext:
         except OSError:  # missing, unreadable, or links not possible here: write it
             return False
         return True
-
-
-def _write(target: Path, content: str | bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        target.write_bytes(content)
-    else:
-        target.write_text(content, encoding="utf-8")

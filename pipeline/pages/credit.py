@@ -14,6 +14,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
+from pipeline.export.formats import CSV, XLSX
 from pipeline.i18n import catalog, t
 from pipeline.pages.accidents import (
     Ref,
@@ -141,18 +142,19 @@ def blacklist_view(ctx, ref: Ref, district: str | None = None) -> dict:
                "rows": [[str(y), t(f"credit.reason.{reason}", lang), str(c[0]), str(c[1]),
                          str(c[2])] for (y, reason), c in sorted(counts.items())]}
     return {"listings": listings, "total": len(active),
-            "more": _more(ctx, "blacklist_public", len(listings), len(active)),
+            "more": _more("blacklist_public", len(listings), len(active)),
             "expired": expired,
             "as_of": ctx.reference_date.isoformat() if ctx.reference_date else ""}
 
 
-def _more(ctx, resource: str, shown: int, total: int) -> dict | None:
+def _more(resource: str, shown: int, total: int) -> dict | None:
     """What a list cut at ``ROWS_IN_HTML`` says instead of the rest: counts and the
     addresses of the complete table (stable ``latest`` downloads of the derived package)."""
     if shown >= total:
         return None
-    base = f"data/derived/latest/data/{resource}"
-    return {"shown": shown, "total": total, "csv": f"{base}.csv", "xlsx": f"{base}.xlsx"}
+    folder = "data/derived/latest/data/"
+    return {"shown": shown, "total": total, "csv": folder + CSV.filename(resource),
+            "xlsx": folder + XLSX.filename(resource)}
 
 
 def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
@@ -190,7 +192,7 @@ def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
                                 t("hazard.status.open", lang),
                                 t("hazard.status.overdue_open", lang),
                                 t("credit.rectification_rate", lang)]},
-        "more": _more(ctx, "hazard_rectification", len(items), len(open_rows)),
+        "more": _more("hazard_rectification", len(items), len(open_rows)),
         "open": {"title": t("credit.open_hazards", lang), "rows": items,
                  "headers": [t("lookup.hazard_id", lang), t("credit.enterprise", lang),
                              t("lookup.uscc", lang), t("datapage.district", lang),
