@@ -7,6 +7,7 @@ stage succeeded, so invalid data or a failing build leaves the last good site un
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -24,8 +25,9 @@ from pipeline.cache import (
     record_key,
     up_to_date,
 )
-from pipeline.derive import derive, missing_sources
+from pipeline.derive import IDENTITIES, derive, missing_sources
 from pipeline.export import export
+from pipeline.exposure import LISTINGS, hidden_ids
 from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
 from pipeline.pages import write_docs
@@ -41,6 +43,15 @@ class InvalidData(Exception):
     def __init__(self, report):
         super().__init__("invalid data")
         self.report = report
+
+
+class BuildLocked(Exception):
+    """Another build is writing into the same output folder; this one changed nothing."""
+
+    def __init__(self, out: Path, holder: str):
+        super().__init__(f"{out}: {holder}")
+        self.out = out
+        self.holder = holder  # what the other build wrote into the lock file (its process id)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -81,7 +92,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
     if previous is not None and not Path(previous).is_dir():
         raise NotADirectoryError(previous)
     log = BuildLog()
-    with _signals_interrupt():
+    with _signals_interrupt(), _exclusive(out):
         _remove_stale(out)
         if previous is not None and Path(previous).resolve() == out:
             previous = None  # the default: ``out`` as it is
@@ -97,8 +108,10 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
         log.stages += ["load", "validate"]
         if not report.valid:
             raise InvalidData(report)
+        identities = {}
         if not missing_sources(catalog):  # a third-party package alone has nothing to derive
             derive(catalog, reference_date=day)
+            identities = IDENTITIES
             log.stages.append("derive")
         if previous is None and out.is_dir():
             previous = out
@@ -110,7 +123,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             downloads = work / "downloads"
             manifest = export(catalog, downloads, reference_date=day,
                               previous=Path(previous) if previous is not None else None,
-                              through=export_writers(cache, code, log) if cache else None)
+                              through=export_writers(cache, code, log) if cache else None,
+                              identities=identities)
             log.warnings += manifest.warnings
             assets = work / "assets"  # fetched by scripts, never read by mkdocs
             nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
@@ -122,7 +136,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             _merge(assets, site_dir)
             add_csp(site_dir)
             problems = check_site(site_dir, manifest, lang=lang,
-                                  parsed=Path(cache) / "sitecheck" if cache else None)
+                                  parsed=Path(cache) / "sitecheck" if cache else None,
+                                  hidden=_hidden_listings(catalog, day))
             log.stages.append("sitecheck")
             if problems:
                 raise SiteCheckError(problems)
@@ -133,6 +148,47 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
                     previous=previous if previous != out else None, code=code):
                 record_key(site_dir, log.key)
     return log
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file of builds into ``out``; it stays beside ``out`` (removing it would race)."""
+    return out.parent / f".{out.name}.lock"
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path):
+    """Hold the lock of ``out`` for the whole build, or raise :class:`BuildLocked` at once.
+
+    Two builds into one folder would each swap in their own site and the later one would
+    silently drop what the earlier published; one build at a time (and one cache user) makes
+    the second one fail with a message instead. The lock is the kernel's (``flock``) on a
+    file beside ``out``, so it is released when the process ends, however it ends.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path(out), "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise BuildLocked(out, handle.read().strip() or "?") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock
+
+
+def _hidden_listings(catalog: Catalog, day: date) -> set[str]:
+    """Ids of the source listings not in force on ``day``, for the site check's own scan."""
+    package, resource = LISTINGS
+    if resource not in getattr(catalog.packages.get(package), "resources", {}):
+        return set()
+    table = catalog.table(package, resource)
+    columns = [c for c in ("listing_id", "listed", "expires", "removed") if c in table.column_names]
+    return hidden_ids(table.select(columns).to_pylist(), day)
 
 
 def _merge(source: Path, target: Path) -> None:

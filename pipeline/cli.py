@@ -10,7 +10,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from pipeline.i18n import t
+from pipeline.i18n import both, t
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -103,7 +103,7 @@ def _build_and_serve(args) -> int:
         # Checked before the stages are imported: importing them takes longer than the check.
         print(t("build.unchanged", path=args.out))
         return _serve(args)
-    from pipeline.build import Interrupted, InvalidData, build
+    from pipeline.build import BuildLocked, Interrupted, InvalidData, build
     from pipeline.export import ExportError
     from pipeline.load import LoadError
     from pipeline.pages.mkdocs_site import SiteError
@@ -115,6 +115,9 @@ def _build_and_serve(args) -> int:
     except LoadError as error:  # only usage errors get here: data errors become reports
         print(t("cli.usage_error", detail=error.message("zh")), file=sys.stderr)
         return EXIT_USAGE
+    except BuildLocked as locked:
+        print(both("build.locked", path=locked.out, pid=locked.holder), file=sys.stderr)
+        return EXIT_INVALID
     except InvalidData as invalid:
         sys.stdout.write(render_text(invalid.report))
         print(t("build.invalid"), file=sys.stderr)

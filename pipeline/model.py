@@ -46,6 +46,9 @@ class Package:
     descriptor: dict
     root: Path | None  # the folder holding datapackage.json
     resources: dict[str, Resource] = field(default_factory=dict)
+    # Computed by the pipeline (the derived package), not edited by people: its version is
+    # computed too (:mod:`pipeline.versions`), whatever its descriptor says.
+    computed: bool = False
 
     @property
     def synthetic(self) -> bool:

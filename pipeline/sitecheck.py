@@ -194,13 +194,15 @@ def _page_from_json(value: dict) -> _Page:
 
 
 def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
-               parsed: Path | None = None) -> list[Problem]:
+               parsed: Path | None = None, hidden: set[str] | None = None) -> list[Problem]:
     """Every problem of the site in ``site_dir`` (see the module docstring); [] is publishable.
 
     ``manifest`` is the export's :class:`pipeline.export.Manifest` (or its JSON form); by
     default the site's own ``data/manifest.json`` is read. ``parsed`` is a folder where what
     was read from each page is kept by the page's content digest (the build cache passes
     one); every page is still checked, only the parsing of unchanged bytes is skipped.
+    ``hidden`` are the ids of blacklist listings not in force on the site's date
+    (:func:`pipeline.exposure.hidden_ids`): none may appear in any file.
     """
     site = Path(site_dir)
     files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
@@ -215,6 +217,11 @@ def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
     for name in sorted(f for f in files if f.endswith(".css")):
         problems += _check_css(name, name, (site / name).read_text(encoding="utf-8"), files)
     problems += _check_downloads(site, manifest)
+    if hidden:
+        from pipeline.exposure import exposed
+
+        problems += [Problem(name, "exposed", found, "no listing that is not in force")
+                     for name, found in exposed(site, hidden)]
     return problems
 
 
@@ -386,6 +393,26 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def site_date(site: Path):
+    """The day a built site speaks for, from its derived package (None if it has none)."""
+    import datetime as dt
+
+    path = Path(site) / "data" / "derived" / "latest" / "datapackage.json"
+    try:
+        return dt.date.fromisoformat(json.loads(path.read_text(encoding="utf-8"))["x-referenceDate"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _hidden(site: Path, data: Path) -> set[str] | None:
+    from pipeline.exposure import LISTINGS, hidden_ids, read_listings
+
+    day = site_date(site)
+    if day is None or not (data / LISTINGS[0] / "datapackage.json").is_file():
+        return None
+    return hidden_ids(read_listings(data), day)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m pipeline.sitecheck [SITE_DIR]``: exit 0 when the site passes, 1 otherwise."""
     import argparse
@@ -395,11 +422,14 @@ def main(argv: list[str] | None = None) -> int:
                                      description="check a built site / 检查已生成的站点")
     parser.add_argument("site", nargs="?", type=Path, default=Path("build/site"))
     parser.add_argument("--lang", default="zh")
+    parser.add_argument("--data", type=Path, default=Path("datapackages"),
+                        help="the packages the site was built from: listings not in force on the "
+                             "site's date must appear nowhere / 站点所依据的数据包")
     args = parser.parse_args(argv)
     if not args.site.is_dir():
         print(both("sitecheck.no_site", path=args.site), file=sys.stderr)
         return 2
-    problems = check_site(args.site, lang=args.lang)
+    problems = check_site(args.site, lang=args.lang, hidden=_hidden(args.site, args.data))
     if problems:
         print(SiteCheckError(problems), file=sys.stderr)
         return 1

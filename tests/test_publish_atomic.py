@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import pipeline.build as build_module
-from pipeline.build import Interrupted, build
+from pipeline.build import Interrupted, build, lock_path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
@@ -49,8 +49,9 @@ def published(tmp_path) -> Path:
 
 
 def leftovers(out: Path) -> list[str]:
-    """What sits beside ``out`` apart from it and a build cache (kept on purpose)."""
-    return sorted(p.name for p in out.parent.iterdir() if p.name not in (out.name, "cache"))
+    """What sits beside ``out`` apart from it, a build cache and the lock file (kept on purpose)."""
+    kept = (out.name, "cache", lock_path(out).name)
+    return sorted(p.name for p in out.parent.iterdir() if p.name not in kept)
 
 
 class StageFailed(Exception):

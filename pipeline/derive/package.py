@@ -7,9 +7,12 @@ from datetime import date, datetime
 
 from pipeline.derive.schemas import RESOURCES, SYNTHETIC_NOTE_EN, SYNTHETIC_NOTE_ZH
 from pipeline.model import Catalog
+from pipeline.versions import calendar_version
 
 NAME = "derived"
-VERSION = "1.0.0"  # of the derived tables' schemas: bump on any column change
+# Of the derived tables' columns: bump on any column change. The release version is not
+# this: it is computed from the date the statuses are computed for (pipeline.versions).
+SCHEMA_VERSION = "1.0.0"
 ID = "urn:changzhou-work-safety-portal:datapackage:derived"
 
 
@@ -86,7 +89,8 @@ def package_descriptor(catalog: Catalog, resources: list[dict], reference_date: 
         "title": "常州安全生产派生数据",
         "description": description,
         "x-en": {"title": "Changzhou work-safety derived data", "description": description_en},
-        "version": VERSION,
+        "version": calendar_version(reference_date),  # the export adds a serial if the day has one
+        "x-schemaVersion": SCHEMA_VERSION,
         "created": max(created, key=lambda s: datetime.fromisoformat(s)) if created else None,
         "x-referenceDate": reference_date.isoformat(),
         "synthetic": synthetic,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipeline.export import catalogs, changelog, documents
+from pipeline.export import catalogs, changelog, documents, redaction
 from pipeline.export.catalogs import Download, PackageRelease, schema_org_dataset
 from pipeline.export.citation import citation, release_url
 from pipeline.export.csvfiles import write_csv, write_excel_csv
@@ -43,11 +43,21 @@ from pipeline.export.formats import CSV, RESOURCE_FORMATS, SQLITE, ZIP
 from pipeline.export.jsonfile import write_json_records
 from pipeline.export.metadata import publisher, temporal_coverage, text_or
 from pipeline.export.parquetfile import write_parquet
-from pipeline.export.releases import LATEST, RELEASE_KEY, copy_forward, find_previous
+from pipeline.export.releases import (
+    LATEST,
+    RELEASE_KEY,
+    copy_forward,
+    find_previous,
+    WITHDRAWN,
+    published_versions,
+    release_at,
+    withdrawn_packages,
+)
 from pipeline.export.sqlitefile import table_name, write_sqlite, write_table_database
 from pipeline.export.xlsx import write_xlsx
 from pipeline.i18n import both
 from pipeline.model import Catalog, Package, Resource
+from pipeline.versions import calendar_version, is_version, newest, version_key
 
 __all__ = [
     "SQLITE_NAME",
@@ -92,6 +102,8 @@ class Manifest:
     datasets: dict[str, dict] = field(default_factory=dict)  # schema.org Dataset per package
     citations: dict[str, dict[str, str]] = field(default_factory=dict)  # package → {gbt7714_zh, apa_zh, apa_en, ...}
     changelogs: dict[str, dict] = field(default_factory=dict)
+    withdrawn: list[dict] = field(default_factory=list)  # packages no longer in the catalog
+    redactions: list[dict] = field(default_factory=list)  # the public redaction log, oldest first
     warnings: list[str] = field(default_factory=list)
 
     def file(self, path: str) -> ManifestEntry:
@@ -126,8 +138,9 @@ def _typed_table(resource: Resource) -> pa.Table:
     return resource.table.sort_by([(k, "ascending") for k in primary_key]) if primary_key else resource.table
 
 
-def _published_resource(resource: Resource, files: dict[str, Path], version_dir: Path) -> dict:
-    descriptor = dict(resource.descriptor)
+def _published_resource(source: dict, files: dict[str, Path], version_dir: Path) -> dict:
+    """The resource's entry in the published datapackage.json: its files, sizes and hashes."""
+    descriptor = {k: v for k, v in source.items() if k not in changelog.COMPUTED_RESOURCE_KEYS}
     canonical = files[CSV.key]
     descriptor.update({
         "path": canonical.relative_to(version_dir).as_posix(), "type": "table", "scheme": "file",
@@ -149,38 +162,112 @@ WRITERS = {"write_csv": write_csv, "write_excel_csv": write_excel_csv, "write_xl
            "write_table_database": write_table_database}
 
 
-def _write_resource(package: Package, resource: Resource, table: pa.Table, data_dir: Path,
+def _write_resource(package_descriptor: dict, resource_descriptor: dict, table: pa.Table, data_dir: Path,
                     stamp: dt.date, writers: dict) -> dict[str, Path]:
-    source_package = {k: v for k, v in package.descriptor.items() if k != "resources"}
-    paths = {fmt.key: data_dir / fmt.filename(resource.name) for fmt in RESOURCE_FORMATS}
+    """Every download file of one resource; ``package_descriptor`` without its resources."""
+    name = resource_descriptor["name"]
+    paths = {fmt.key: data_dir / fmt.filename(name) for fmt in RESOURCE_FORMATS}
+    fields = (resource_descriptor.get("schema") or {}).get("fields", [])
     writers["write_csv"](table, paths["csv"])
     writers["write_excel_csv"](table, paths["csv-excel"])
-    writers["write_xlsx"](table, paths["xlsx"], fields=resource.fields, reference_date=stamp,
-                          creator=publisher(package.descriptor, "zh"),
-                          title=text_or(resource.descriptor, "title", "zh") or resource.name)
-    writers["write_parquet"](table, paths["parquet"], fields=resource.fields,
-                             package=source_package, resource=resource.descriptor)
+    writers["write_xlsx"](table, paths["xlsx"], fields=fields, reference_date=stamp,
+                          creator=publisher(package_descriptor, "zh"),
+                          title=text_or(resource_descriptor, "title", "zh") or name)
+    writers["write_parquet"](table, paths["parquet"], fields=fields,
+                             package=package_descriptor, resource=resource_descriptor)
     writers["write_json_records"](table, paths["json"])
     return paths
 
 
-def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *, reference_date: dt.date,
-                    previous: Path | None, base_url: str, manifest: Manifest, writers: dict) -> PackageRelease:
+def _citations(published: dict, base_url: str) -> dict[str, str]:
+    return {f"{style}_{lang}": citation(published, style, lang, base_url=base_url)
+            for style in ("gbt7714", "apa") for lang in ("zh", "en")}
+
+
+def write_release_documents(version_dir: Path, published: dict, document: dict, rows: dict[str, int],
+                            stamp: dt.date, base_url: str) -> dict[str, str]:
+    """datapackage.json, README, licence, changelogs and the ZIP of one release folder.
+
+    Returns the citations. Files are written afresh (never through a hard link, which may
+    be shared with the site being replaced).
+    """
+    package = published["name"]
+    citations = _citations(published, base_url)
+    url = release_url(base_url, package, published["version"])
+    documents_ = {
+        "datapackage.json": lambda path: write_json(path, published),
+        "README.md": lambda path: write_text(path, documents.readme(published, citations=citations, url=url,
+                                                                    rows=rows)),
+        "LICENSE.txt": lambda path: write_text(path, documents.licence_text(published, citations=citations)),
+        "changelog.json": lambda path: write_json(path, document),
+        "CHANGELOG.md": lambda path: write_text(path, documents.changelog_markdown(document)),
+    }
+    for name, write in documents_.items():
+        (version_dir / name).unlink(missing_ok=True)
+        write(version_dir / name)
+    members = {name: version_dir / name for name in ("datapackage.json", "README.md", "LICENSE.txt", "CHANGELOG.md")}
+    members.update({r["path"]: version_dir / r["path"] for r in published["resources"]})
+    archive = version_dir / ZIP.filename(package)
+    archive.unlink(missing_ok=True)
+    write_zip(archive, members, stamp)
+    return citations
+
+
+def _data_differs(prior, package: Package, tables: dict[str, pa.Table]) -> bool:
+    schemas = {"version": None, "resources": [{"name": name, "schema": package.resources[name].schema}
+                                              for name in tables]}
+    return changelog.compare_release(prior, schemas, tables, limit=0)["data_changed"]
+
+
+def _release_version(package: Package, tables: dict[str, pa.Table], previous: Path | None, prior,
+                     reference_date: dt.date) -> str:
+    """The version this release is published under.
+
+    A source package's version is the publisher's (``version`` in its descriptor): it must
+    be a valid version and may not go below the newest one published. A computed package
+    (:attr:`Package.computed`) is versioned by the day its statuses are computed for
+    (``2015.05.27``); a second release of other data on the same day gets ``2015.05.27.2``,
+    so a weekly rebuild of unchanged sources, or a correction, always has a version of its own.
+    """
+    published = published_versions(previous, package.name)
+    if package.computed:
+        serial = 1
+        while True:
+            version = calendar_version(reference_date, serial)
+            if version not in published or not _data_differs(
+                    release_at(previous, package.name, version), package, tables):
+                return version
+            serial += 1
     version = package.descriptor.get("version")
     if not version:
         raise ExportError(both("export.error.no_version", package=package.name))
+    if not is_version(version):
+        raise ExportError(both("export.error.bad_version", package=package.name, version=version))
+    latest = newest(published)
+    if latest is not None and version_key(version) < version_key(latest):
+        raise ExportError(both("export.error.version_lowered", package=package.name, version=version,
+                               latest=latest))
+    return version
+
+
+def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *, reference_date: dt.date,
+                    previous: Path | None, base_url: str, manifest: Manifest, writers: dict,
+                    detail_withheld: frozenset[str] = frozenset()) -> PackageRelease:
+    prior = find_previous(previous, package.name)
+    version = _release_version(package, tables, previous, prior, reference_date)
+    package.descriptor["version"] = version  # a computed version is what the pages show too
     version_dir = data / package.name / version
     data_dir = version_dir / "data"
     data_dir.mkdir(parents=True)
 
-    prior = find_previous(previous, package.name)
     # Files carry the version's first release date (ZIP and XLSX timestamps), so publishing an
     # unchanged version again gives the same bytes and the same checksums.
     stamp = reference_date
     if prior is not None and prior.version == version and prior.release.get("released"):
         stamp = dt.date.fromisoformat(prior.release["released"])
 
-    published = {k: v for k, v in package.descriptor.items() if k != "resources"}
+    source_package = {k: v for k, v in package.descriptor.items() if k != "resources"}
+    published = dict(source_package)
     published["resources"] = []
     withheld = []
     for name, resource in package.resources.items():
@@ -189,32 +276,20 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
                              "x-en": resource.descriptor.get("x-en"),
                              "publishedAs": resource.descriptor.get("x-publishedAs")})
             continue
-        files = _write_resource(package, resource, tables[name], data_dir, stamp, writers)
-        published["resources"].append(_published_resource(resource, files, version_dir))
+        files = _write_resource(source_package, resource.descriptor, tables[name], data_dir, stamp, writers)
+        published["resources"].append(_published_resource(resource.descriptor, files, version_dir))
     if withheld:  # said in the descriptor, so a reader knows the table exists and why it is absent
         published["x-withheld"] = withheld
 
-    entry = changelog.compare_release(prior, published, tables)
+    entry = changelog.compare_release(prior, published, tables, detail_withheld=detail_withheld)
     if prior is not None and prior.version == version and entry["data_changed"]:
         # A release's address must keep serving the same rows: data changes need a new version.
         raise ExportError(both("export.error.version_not_bumped", package=package.name, version=version))
     entry, published[RELEASE_KEY] = changelog.finish_entry(entry, prior, reference_date)
 
-    url = release_url(base_url, package.name, version)
-    citations = {
-        f"{style}_{lang}": citation(published, style, lang, base_url=base_url)
-        for style in ("gbt7714", "apa") for lang in ("zh", "en")
-    }
     document = changelog.changelog_document(package.name, entry, prior)
-    write_json(version_dir / "datapackage.json", published)
-    write_text(version_dir / "README.md", documents.readme(
-        published, citations=citations, url=url, rows={n: t.num_rows for n, t in tables.items()}))
-    write_text(version_dir / "LICENSE.txt", documents.licence_text(published, citations=citations))
-    write_json(version_dir / "changelog.json", document)
-    write_text(version_dir / "CHANGELOG.md", documents.changelog_markdown(document))
-    members = {name: version_dir / name for name in ("datapackage.json", "README.md", "LICENSE.txt", "CHANGELOG.md")}
-    members.update({r["path"]: version_dir / r["path"] for r in published["resources"]})
-    write_zip(version_dir / ZIP.filename(package.name), members, stamp)
+    citations = write_release_documents(version_dir, published, document,
+                                        {n: t.num_rows for n, t in tables.items()}, stamp, base_url)
     shutil.copytree(version_dir, data / package.name / LATEST, copy_function=link_or_copy)
 
     release = PackageRelease(
@@ -244,18 +319,23 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
 
 
 def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Path | None = None,
-           base_url: str = DEFAULT_BASE_URL,
-           through=None) -> Manifest:
+           base_url: str = DEFAULT_BASE_URL, through=None,
+           identities: dict[tuple[str, str], str] | None = None) -> Manifest:
     """Write every download and metadata file of ``catalog`` under ``out`` (the site root).
 
     ``previous`` is the last published site (its root folder): its release folders are
-    copied forward and each package is compared with its ``latest`` release there.
+    carried forward and each package is compared with its ``latest`` release there.
     ``base_url`` prefixes download addresses in the catalogs (``/`` keeps them site-relative).
     ``through(name, writer)``, if given, returns the writer to use in place of each of
     ``WRITERS`` (the build cache passes one that reuses files it has written before).
+    ``identities`` maps (package, resource) of a table that names enterprises only while a
+    listing is in force to its key column (the public blacklist → ``listing_id``): rows of
+    carried-forward releases whose key is no longer in the current table are redacted
+    (:mod:`pipeline.export.redaction`), and changelogs give counts only for those tables.
     """
     writers = {name: through(name, writer) if through else writer
                for name, writer in WRITERS.items()}
+    identities = identities or {}
     out = Path(out)
     if previous is not None and Path(previous).resolve() == out.resolve():
         raise ExportError(both("export.error.previous_is_out"))
@@ -273,15 +353,22 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
             if resource.public:
                 tables[(package_name, resource.name)] = _typed_table(resource)
 
-    copy_forward(previous, data, {name: p.descriptor.get("version") for name, p in catalog.packages.items()})
     releases = []
     for package_name in sorted(catalog.packages):
         package = catalog.packages[package_name]
         package_tables = {name: tables[(package_name, name)] for name in package.resources
                           if (package_name, name) in tables}
+        withheld_detail = frozenset(r for p, r in identities if p == package_name)
         releases.append(_export_package(package, package_tables, data, reference_date=reference_date,
                                         previous=previous, base_url=base_url, manifest=manifest,
-                                        writers=writers))
+                                        writers=writers, detail_withheld=withheld_detail))
+    # After the current releases: their folders are this build's, every other one is carried.
+    copy_forward(previous, data, {name: p.descriptor["version"] for name, p in catalog.packages.items()})
+    manifest.withdrawn = withdrawn_packages(previous, data, set(catalog.packages), reference_date)
+    manifest.redactions = redaction.redact(
+        previous, data, {key: (column, set(tables[key].column(column).to_pylist()))
+                         for key, column in identities.items() if key in tables},
+        reference_date=reference_date, writers=writers, base_url=base_url)
 
     manifest.warnings += write_sqlite(catalog, tables, data / SQLITE_NAME,
                                       table_writer=writers["write_table_database"])
@@ -300,7 +387,8 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
 def _classify(parts: tuple[str, ...]) -> tuple[str | None, str | None, str, str | None]:
     """(package, resource, format, version) of a file, from its path under the site root."""
     portal = {("data.json",): "pod", ("data", "catalog.jsonld"): "dcat", ("data", "releases.atom"): "atom",
-              ("data", SQLITE_NAME): SQLITE.key}
+              ("data", SQLITE_NAME): SQLITE.key, ("data", redaction.LOG): "redactions",
+              ("data", WITHDRAWN): "withdrawn"}
     if parts in portal:
         return None, None, portal[parts], None
     package = parts[1]

@@ -153,9 +153,26 @@ def diff_metadata(old, new, path: str = "") -> list[str]:
     return [] if old == new else [path]
 
 
+ROW_DETAIL = ("added", "removed", "changed")
+
+
+def without_row_detail(diff: dict) -> dict:
+    """A resource's diff with counts only: which rows changed is not said.
+
+    For a table that names enterprises only while their listing is in force, a row key in a
+    changelog would outlive the listing; the counts say as much as a reader needs.
+    """
+    diff = {k: v for k, v in diff.items() if k not in ROW_DETAIL}
+    diff.update(detail="withheld", truncated=False)
+    return diff
+
+
 def compare_release(previous: PreviousRelease | None, published: dict, tables: dict[str, pa.Table],
-                    limit: int = DETAIL_LIMIT) -> dict:
-    """The changelog entry of this release (without its dates, which depend on the outcome)."""
+                    limit: int = DETAIL_LIMIT, detail_withheld: frozenset[str] = frozenset()) -> dict:
+    """The changelog entry of this release (without its dates, which depend on the outcome).
+
+    Resources named in ``detail_withheld`` get counts but no row keys.
+    """
     entry = {"version": published.get("version"),
              "previous_version": previous.version if previous else None,
              "resources": {}}
@@ -178,7 +195,7 @@ def compare_release(previous: PreviousRelease | None, published: dict, tables: d
         key = _keys(new_resources[name].get("schema", {}).get("primaryKey"))
         diff = diff_table(previous.table(name), tables[name], key, limit)
         diff["status"] = "changed" if _is_data_change(diff) else "unchanged"
-        entry["resources"][name] = diff
+        entry["resources"][name] = without_row_detail(diff) if name in detail_withheld else diff
 
     changes = diff_metadata(metadata_only(previous.descriptor), metadata_only(published))
     entry["metadata_changes"] = changes

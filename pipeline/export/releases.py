@@ -4,14 +4,15 @@ Design: the previous release is whatever the public can download now, i.e. the l
 published site's ``data/<package>/latest/`` folder. Its Parquet files carry the typed
 rows and its ``datapackage.json`` the metadata and release dates, so nothing about past
 releases has to be kept in the repository, and the changelog compares against exactly
-what users saw. Older release folders are copied forward from that site so every
-``data/<package>/<version>/`` address keeps working.
+what users saw. Older release folders are carried forward from that site (hard links) so
+every ``data/<package>/<version>/`` address keeps working, also after a package is withdrawn;
+only a redaction (:mod:`pipeline.export.redaction`) may re-issue files in them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.export.files import link_or_copy
+from pipeline.export.files import link_or_copy, write_json
 from pipeline.export.formats import PARQUET
+from pipeline.versions import is_version, version_key
 
 LATEST = "latest"
 RELEASE_KEY = "x-release"
@@ -60,27 +62,87 @@ def find_previous(previous: Path | None, package: str) -> PreviousRelease | None
     return PreviousRelease(folder, json.loads(descriptor_path.read_text(encoding="utf-8")), changelog)
 
 
-_VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?")  # semantic versions
+def release_at(previous: Path | None, package: str, version: str) -> PreviousRelease | None:
+    """A release folder of the previous site (any version, not only ``latest``)."""
+    if previous is None or not is_version(version):
+        return None
+    folder = previous / "data" / package / version
+    descriptor_path = folder / "datapackage.json"
+    if not descriptor_path.is_file():
+        return None
+    return PreviousRelease(folder, json.loads(descriptor_path.read_text(encoding="utf-8")), None)
+
+
+def _release_folders(package_dir: Path) -> list[Path]:
+    """Release folders, oldest version first: pages and other files may sit beside them."""
+    folders = [p for p in package_dir.iterdir() if p.is_dir() and is_version(p.name)]
+    return sorted(folders, key=lambda p: version_key(p.name))
+
+
+def published_versions(previous: Path | None, package: str) -> list[str]:
+    """The versions of ``package`` the previous site serves, oldest first."""
+    if previous is None or not (previous / "data" / package).is_dir():
+        return []
+    return [folder.name for folder in _release_folders(previous / "data" / package)]
 
 
 def copy_forward(previous: Path | None, out_data: Path, current: dict[str, str]) -> list[Path]:
-    """Copy older release folders from the previous site; ``current`` maps package → version.
+    """Carry release folders over from the previous site; ``current`` maps package → version.
 
-    The current version's folder and ``latest`` are written fresh by this build; every other
-    version folder (also of packages no longer in the catalog) is copied byte for byte.
+    Every release folder (semantic or calendar version) is linked byte for byte, except the
+    ones this build wrote (the current version and ``latest`` of a package in the catalog).
+    A package no longer in the catalog keeps its ``latest`` folder too, so its addresses
+    keep working after it is withdrawn.
     """
     copied: list[Path] = []
     if previous is None or not (previous / "data").is_dir():
         return copied
     for package_dir in sorted(p for p in (previous / "data").iterdir() if p.is_dir()):
-        # only release folders: pages and other files may sit beside them in data/<package>/
-        for version_dir in sorted(p for p in package_dir.iterdir()
-                                  if p.is_dir() and _VERSION.fullmatch(p.name)):
-            package, version = package_dir.name, version_dir.name
-            if package in current and version in (LATEST, current[package]):
+        package = package_dir.name
+        folders = _release_folders(package_dir)
+        if package not in current and (package_dir / LATEST).is_dir():
+            folders.append(package_dir / LATEST)
+        for version_dir in folders:
+            if package in current and version_dir.name == current[package]:
                 continue
-            target = out_data / package / version
+            target = out_data / package / version_dir.name
             shutil.copytree(version_dir, target, symlinks=False, dirs_exist_ok=False,
                             copy_function=link_or_copy)
             copied.append(target)
     return copied
+
+
+WITHDRAWN = "withdrawn.json"
+
+
+def withdrawn_packages(previous: Path | None, out_data: Path, current: set[str],
+                       reference_date: dt.date) -> list[dict]:
+    """Packages the public could download before and that are no longer in the catalog.
+
+    Each keeps the day it was first found missing (carried from the previous site's
+    ``data/withdrawn.json``), its versions and its title; a package that returns to the
+    catalog leaves the list. Written to ``data/withdrawn.json``.
+    """
+    known = {}
+    if previous is not None and (previous / "data" / WITHDRAWN).is_file():
+        for entry in json.loads((previous / "data" / WITHDRAWN).read_text(encoding="utf-8")).get("packages", []):
+            known[entry["name"]] = entry
+    entries = []
+    for package_dir in sorted(p for p in out_data.iterdir() if p.is_dir()) if out_data.is_dir() else []:
+        name = package_dir.name
+        versions = [folder.name for folder in _release_folders(package_dir)]
+        if name in current or not versions:
+            continue
+        descriptor_path = package_dir / versions[-1] / "datapackage.json"
+        descriptor = json.loads(descriptor_path.read_text(encoding="utf-8")) if descriptor_path.is_file() else {}
+        entries.append({
+            "name": name,
+            "withdrawn": known.get(name, {}).get("withdrawn", reference_date.isoformat()),
+            "versions": versions,
+            "latest": versions[-1],
+            "title": descriptor.get("title"),
+            "x-en": {"title": (descriptor.get("x-en") or {}).get("title")},
+            "synthetic": bool(descriptor.get("synthetic")),
+        })
+    write_json(out_data / WITHDRAWN, {"packages": entries})
+    return entries

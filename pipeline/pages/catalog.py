@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
-from pipeline.i18n import t
+from pipeline.i18n import catalog, t
 from pipeline.pages.views import catalog_views, format_label
 
 # Portal-wide files the export writes, linked from the catalogue page (data/).
@@ -47,4 +47,23 @@ def write(ctx) -> list:
         ctx.render(f"validation/{p.name}.md", "package_validation.md.j2", p=p)
         # mkdocs prints nav titles as HTML, so data in them is escaped here.
         section.append({str(escape(p.title)): [f"{p.url}index.md", {report: f"validation/{p.name}.md"}]})
+    section += _withdrawn(ctx)
+    # The redaction log is public whether or not anything was re-issued yet.
+    entries = ctx.manifest.redactions if ctx.manifest is not None else []
+    reasons = {key.removeprefix("redactions.reason.") for key in catalog(ctx.lang)
+               if key.startswith("redactions.reason.")}
+    ctx.render("redactions/index.md", "redactions.md.j2", entries=entries, reasons=reasons)
+    section.append({str(escape(t("redactions.title", ctx.lang))): "redactions/index.md"})
     return [{str(escape(t("nav.catalog", ctx.lang))): section}]
+
+
+def _withdrawn(ctx) -> list:
+    """A page for each package no longer in the catalog, at the address its page had."""
+    withdrawn = ctx.manifest.withdrawn if ctx.manifest is not None else []
+    pages = []
+    for entry in withdrawn:
+        title = (entry.get("title") if ctx.lang == "zh" else (entry.get("x-en") or {}).get("title")) \
+            or entry["name"]
+        ctx.render(f"data/{entry['name']}/index.md", "package_withdrawn.md.j2", w={**entry, "title": title})
+        pages.append({str(escape(title)): f"data/{entry['name']}/index.md"})
+    return [{str(escape(t("withdrawn.nav", ctx.lang))): pages}] if pages else []
