@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -296,9 +297,9 @@ CONTROL = pa.table({"district_code": pa.array(["320400", "320400"], S),
                     "max_deaths": pa.array([50, 40], I)})
 
 
-def table_rows(ind, obs, reference_year=2016):
-    out = progress_table(indicators(ind), observations(obs), BENCHMARKS, CONTROL,
-                         reference_year=reference_year, city_code="320400")
+def table_rows(ind, obs, reference_year=2016, benchmarks=BENCHMARKS, control=CONTROL):
+    out = progress_table(indicators(ind), observations(obs), benchmarks, control,
+                         reference_date=date(reference_year, 6, 30), city_code="320400")
     return {(r["indicator_id"], r["district_code"]): r for r in out.to_dict("records")}
 
 
@@ -350,7 +351,7 @@ def test_base_year_latest_year_and_reference_year():
         [("m", "higher", "value", 100.0, 2015, 2012, "percent")],
         [("m", "320400", 2011, 1.0),  # before the base year: ignored
          ("m", "320400", 2013, 50.0), ("m", "320400", 2014, 60.0),
-         ("m", "320400", 2017, 100.0)],  # after the reference year: ignored
+         ("m", "320400", 2017, 100.0)],  # after the target and the reference year: ignored
         reference_year=2016)
     r = rows[("m", "320400")]
     assert (r["base_year"], r["base_value"], r["latest_year"], r["latest_value"]) == (
@@ -371,3 +372,92 @@ def test_indicator_without_data_or_target():
         "not_available", "no_data")
     assert rows[("empty", "320400")]["years_observed"] == 0
     assert rows[("unknown", "320400")]["reason"] == "target_unknown"
+
+
+# ---- the year a status is judged at -------------------------------------------------------
+
+SERIES_2012_2020 = [("m", "320400", year, 10.0 * (year - 2011)) for year in range(2012, 2021)]
+TARGET_2015 = [("m", "higher", "value", 45.0, 2015, 2012, "percent")]
+
+
+def test_judged_on_the_target_year_not_on_later_observations():
+    # 2012..2020 = 10, 20, ..., 90; target 45 by 2015. 2015's value (40) misses the target;
+    # later years (50..90) would meet it, but they are after the plan period.
+    r = table_rows(TARGET_2015, SERIES_2012_2020, reference_year=2026)[("m", "320400")]
+    assert (r["judged_year"], r["latest_year"], r["latest_value"]) == (2015, 2015, 40.0)
+    assert r["years_observed"] == 4  # 2012-2015 only
+    assert r["status"] != "target_achieved"
+    # actual (40/10)^(1/3) − 1 = 0.587, needed (45/10)^(1/3) − 1 = 0.651: R = 0.902
+    assert r["ratio"] == pytest.approx(round((4 ** (1 / 3) - 1) / (4.5 ** (1 / 3) - 1), 6))
+    assert r["status"] == "acceleration_needed"
+    assert r["as_of"] == date(2026, 6, 30)
+
+
+def test_the_judged_row_does_not_depend_on_observations_after_the_target_year():
+    judged = table_rows(TARGET_2015, SERIES_2012_2020, reference_year=2026)
+    without_later = table_rows(TARGET_2015, [o for o in SERIES_2012_2020 if o[2] <= 2015],
+                               reference_year=2026)
+    changed = table_rows(TARGET_2015, [o if o[2] <= 2015 else (*o[:3], -1.0)
+                                       for o in SERIES_2012_2020], reference_year=2026)
+    def strip(rows):
+        return {k: {c: v for c, v in r.items() if c != "as_of"} for k, r in rows.items()}
+
+    assert strip(judged) == strip(without_later) == strip(changed)
+
+
+def test_a_build_dated_before_the_target_year_judges_its_own_year():
+    r = table_rows(TARGET_2015, SERIES_2012_2020, reference_year=2014)[("m", "320400")]
+    assert (r["judged_year"], r["latest_year"], r["latest_value"]) == (2014, 2014, 30.0)
+    assert r["target_year"] == 2015 and r["target_value"] == 45.0
+    # actual (30/10)^(1/2) − 1, needed (45/10)^(1/3) − 1
+    assert r["ratio"] == pytest.approx(round((3 ** 0.5 - 1) / (4.5 ** (1 / 3) - 1), 6))
+    assert r["as_of"] == date(2014, 6, 30)
+
+
+def test_no_target_is_invented_after_the_target_year():
+    # Benchmarks and control targets go on after 2015 (2016..2020, all easily met): the
+    # status still compares 2015's value with 2015's benchmark or control target.
+    years = list(range(2012, 2021))
+    benchmarks = pa.table({"year": pa.array(years, I),
+                           "gdp_death_rate": pa.array([0.3] * 4 + [9.0] * 5, F),
+                           "industrial_death_rate": pa.array([2.0] * 9, F),
+                           "road_death_rate": pa.array([3.0] * 9, F)})
+    control = pa.table({"district_code": pa.array(["320400"] * 9, S),
+                        "year": pa.array(years, I),
+                        "max_accidents": pa.array([100] * 4 + [10_000] * 5, I),
+                        "max_deaths": pa.array([50] * 9, I)})
+    rows = table_rows(
+        [("gdp", "lower", "below_provincial_average", None, 2015, 2012, "per_100m_yuan_gdp"),
+         ("acc", "lower", "below_control_target", None, 2015, 2012, "accidents"),
+         *TARGET_2015],
+        [*[("gdp", "320400", y, 0.5) for y in years],
+         *[("acc", "320400", y, 150.0) for y in years], *SERIES_2012_2020],
+        reference_year=2026, benchmarks=benchmarks, control=control)
+    for key, target in ((("gdp", "320400"), 0.3), (("acc", "320400"), 100.0),
+                        (("m", "320400"), 45.0)):
+        r = rows[key]
+        assert (r["judged_year"], r["latest_year"], r["target_year"]) == (2015, 2015, 2015)
+        assert r["target_value"] == target, key
+        assert r["status"] != "target_achieved", key
+    # One row per indicator and district: nothing is assessed for 2016 onwards.
+    assert set(rows) == {("gdp", "320400"), ("acc", "320400"), ("m", "320400")}
+
+
+def test_an_earlier_target_year_is_judged_at_that_year():
+    r = table_rows([("m", "higher", "value", 45.0, 2013, 2012, "percent")], SERIES_2012_2020,
+                   reference_year=2026)[("m", "320400")]
+    assert (r["judged_year"], r["latest_year"], r["latest_value"]) == (2013, 2013, 20.0)
+
+
+def test_judged_year_without_a_target_year_is_the_reference_year():
+    r = table_rows([("m", "higher", "value", 45.0, None, 2012, "percent")], SERIES_2012_2020,
+                   reference_year=2018)[("m", "320400")]
+    assert (r["judged_year"], r["latest_year"]) == (2018, 2018)
+    assert (r["status"], r["reason"]) == ("target_achieved", None)  # 70 ≥ 45, no trend needed
+
+
+def test_observations_only_after_the_judged_year_are_no_data():
+    r = table_rows(TARGET_2015, [o for o in SERIES_2012_2020 if o[2] >= 2016],
+                   reference_year=2026)[("m", "320400")]
+    assert (r["status"], r["reason"], r["years_observed"]) == ("not_available", "no_data", 0)
+    assert r["judged_year"] == 2015

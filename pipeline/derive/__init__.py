@@ -53,7 +53,7 @@ def derived_tables(catalog: Catalog, *, reference_date: date) -> dict:
         "accident_statistics": accidents.accident_statistics(t("accident-outcomes", "accidents")),
         "progress_status": progress.progress_table(
             t("indicator-progress", "indicators"), t("indicator-progress", "observations"),
-            benchmarks, targets, reference_year=reference_date.year, city_code=CITY_CODE),
+            benchmarks, targets, reference_date=reference_date, city_code=CITY_CODE),
         "credit_grade_distribution": credit.credit_grade_distribution(
             t("enterprise-credit", "credit_ratings"), enterprises,
             t("reference", "credit_grade_scheme")),

@@ -16,12 +16,18 @@ Choices the method leaves open, fixed here and documented in the derived schema:
 - R is rounded to ``RATIO_DECIMALS`` before it meets the thresholds, so that an R of exactly 0.95
   in decimal terms is not demoted by binary floating-point noise (0.9499999999999998);
 - when the required growth is zero (target equal to the base value) R is undefined: the status is
-  ``deterioration`` if the series moved the wrong way, ``limited_progress`` if it did not move.
+  ``deterioration`` if the series moved the wrong way, ``limited_progress`` if it did not move;
+- a status is judged at the indicator's target year (``judged_year``), or at the reference date's
+  year when that comes first: the latest value is the last one observed up to that year. The
+  plan sets no target for the years after its own, so observations after the target year are
+  published (and shown as "after the plan period") but never judged, and no target is made up
+  for them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -165,30 +171,44 @@ CONTROL_TARGET_COLUMN = {"accidents": "max_accidents", "deaths": "max_deaths"}
 TARGET_SOURCE = {"value": "indicator", "below_provincial_average": "provincial_benchmark",
                  "below_control_target": "control_target"}
 
+# New columns go at the end, so that files read by column position keep working.
 PROGRESS_COLUMNS = ["indicator_id", "district_code", "direction", "target_kind", "target_source",
                     "base_year", "base_value", "latest_year", "latest_value", "years_observed",
                     "target_value", "target_year", "cagr_actual", "cagr_needed", "ratio",
-                    "status", "reason"]
+                    "status", "reason", "judged_year", "as_of"]
+
+
+def judged_years(target_year, reference_year: int):
+    """The year each status is judged at: the target year, or ``reference_year`` when that is
+    earlier or the target year is unknown (``target_year`` a pandas Series; returns one)."""
+    return target_year.where(target_year.notna() & (target_year <= reference_year),
+                             reference_year).astype("int64")
 
 
 def progress_table(indicators, observations, benchmarks, control_targets, *,
-                   reference_year: int, city_code: str):
+                   reference_date: date, city_code: str):
     """One row per indicator and district with observations (an indicator with none gets one
     ``no_data`` row for the city), carrying every input of its status.
 
-    Base = the first observed year on or after the indicator's base year; latest = the last
-    observed year up to ``reference_year``. For "below the provincial average" the target is
-    the benchmark of the latest year; for "below the control target" the district's control
-    target of the latest year.
+    Each indicator is judged at ``judged_year`` = its target year, or the year of
+    ``reference_date`` when that is earlier. Base = the first observed year on or after the
+    indicator's base year; latest = the last observed year up to ``judged_year`` (later
+    observations are not used, and no target is invented for them). For "below the provincial
+    average" the target is the benchmark of the latest year; for "below the control target"
+    the district's control target of the latest year.
     """
     import pandas as pd
 
+    reference_year = reference_date.year
     ind = indicators.select(["id", "direction", "target_kind", "target_value", "target_year",
                              "base_year", "unit"]).to_pandas()
+    ind["judged_year"] = judged_years(ind["target_year"], reference_year)
     obs = observations.select(["indicator_id", "district_code", "year", "value"]).to_pandas()
-    obs = obs[obs["value"].notna() & (obs["year"] <= reference_year)]
-    obs = obs.merge(ind[["id", "base_year"]], left_on="indicator_id", right_on="id")
-    obs = obs[obs["base_year"].isna() | (obs["year"] >= obs["base_year"])]
+    obs = obs[obs["value"].notna()]
+    obs = obs.merge(ind[["id", "base_year", "judged_year"]], left_on="indicator_id",
+                    right_on="id")
+    obs = obs[(obs["year"] <= obs["judged_year"])
+              & (obs["base_year"].isna() | (obs["year"] >= obs["base_year"]))]
     obs = obs.sort_values(["indicator_id", "district_code", "year"])
 
     keys = ["indicator_id", "district_code"]
@@ -242,4 +262,5 @@ def progress_table(indicators, observations, benchmarks, control_targets, *,
         rows[name] = values
     rows.loc[rows["years_observed"] == 0, "reason"] = "no_data"
     rows["target_source"] = rows["target_kind"].map(TARGET_SOURCE)
+    rows["as_of"] = reference_date
     return rows[PROGRESS_COLUMNS].sort_values(keys, ignore_index=True)

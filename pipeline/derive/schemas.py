@@ -201,7 +201,9 @@ RESOURCES: dict[str, dict] = {
         "description": (
             "按加拿大统计局方法（Open SDG 采用）评估每项指标在全市及各辖市（区）的进"
             "展状态，并列出计算所用的全部输入：基准年和基准值、最新年份和最新值、目标值和目标"
-            "年份、方向、实际和所需的年均复合增长率及其比值R。"),
+            "年份、方向、实际和所需的年均复合增长率及其比值R。状态按指标的目标年份评估（统计基"
+            "准日早于目标年份时按基准日所在年份），即评估年份；评估年份以后的观测值为计划期后"
+            "的数据，照常公布，但不用于评估，也不为其设定目标。"),
         "en": ("Progress status of the indicators",
                ("Status of every indicator per district (or for the city) by Statistics "
                 "Canada's method as used by Open SDG, with all its inputs. Achieved when the "
@@ -212,7 +214,11 @@ RESOURCES: dict[str, dict] = {
                 "deterioration. Achieved is decided first (as in Open SDG), so it needs only "
                 "the latest value; otherwise fewer than two years, an unknown target or a "
                 "sign change give not available, with the reason. A base or target of 0 is "
-                "replaced by 0.001 in the growth rates.")),
+                "replaced by 0.001 in the growth rates. The status is judged at judged_year: "
+                "the indicator's target year, or the reference date's year when that is "
+                "earlier. Observations after judged_year (after the plan period) are published"
+                " in indicator-progress/observations but not used, and no target is set for "
+                "them.")),
         "derivedFrom": [("indicator-progress", "indicators"),
                         ("indicator-progress", "observations"),
                         ("accident-outcomes", "provincial_benchmarks"),
@@ -233,7 +239,7 @@ RESOURCES: dict[str, dict] = {
             field("base_value", "number", "基准值", "Observed value in base_year (before any "
                   "0 → 0.001 substitution)."),
             field("latest_year", "integer", "最新年份",
-                  "Last observed year up to the reference date's year."),
+                  "Last observed year up to judged_year (never after the target year)."),
             field("latest_value", "number", "最新值", "Observed value in latest_year."),
             count("years_observed", "观测年数", "Years with a value between base and latest."),
             field("target_value", "number", "目标值", "The value compared with; null if "
@@ -251,6 +257,12 @@ RESOURCES: dict[str, dict] = {
             field("reason", "string", "说明",
                   "Why the status is not_available, or target_equals_base when the needed "
                   "growth is zero; null otherwise.", enum=list(REASONS)),
+            field("judged_year", "integer", "评估年份",
+                  "Year the status is judged at: target_year, or the year of as_of when that "
+                  "is earlier (or target_year is unknown). Observations after it are after the "
+                  "plan period: published, never used for the status, given no target.",
+                  required=True),
+            as_of(),
         ],
         "primaryKey": ["indicator_id", "district_code"],
         "x-foreignKeys": [_district_fk("district_code"),
