@@ -81,7 +81,8 @@ def _listing_state(row: dict) -> str:
 
 
 def test_pages_exist(site):
-    for page in ("credit", "credit/grades", "credit/blacklist", "credit/hazards"):
+    for page in ("credit", "credit/grades", "credit/blacklist", "credit/hazards",
+                 "credit/certificates"):
         html = (site / page / "index.html").read_text("utf-8")
         assert "合成数据" in html
     assert "示例" in (site / "credit" / "index.html").read_text("utf-8")
@@ -96,7 +97,7 @@ def test_shards_are_bounded_and_the_index_is_not_pages(site):
     assert max(p.stat().st_size for p in grams) <= 32_000
     assert (index / "meta.json").stat().st_size <= 32_000
     assert not list(index.rglob("*.html"))
-    assert len(list((site / "credit").rglob("index.html"))) == 4
+    assert len(list((site / "credit").rglob("index.html"))) == 5  # the pages above
 
 
 def test_every_enterprise_is_found_by_code_and_by_name(site):

@@ -31,6 +31,7 @@ TARGET_COLOUR = "#B00020"
 AXIS_COLOUR = "#555555"
 GRID_COLOUR = "#DDDDDD"
 TEXT_COLOUR = "#222222"
+AFTER_FILL = "#F2F2F2"  # the years after the plan period
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Series:
     points: list[tuple[object, float | None]]
     dashed: bool = False  # comparison lines (benchmarks) are dashed
     colour: str | None = None
+    dash: str | None = None  # an explicit dash pattern, overriding ``dashed``
 
 
 @dataclass
@@ -112,11 +114,15 @@ def _open(slug: str, width: int, height: int, title: str, desc: str) -> list[str
 def line_chart(series: list[Series], *, slug: str, title: str, desc: str = "",
                target: float | dict | None = None, target_label: str = "",
                y_label: str = "", x_values: list | None = None, decimals: int = 0,
-               width: int = 480, height: int = 300) -> str:
+               width: int = 480, height: int = 300, period_end=None,
+               after_label: str = "") -> str:
     """Lines over shared x values (years), with an optional target line.
 
     ``target`` is one value (a horizontal line across the chart) or ``{x: value}`` (a
     target per x, drawn as a stepped line with markers, e.g. yearly control targets).
+    With ``period_end`` (an x value, e.g. the target year), the x values after it are
+    shaded and labelled ``after_label``, and a single-value target line stops at it: no
+    target is drawn where none was set.
     """
     if x_values is None:
         x_values = sorted({x for s in series for x, _ in s.points}, key=str)
@@ -131,9 +137,17 @@ def line_chart(series: list[Series], *, slug: str, title: str, desc: str = "",
     y_min, y_max = ticks[0], ticks[-1]
     tick_dp = max(_tick_decimals(ticks), 0)
 
-    legend = [(s.name, s.colour or PALETTE[i % len(PALETTE)], DASHES[i % len(DASHES)]
-               if not s.dashed else "6 4", i) for i, s in enumerate(series)]
-    if targets:
+    # The last x inside the period (None: no period given, or every x is inside it).
+    last_inside = None
+    if period_end is not None:
+        inside = [i for i, x in enumerate(x_values) if _not_after(x, period_end)]
+        if len(inside) < len(x_values):
+            last_inside = inside[-1] if inside else -1
+
+    legend = [(s.name, s.colour or PALETTE[i % len(PALETTE)], s.dash if s.dash is not None
+               else DASHES[i % len(DASHES)] if not s.dashed else "6 4", i)
+              for i, s in enumerate(series)]
+    if targets and last_inside != -1:
         legend.append((target_label, TARGET_COLOUR, "3 3", -1))
     legend_rows = math.ceil(len(legend) / 2)
     left, right, top = 56, 16, 28 if y_label else 14
@@ -149,6 +163,16 @@ def line_chart(series: list[Series], *, slug: str, title: str, desc: str = "",
         return top + plot_h * (1 - (value - y_min) / (y_max - y_min or 1))
 
     out = _open(slug, width, height, title, desc)
+    if last_inside is not None:
+        # Half-way between the period's last x and the next one (the plot's edge if none).
+        x0 = left if last_inside < 0 else (px(last_inside) + px(last_inside + 1)) / 2
+        out.append(f'<g class="after-period"><rect x="{_n(x0)}" y="{top}" '
+                   f'width="{_n(left + plot_w - x0)}" height="{plot_h}" fill="{AFTER_FILL}">'
+                   f'<title>{escape(after_label)}</title></rect>'
+                   f'<line x1="{_n(x0)}" x2="{_n(x0)}" y1="{top}" y2="{top + plot_h}" '
+                   f'stroke="{AXIS_COLOUR}" stroke-width="1" stroke-dasharray="4 3"/>'
+                   f'<text x="{_n(x0 + 4)}" y="{top + 12}" font-size="11" '
+                   f'fill="{AXIS_COLOUR}">{escape(after_label)}</text></g>')
     if y_label:
         out.append(f'<text x="{left - 48}" y="{top - 12}">{escape(y_label)}</text>')
     out.append('<g class="axis">')
@@ -183,9 +207,12 @@ def line_chart(series: list[Series], *, slug: str, title: str, desc: str = "",
                            f'fill="{TARGET_COLOUR}"><title>{escape(target_label)} '
                            f'{escape(str(x_values[i]))}: {fmt(v, decimals)}</title></rect>')
             out.append('</g>')
-    elif target is not None:
+    elif target is not None and last_inside != -1:
         y = _n(py(target))
-        out.append(f'<g class="target"><line x1="{left}" x2="{left + plot_w}" y1="{y}" '
+        x_end = left + plot_w if last_inside is None else px(last_inside)
+        if last_inside is not None and len(x_values) > 1:
+            x_end = (px(last_inside) + px(last_inside + 1)) / 2
+        out.append(f'<g class="target"><line x1="{left}" x2="{_n(x_end)}" y1="{y}" '
                    f'y2="{y}" stroke="{TARGET_COLOUR}" stroke-width="2" stroke-dasharray="3 3">'
                    f'<title>{escape(target_label)}: {fmt(target, decimals)}</title></line></g>')
 
@@ -222,6 +249,15 @@ def line_chart(series: list[Series], *, slug: str, title: str, desc: str = "",
         out.append(f'<text x="{_n(lx + 30)}" y="{ly}">{escape(name)}</text>')
     out.append('</g></svg>')
     return "\n".join(out)
+
+
+def _not_after(x, end) -> bool:
+    """Whether x value ``x`` lies inside a period ending at ``end`` (years compare as
+    numbers, anything else as text)."""
+    try:
+        return float(x) <= float(end)
+    except (TypeError, ValueError):
+        return str(x) <= str(end)
 
 
 def bar_chart(labels: list[str], values: list[float | None], *, slug: str, title: str,

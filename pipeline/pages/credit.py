@@ -24,6 +24,7 @@ from pipeline.pages.accidents import (
     synthetic_banner,
     text,
 )
+from pipeline.pages.dates import stamp, status_date
 from pipeline.pages.lookup_index import Params, build_index, fnv1a, normalise
 
 INDEX = "credit/index"
@@ -143,8 +144,7 @@ def blacklist_view(ctx, ref: Ref, district: str | None = None) -> dict:
                          str(c[2])] for (y, reason), c in sorted(counts.items())]}
     return {"listings": listings, "total": len(active),
             "more": _more("blacklist_public", len(listings), len(active)),
-            "expired": expired,
-            "as_of": ctx.reference_date.isoformat() if ctx.reference_date else ""}
+            "expired": expired, "as_of": status_date(ctx)}
 
 
 def _more(resource: str, shown: int, total: int) -> dict | None:
@@ -202,6 +202,34 @@ def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
     }
 
 
+def certificates_view(ctx, ref: Ref) -> dict:
+    """Certificates in force and expired on the reference date (derived/certificates_status),
+    for the whole city by level and for each district by level."""
+    lang = ctx.lang
+    levels = {str(k): t(f"credit.cert_level.{k}", lang) for k in (1, 2, 3)}
+    columns = ("current", "expired", "certificates", "enterprises_current")
+    headers = [t("credit.cert.current", lang), t("credit.cert.expired", lang),
+               t("credit.cert.total", lang), t("credit.cert.enterprises", lang)]
+    data = sorted(rows(ctx, "derived", "certificates_status"),
+                  key=lambda r: (r["district_code"], r["level"]))
+    by_level = defaultdict(lambda: [0] * len(columns))
+    for r in data:
+        for i, c in enumerate(columns):
+            by_level[r["level"]][i] += r[c]  # one district per enterprise: sums are exact
+    return {
+        "levels": {"title": t("credit.certificates_by_level", lang),
+                   "headers": [t("credit.cert.level", lang), *headers],
+                   "rows": [[levels.get(str(level), str(level)), *map(number, counts)]
+                            for level, counts in sorted(by_level.items())]},
+        "districts": {"title": t("credit.certificates_by_district", lang),
+                      "headers": [t("datapage.district", lang), t("credit.cert.level", lang),
+                                  *headers],
+                      "rows": [[ref.districts.get(r["district_code"], r["district_code"]),
+                                levels.get(str(r["level"]), str(r["level"])),
+                                *(number(r[c]) for c in columns)] for r in data]},
+    }
+
+
 def write(ctx) -> list:
     if not ctx.has("derived", "blacklist_public") or not ctx.has("enterprise-credit",
                                                                    "enterprises"):
@@ -220,18 +248,22 @@ def write(ctx) -> list:
                districts=[(c, ref.districts[c]) for c in sorted(present) if c in ref.districts],
                sectors=[(c, ref.sectors.get(c, c)) for c in sectors],
                grades=[(g, ref.credit_grade_names.get(g, g)) for g in ref.credit_grades],
-               years=meta["years"], as_of=meta["as_of"])
+               years=meta["years"], stamp=stamp(ctx, "enterprise-credit"))
     ctx.render("credit/grades/index.md", "credit_grades.md.j2", banner=banner,
                tables=_grade_tables(ctx, ref))
+    credit_stamp = stamp(ctx, "enterprise-credit")
     ctx.render("credit/blacklist/index.md", "credit_blacklist.md.j2", banner=banner,
-               b=blacklist_view(ctx, ref))
+               b=blacklist_view(ctx, ref), stamp=credit_stamp)
     ctx.render("credit/hazards/index.md", "credit_hazards.md.j2", banner=banner,
-               h=hazards_view(ctx, ref))
+               h=hazards_view(ctx, ref), stamp=credit_stamp)
+    ctx.render("credit/certificates/index.md", "credit_certificates.md.j2", banner=banner,
+               c=certificates_view(ctx, ref), stamp=credit_stamp)
     return [{str(escape(t("nav.credit", lang))): [
         "credit/index.md",
         {str(escape(t("credit.grades_title", lang))): "credit/grades/index.md"},
         {str(escape(t("credit.blacklist_title", lang))): "credit/blacklist/index.md"},
-        {str(escape(t("credit.hazards_title", lang))): "credit/hazards/index.md"}]}]
+        {str(escape(t("credit.hazards_title", lang))): "credit/hazards/index.md"},
+        {str(escape(t("credit.certificates_title", lang))): "credit/certificates/index.md"}]}]
 
 
 # --- Measuring the lookup (for the benchmark) -------------------------------------------

@@ -28,6 +28,7 @@ from pipeline.pages.accidents import (
 )
 from pipeline.pages.charts import Chart, bar_chart, chart_block, fmt
 from pipeline.pages.credit import blacklist_view, hazards_view
+from pipeline.pages.dates import stamp
 
 
 def slug(code: str) -> str:
@@ -100,11 +101,12 @@ def _indicators(ctx, code: str) -> dict:
                      "" if latest is None else
                      f"{r['latest_year']}：{fmt(latest, 3).rstrip('0').rstrip('.')}",
                      "" if r.get("target_value") is None else
-                     fmt(r["target_value"], 3).rstrip("0").rstrip(".")])
+                     fmt(r["target_value"], 3).rstrip("0").rstrip("."),
+                     "" if r.get("judged_year") is None else str(r["judged_year"])])
     return {"title": t("districts.indicators", lang), "rows": body,
             "headers": [t("districts.indicator", lang), t("districts.status", lang),
                         t("districts.base", lang), t("districts.latest", lang),
-                        t("districts.target", lang)]}
+                        t("districts.target", lang), t("districts.judged_year", lang)]}
 
 
 def write(ctx) -> list:
@@ -156,7 +158,9 @@ def write(ctx) -> list:
                    attainment=attainment_table(lang, attainment_rows(ctx, code)),
                    indicators=_indicators(ctx, code), grades=_grades(ctx, ref, code),
                    b=blacklist_view(ctx, ref, code), h=hazards_view(ctx, ref, code),
-                   comparisons=comparisons, compare_year=compare_year)
+                   comparisons=comparisons, compare_year=compare_year,
+                   stamps={"progress": stamp(ctx, "indicator-progress"),
+                           "credit": stamp(ctx, "enterprise-credit")})
     return [{str(escape(t("nav.districts", lang))): "districts/index.md"}]
 
 

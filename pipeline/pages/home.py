@@ -7,6 +7,7 @@ from markupsafe import escape
 
 from pipeline.i18n import t
 from pipeline.pages.charts import fmt
+from pipeline.pages.dates import stamp, status_date
 from pipeline.pages.indicators import CITY, Data, status_counts
 from pipeline.pages.views import catalog_views
 
@@ -83,8 +84,10 @@ def write(ctx) -> list:
     for p in packages:
         descriptor = ctx.catalog.packages[p.name].descriptor
         next_update = descriptor.get("x-nextUpdate")
+        # The release record's date, as on the package's own page (never ``created``,
+        # which says when the files were generated, not when the public got the data).
         updates.append({"name": p.name, "title": p.title, "url": p.url, "version": p.version,
-                        "created": (p.created or "")[:10],
+                        "updated": p.data_updated or "",
                         "next": str(next_update) if next_update else t("home.next_unknown",
                                                                        ctx.lang)})
     data = Data(ctx) if ctx.has("indicator-progress", "indicators") else None
@@ -94,5 +97,8 @@ def write(ctx) -> list:
     ctx.render("index.md", "home.md.j2", packages=packages, rates=_rates(ctx),
                controls=_controls(ctx), counts=counts, total=sum(c["count"] for c in counts),
                blacklist=blacklist, updates=updates, downloads=_downloads(ctx),
-               as_of=ctx.reference_date.isoformat() if ctx.reference_date else "")
+               as_of=status_date(ctx), stamps={
+                   "keyfacts": stamp(ctx, "accident-outcomes"),
+                   "progress": stamp(ctx, "indicator-progress"),
+                   "blacklist": stamp(ctx, "enterprise-credit")})
     return [{str(escape(t("nav.home", ctx.lang))): "index.md"}]

@@ -15,7 +15,16 @@ from urllib.parse import quote
 from markupsafe import escape
 
 from pipeline.i18n import t
-from pipeline.pages.charts import Chart, Series, bar_chart, chart_block, fmt, line_chart
+from pipeline.pages.charts import (
+    PALETTE,
+    Chart,
+    Series,
+    bar_chart,
+    chart_block,
+    fmt,
+    line_chart,
+)
+from pipeline.pages.dates import stamp
 
 CITY = "320400"
 # Which rate of derived/rates holds the provincial benchmark of a rate indicator.
@@ -73,6 +82,9 @@ class Data:
             rows.sort(key=lambda r: r["year"])
         self.status = {(r["indicator_id"], r["district_code"]): {k: _clean(v) for k, v in r.items()}
                        for r in _rows(ctx, "derived", "progress_status")}
+        # The year each indicator's statuses are judged at (the same for all its rows).
+        self.judged = {iid: row["judged_year"] for (iid, _), row in self.status.items()
+                       if row.get("judged_year") is not None}
         self.benchmarks = {}  # rate id → {year: provincial average}
         for r in _rows(ctx, "accident-outcomes", "provincial_benchmarks"):
             for rate in RATE_OF_UNIT.values():
@@ -110,6 +122,18 @@ class Data:
     def city_status(self, indicator_id: str) -> dict | None:
         return self.status.get((indicator_id, CITY))
 
+    def judged_year(self, ind: dict) -> int | None:
+        """The year the indicator's status is judged at (``progress_status.judged_year``)."""
+        return self.judged.get(ind["id"], ind.get("target_year"))
+
+    def after_plan(self, ind: dict, district: str = CITY) -> list[dict]:
+        """Observations after the indicator's target year: after the plan period, shown
+        apart and never judged."""
+        end = ind.get("target_year")
+        if end is None:
+            return []
+        return [r for r in self.observations.get((ind["id"], district), []) if r["year"] > end]
+
     def district_statuses(self, indicator_id: str) -> list[dict]:
         rows = [row for (ind, code), row in self.status.items()
                 if ind == indicator_id and code != CITY]
@@ -144,37 +168,50 @@ def _line_chart(ctx, data: Data, ind: dict, base: str) -> object:
     obs = data.observations.get((ind["id"], CITY), [])
     years = [r["year"] for r in obs]
     decimals = int(ind.get("decimals") or 0)
-    series = [Series(t("indicator.series_city", lang), [(r["year"], _clean(r["value"])) for r in obs])]
+    # Years after the target year are after the plan period: their own series, no target.
+    end = ind.get("target_year")
+    after = {r["year"] for r in data.after_plan(ind)}
+    series = [Series(t("indicator.series_city", lang),
+                     [(r["year"], _clean(r["value"])) for r in obs if r["year"] not in after])]
     target, target_label = None, ""
-    benchmark_rows = []
+    benchmark_rows, benchmark_label = [], ""
     if ind["target_kind"] == "value" and _clean(ind.get("target_value")) is not None:
         target = float(ind["target_value"])
         target_label = t("indicator.target_line", lang, year=ind["target_year"])
     elif ind["target_kind"] == "below_provincial_average":
+        # The provincial average is data (a comparison line), published for every year.
         rate = RATE_OF_UNIT.get(ind["unit"])
         bench = data.benchmarks.get(rate, {})
-        series.append(Series(t("indicator.series_province", lang),
-                             [(y, bench.get(y)) for y in years], dashed=True))
+        benchmark_label = t("indicator.series_province", lang)
+        series.append(Series(benchmark_label, [(y, bench.get(y)) for y in years], dashed=True))
         benchmark_rows = [bench.get(y) for y in years]
     elif ind["target_kind"] == "below_control_target":
         control = data.controls.get((CITY, CONTROL_OF_UNIT.get(ind["unit"], "")), {})
-        target = {y: control.get(y) for y in years if control.get(y) is not None}
-        target_label = t("indicator.control_line", lang)
+        # Drawn as the plan's target only within the plan period; the table lists them all.
+        target = {y: control.get(y) for y in years
+                  if control.get(y) is not None and y not in after}
+        target_label = benchmark_label = t("indicator.control_line", lang)
         benchmark_rows = [control.get(y) for y in years]
+    if after:
+        series.append(Series(t("indicator.series_after", lang),
+                             [(r["year"], _clean(r["value"])) for r in obs if r["year"] in after],
+                             colour=PALETTE[5], dash="2 3"))
     title = data.title(ind)
     svg = line_chart(series, slug=f"indicator-{slug(ind['id'])}", title=title,
                      desc=t("indicator.chart_desc", lang, title=title,
                             first=years[0] if years else "", last=years[-1] if years else ""),
                      target=target, target_label=target_label,
                      y_label=t(f"unit_axis.{ind['unit']}", lang), x_values=years,
-                     decimals=decimals)
+                     decimals=decimals, period_end=end if after else None,
+                     after_label=t("indicator.after_period", lang))
     headers = [t("indicator.col.year", lang), t("indicator.col.value", lang)]
     has_frac = any(r.get("numerator") is not None for r in obs)
     if has_frac:
         headers += [t("indicator.col.numerator", lang), t("indicator.col.denominator", lang)]
     if benchmark_rows:
-        headers.append(series[-1].name if ind["target_kind"] == "below_provincial_average"
-                       else target_label)
+        headers.append(benchmark_label)
+    if after:
+        headers.append(t("indicator.col.period", lang))
     rows = []
     for i, r in enumerate(obs):
         row = [r["year"], fmt(_clean(r["value"]), decimals)]
@@ -182,19 +219,33 @@ def _line_chart(ctx, data: Data, ind: dict, base: str) -> object:
             row += [fmt(_clean(r.get("numerator")), 0), fmt(_clean(r.get("denominator")), 2)]
         if benchmark_rows:
             row.append(fmt(benchmark_rows[i], decimals))
+        if after:
+            row.append(t("indicator.after_period" if r["year"] in after else
+                         "indicator.in_period", lang))
         rows.append(row)
     chart = Chart(slug=f"indicator-{slug(ind['id'])}", title=title, svg=svg, headers=headers,
                   rows=rows, caption=t("indicator.chart_caption", lang, title=title),
                   source=t("indicator.chart_source", lang),
-                  csv_href=csv_href(ctx, "indicator-progress", "observations"))
+                  csv_href=csv_href(ctx, "indicator-progress", "observations"),
+                  notes=[after_note(ind, sorted(after), lang)] if after else [])
     return chart_block(ctx, chart, base=base)
 
 
+def after_note(ind: dict, years: list[int], lang: str) -> str:
+    return t("indicator.after_note", lang, first=years[0], last=years[-1],
+             year=ind["target_year"])
+
+
 def _bar_chart(ctx, data: Data, ind: dict, base: str):
-    """The districts in the latest year any of them reported, as bars; None if city only."""
+    """The districts in the latest year any of them reported up to the year the status is
+    judged at (never after the plan period, where no target applies), as bars; None if
+    city only."""
     lang = ctx.lang
-    per_district = {code: rows for (iid, code), rows in data.observations.items()
+    judged = data.judged_year(ind)
+    per_district = {code: [r for r in rows if judged is None or r["year"] <= judged]
+                    for (iid, code), rows in data.observations.items()
                     if iid == ind["id"] and code != CITY}
+    per_district = {code: rows for code, rows in per_district.items() if rows}
     if not per_district:
         return None, None
     year = max(r["year"] for rows in per_district.values() for r in rows)
@@ -224,6 +275,17 @@ def _bar_chart(ctx, data: Data, ind: dict, base: str):
     return chart_block(ctx, chart, base=base), year
 
 
+def judged_text(row: dict | None, ind: dict, lang: str) -> str:
+    """The year a status is judged at, and why that year."""
+    year = (row or {}).get("judged_year")
+    if year is None:
+        return t("indicator.none", lang)
+    target = ind.get("target_year")
+    key = "indicator.judged_reference" if target is not None and year < target \
+        else "indicator.judged_target"
+    return t(key, lang, year=year)
+
+
 def _inputs(row: dict | None, ind: dict, lang: str) -> list[tuple[str, str]]:
     """The inputs of a status, as (label, text) pairs in the order the method uses them."""
     if row is None:
@@ -241,6 +303,7 @@ def _inputs(row: dict | None, ind: dict, lang: str) -> list[tuple[str, str]]:
     none = t("indicator.none", lang)
     target_source = row.get("target_source")
     return [
+        (t("indicator.in.judged_year", lang), judged_text(row, ind, lang)),
         (t("indicator.in.base", lang), f"{row.get('base_year') or none} · {num(row.get('base_value'))}"),
         (t("indicator.in.latest", lang),
          f"{row.get('latest_year') or none} · {num(row.get('latest_value'))}"),
@@ -260,6 +323,7 @@ def _inputs(row: dict | None, ind: dict, lang: str) -> list[tuple[str, str]]:
 
 def _card(data: Data, ind: dict, lang: str) -> dict:
     city = data.city_status(ind["id"])
+    after = data.after_plan(ind)
     districts = [{"code": r["district_code"], "name": data.district_name(r["district_code"]),
                   "status": r["status"], "label": status_label(r["status"], lang)}
                  for r in data.district_statuses(ind["id"])]
@@ -271,6 +335,9 @@ def _card(data: Data, ind: dict, lang: str) -> dict:
         "latest": (t("indicator.latest_value", lang, year=city["latest_year"],
                      value=value_text(city.get("latest_value"), ind, lang))
                    if city and city.get("latest_year") else t("indicator.no_data", lang)),
+        "judged": t("indicator.judged_at", lang, year=data.judged_year(ind))
+        if data.judged_year(ind) is not None else "",
+        "after": t("indicator.after_latest", lang, year=after[-1]["year"]) if after else "",
         "districts": districts,
     }
 
@@ -300,7 +367,7 @@ def write(ctx) -> list:
     ctx.render("indicators/index.md", "indicators_index.md.j2", groups=groups,
                counts=status_counts(data, lang),
                districts=[{"code": c, "name": data.district_name(c)} for c in district_codes],
-               downloads=_downloads(ctx))
+               downloads=_downloads(ctx), stamp=stamp(ctx, "indicator-progress"))
     for ind in data.indicators:
         _write_indicator(ctx, data, ind)
     return [{str(escape(t("nav.indicators", lang))): "indicators/index.md"}]
@@ -319,6 +386,7 @@ def _write_indicator(ctx, data: Data, ind: dict) -> None:
     lang = ctx.lang
     base = "../../"
     city = data.city_status(ind["id"])
+    after = data.after_plan(ind)
     bar, bar_year = _bar_chart(ctx, data, ind, base)
     districts = []
     for r in data.district_statuses(ind["id"]):
@@ -352,7 +420,10 @@ def _write_indicator(ctx, data: Data, ind: dict) -> None:
         "reason": t(f"progress.reason.{city['reason']}", lang) if city and city.get("reason") else "",
         "inputs": _inputs(city, ind, lang),
         "breakdown": ind.get("breakdown"),
+        "judged_year": data.judged_year(ind),
+        "after_note": after_note(ind, [r["year"] for r in after], lang) if after else "",
     }
     ctx.render(f"indicators/{slug(ind['id'])}/index.md", "indicators_page.md.j2", p=page,
                line=_line_chart(ctx, data, ind, base), bar=bar, bar_year=bar_year,
-               districts=districts, roles=roles, downloads=_downloads(ctx, base))
+               districts=districts, roles=roles, downloads=_downloads(ctx, base),
+               stamp=stamp(ctx, "indicator-progress"))

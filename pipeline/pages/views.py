@@ -15,6 +15,7 @@ from urllib.parse import quote
 from pipeline.export.metadata import publisher
 from pipeline.i18n import t
 from pipeline.model import Catalog, Package, Resource
+from pipeline.pages.dates import data_updated, release_record
 
 _CONSTRAINT_ORDER = ("required", "unique", "minimum", "exclusiveMinimum", "maximum",
                      "exclusiveMaximum", "minLength", "maxLength")
@@ -389,12 +390,12 @@ def package_view(package: Package, lang: str, manifest=None) -> PackageView:
         synthetic = None
     extra = {}
     if manifest is not None and package.name in manifest.descriptors:
-        release = manifest.descriptors[package.name].get("x-release") or {}
+        release = release_record(manifest, package.name)
         dataset = manifest.datasets.get(package.name) or {}
         archive = next((e for e in manifest.files if e.package == package.name and e.format == "zip"
                         and e.path.startswith(f"data/{package.name}/latest/")), None)
         extra = {
-            "released": release.get("released"), "data_updated": release.get("data_updated"),
+            "released": release.get("released"), "data_updated": data_updated(manifest, package.name),
             "metadata_updated": release.get("metadata_updated"),
             "temporal": str(dataset["temporalCoverage"]) if dataset.get("temporalCoverage") else None,
             "spatial": _place(dataset, lang),
