@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write the results to benchmarks/results.json, which the site "
                         "publishes as its benchmark page (commit it)")
 
+    p = sub.add_parser("fetch-published",
+                       help="fetch and verify the downloads the live site serves / 下载并核对已发布的数据")
+    p.add_argument("--url", required=True, help="the live site's base URL / 已发布站点的地址")
+    p.add_argument("--out", type=Path, required=True,
+                   help="an empty or new folder; pass it to build as --previous / 空文件夹")
+
     for name, text in (("build", "validate, export and build the site / 构建站点"),
                        ("serve", "build, then serve on localhost / 构建并本地预览")):
         p = sub.add_parser(name, help=text)
@@ -84,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command in ("build", "serve"):
         return _build_and_serve(args)
+    if args.command == "fetch-published":
+        return _fetch_published(args)
     if args.command == "bench":
         from pipeline.bench import main as bench
 
@@ -135,6 +143,21 @@ def _build_and_serve(args) -> int:
         print(t("build.warning", detail=warning), file=sys.stderr)
     print(t("build.unchanged" if log.skipped else "build.done", path=args.out))
     return _serve(args)
+
+
+def _fetch_published(args) -> int:
+    from pipeline.published import FetchError, fetch_published
+
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        print(both("fetch.not_empty", path=args.out), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        count = fetch_published(args.url, args.out)
+    except FetchError as error:
+        print(both("fetch.failed", detail=error), file=sys.stderr)
+        return EXIT_INVALID
+    print(both("fetch.done", count=count, path=args.out) if count else both("fetch.nothing", url=args.url))
+    return EXIT_OK
 
 
 def _unchanged(args) -> bool:

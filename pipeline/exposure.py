@@ -59,15 +59,33 @@ def read_listings(data: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def _tokens(ids: set[str]) -> re.Pattern:
-    lengths = sorted({len(i) for i in ids})
-    # A token of letters and digits of one of the ids' lengths, not part of a longer one.
-    sizes = "|".join(f"[0-9A-Za-z]{{{n}}}" for n in reversed(lengths))
-    return re.compile(rf"(?<![0-9A-Za-z])(?:{sizes})(?![0-9A-Za-z])".encode())
+def _pattern(ids: set[str]) -> re.Pattern:
+    """One regular expression matching any of ``ids`` as a substring, prefixes shared.
+
+    Written as a trie (``B20(?:14(?:00006|…)|…)``) so that each position of a file costs a
+    few steps however many ids there are; a listing id is found even when glued to other text.
+    """
+    trie: dict = {}
+    for text in ids:
+        node = trie
+        for char in text.encode("utf-8"):
+            node = node.setdefault(char, {})
+        node[None] = {}
+
+    def expression(node: dict) -> bytes:
+        ends = None in node
+        branches = [re.escape(bytes([char])) + expression(child)
+                    for char, child in sorted((k, v) for k, v in node.items() if k is not None)]
+        if not branches:
+            return b""
+        body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+        return b"(?:" + body + b")?" if ends else body
+
+    return re.compile(expression(trie))
 
 
 def _found_in_bytes(data: bytes, ids: set[str], pattern: re.Pattern) -> set[str]:
-    return {m.decode() for m in pattern.findall(data) if m.decode() in ids}
+    return {m.decode("utf-8") for m in pattern.findall(data)} & ids
 
 
 def _found_in_file(path: Path, ids: set[str], pattern: re.Pattern) -> set[str]:
@@ -83,12 +101,23 @@ def _found_in_file(path: Path, ids: set[str], pattern: re.Pattern) -> set[str]:
                     found |= _found_in_bytes(content, ids, pattern)
         return found
     if name.endswith(".parquet"):
+        import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
+        schema = pq.read_schema(path)
+        text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+                or pa.types.is_dictionary(f.type)]
+        table = pq.read_table(path, columns=text)  # a listing id is text: other columns are skipped
+        wanted = pa.array(sorted(ids), pa.string())
         found = set()
         for column in table.itercolumns():
-            found |= {str(v) for v in column.to_pylist() if v is not None} & ids
+            if pa.types.is_dictionary(column.type):
+                column = column.cast(column.type.value_type)
+            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                continue  # a listing id is text
+            hits = column.filter(pc.fill_null(pc.is_in(column, value_set=wanted.cast(column.type)), False))
+            found |= {str(v) for v in pc.unique(hits).to_pylist()}
         return found
     if name.endswith(".sqlite"):
         return _found_in_sqlite(path, ids)
@@ -122,7 +151,7 @@ def exposed(site: Path, ids: set[str]) -> list[tuple[str, str]]:
     """(site-relative file, listing id) for every hidden id found in a file of ``site``."""
     if not ids:
         return []
-    pattern = _tokens(ids)
+    pattern = _pattern(ids)
     hits = []
     for path in sorted(p for p in Path(site).rglob("*") if p.is_file()):
         try:

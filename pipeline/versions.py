@@ -17,8 +17,8 @@ import datetime as dt
 import re
 
 _IDENTIFIER = r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
-PATTERN = rf"(?P<numbers>\d{{1,9}}(?:\.\d{{1,9}}){{0,3}})(?:-(?P<pre>{_IDENTIFIER}))?(?:\+(?P<build>{_IDENTIFIER}))?"
-_VERSION = re.compile(PATTERN)
+PATTERN = rf"(?P<numbers>[0-9]{{1,9}}(?:\.[0-9]{{1,9}}){{0,3}})(?:-(?P<pre>{_IDENTIFIER}))?(?:\+(?P<build>{_IDENTIFIER}))?"
+_VERSION = re.compile(PATTERN, re.ASCII)  # [0-9] only: full-width digits are not digits here
 MAX_LENGTH = 64
 
 
