@@ -7,12 +7,19 @@ The same tier and seed always give the same bytes: every random draw comes from 
 Generator seeded by (seed, stream), rows are sorted by primary key, and nothing depends on
 the clock or on dict/set ordering.
 
+The data run from DATA_START (2010-01-01) to DATA_END, a fixed recent date (never today's
+date), so that a build on any day after it finds current and expired certificates, active
+and expired blacklist listings and hazards within and past their deadlines; yearly tables
+stop at the last complete year (see ``dates``). Every descriptor with time-varying data
+declares that period as ``x-temporal``, and generation refuses one that says otherwise.
+
 Tiers differ only in the number of enterprises (and so in ratings, certificates, hazards
-and hazard-driven listings). The geography stays Changzhou's seven (2015: six) county-level
-units at every tier, because the reference package is real and city-scale: the province and
-national tiers are load tests of a Changzhou-shaped dataset, not models of Jiangsu or China.
-Accidents, annual outcomes, benchmarks and control targets are the same at every tier for a
-seed; only the enterprise an industrial accident links to changes.
+and hazard-driven listings). The geography stays Changzhou's seven (from the 2015-04-28
+reform: six) county-level units at every tier, because the reference package is real and
+city-scale: the province and national tiers are load tests of a Changzhou-shaped dataset,
+not models of Jiangsu or China. Accidents, annual outcomes, benchmarks and control targets
+are the same at every tier for a seed; only the enterprise an industrial accident links to
+changes.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ import numpy as np
 
 from pipeline.synth import accidents as accidents_mod
 from pipeline.synth import credit, csvout, enterprises, observations, outcomes
+from pipeline.synth.dates import DATA_END, DATA_START, LAST_FULL_YEAR, temporal_coverage
+
+__all__ = ["DATA_END", "DATA_START", "LAST_FULL_YEAR", "TIERS", "generate", "temporal_coverage"]
 
 TIERS = {"sample": 8_000, "city": 30_000, "province": 600_000, "national": 2_600_000}
 PACKAGES = ("reference", "indicator-progress", "accident-outcomes", "enterprise-credit")
@@ -88,6 +98,10 @@ def _copy_real(real: Path, out: Path) -> dict:
     for package in PACKAGES:
         src = real / package / "datapackage.json"
         descriptor = json.loads(src.read_text(encoding="utf-8"))
+        if descriptor.get("x-temporal") != temporal_coverage(package):
+            raise ValueError(f"{package}: descriptor declares x-temporal "
+                             f"{descriptor.get('x-temporal')}, the generator's data cover "
+                             f"{temporal_coverage(package)}")
         _copy(src, out / package / "datapackage.json")
         for res in descriptor.get("resources", []):
             fields[(package, res["name"])] = [f["name"] for f in res["schema"]["fields"]]

@@ -1,13 +1,15 @@
-"""Observations of the plan's indicators, 2012–2015, derived from the other synthetic tables
-wherever the data allows it:
+"""Observations of the plan's indicators, yearly from the base year 2012 to the last complete
+year of the data (the plan's targets stay those of its period, mostly 2015; later years show
+what happened after it), derived from the other synthetic tables wherever the data allows it:
 
 - the three rates and the accident/death counts are the city's rows of annual_outcomes;
 - standardisation rates (``m03-std-*``) are the share of the indicator's sector/scale firms
-  holding a valid certificate at year end (certificates table);
+  operating at year end that hold a valid certificate then (certificates table);
 - the major-hazard rectification rate is the share of supervised hazards due that year
   that were rectified by their deadline (hazards table);
 - other percentages, counts and milestones move toward their target along a noisy path
-  (a null target gets a notional one so the series still moves).
+  (a null target gets a notional one so the series still moves); after the target year a
+  percentage keeps closing part of its remaining gap each year, a count or milestone stays.
 
 Districts are the units valid at year end (2015: after the reform); an indicator broken
 down by district also gets a city row whose numerator and denominator are the districts'
@@ -23,10 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.synth import geography as geo
-from pipeline.synth.dates import day, year_of
+from pipeline.synth.dates import DATA_END, LAST_FULL_YEAR, OBSERVATIONS_START, day, year_of
 from pipeline.synth.enterprises import Enterprises
 
-YEARS = range(2012, 2016)
+YEARS = range(OBSERVATIONS_START, LAST_FULL_YEAR + 1)
 RATES = {"per_100m_yuan_gdp": ("gdp_death_rate", "deaths", "gdp_100m_yuan"),
          "per_100k_workers": ("industrial_death_rate", "industrial_deaths", "industrial_employees"),
          "per_10k_vehicles": ("road_death_rate", "road_deaths", "motor_vehicles")}
@@ -111,7 +113,7 @@ def _percent_counts(ind, year, firms, certs, haz):
     year_end = day(f"{year}-12-31")
     units = _units(year)
     where = firms.district_on(np.full(len(firms), year_end), np.arange(len(firms)))
-    exists = firms.established <= year_end
+    exists = firms.operating(year_end)
     if ind["breakdown"] == "city":
         units_for = np.full(len(firms), geo.CITY)
         units = np.array([geo.CITY])
@@ -132,11 +134,11 @@ def _percent_counts(ind, year, firms, certs, haz):
         num = np.array([np.sum(pool & holder & (units_for == u)) for u in units])
         return units, num, den
     if ind["id"] == "m04-major-hazard-rectification":
-        due = (year_of(haz["deadline"]) == year) & (haz["deadline"] <= day("2015-12-31"))
+        due = (year_of(haz["deadline"]) == year) & (haz["deadline"] <= DATA_END)
         ok = due & ~np.isnat(haz["rectified"]) & (haz["rectified"] <= haz["deadline"])
         hunits = haz["district_code"] if ind["breakdown"] == "district" else np.full(len(due), geo.CITY)
         # a hazard listed before the reform in an abolished unit counts for its successor
-        hunits = geo.current(hunits) if year == 2015 else hunits
+        hunits = geo.current(hunits) if year >= 2015 else hunits
         den = np.array([np.sum(due & (hunits == u)) for u in units])
         num = np.array([np.sum(ok & (hunits == u)) for u in units])
         return units, num, den
@@ -160,12 +162,15 @@ def _stable_noise(key: str, units) -> np.ndarray:
 
 def _share(ind, year, k) -> np.ndarray:
     """Fraction meeting the requirement: from 45–70% in 2012 toward the target by its year,
-    stopping a little short in some units; deterministic per indicator and unit."""
+    stopping a little short in some units, then closing a quarter of the remaining gap each
+    year after it; deterministic per indicator and unit."""
     target = float(ind["target_value"]) / 100 if ind["target_value"] else 0.9
     t_year = int(ind["target_year"] or 2015)
     g = np.random.default_rng([zlib.crc32(ind["id"].encode()), k])
     start = g.uniform(0.45, 0.70, k)
     reach = target * g.uniform(0.93, 1.0, k)
+    if year > t_year:
+        return reach + (target - reach) * (1 - 0.75 ** (year - t_year))
     progress = min(1.0, (year - 2012) / max(1, t_year - 2012))
     return start + (reach - start) * progress
 

@@ -5,7 +5,13 @@ Counts are sums of the accident rows; the city row is the sum of its units. Deno
 each unit's economic weight. A unit that existed for part of 2015 gets a row flagged
 ``partial_year`` with null denominators and rates (its boundary did not last the year), so
 in 2015 the city's denominators are the city's own totals, not the sum of the full-year
-units; every other year they are exactly that sum.
+units; every other year they are exactly that sum. From 2016 on the units are the six of the
+new divisions, each for the whole year.
+
+Years run from 2010 to the last complete year (LAST_FULL_YEAR): there is no row for the
+year in which the data end, because half a year's deaths divided by a whole year's GDP, or
+compared with a whole year's control target or provincial average, is not a figure anyone
+publishes (the accidents of those months are in the accidents table).
 """
 
 from __future__ import annotations
@@ -18,12 +24,23 @@ from pipeline.synth.accidents import (
     DEATHS_P,
     INDUSTRIAL,
     KINDS,
-    YEARS,
     Accidents,
     expected_deaths,
 )
+from pipeline.synth.dates import LAST_FULL_YEAR
+
+YEARS = range(2010, LAST_FULL_YEAR + 1)
+# Yearly growth after each year from 2010 (nominal GDP, industrial employees, motor
+# vehicles), one value per year from 2011; a year past the list repeats the last value.
+GDP_GROWTH = [0.14, 0.12, 0.11, 0.10, 0.09,  # 2011-2015
+              0.08, 0.09, 0.08, 0.07, 0.035, 0.12, 0.06, 0.06, 0.05, 0.05]  # 2016-2025
+EMP_GROWTH = [0.02, 0.015, 0.01, 0.01, 0.005,
+              0.005, 0.0, 0.0, -0.005, -0.01, 0.01, 0.0, -0.005, 0.0, 0.0]
+VEH_GROWTH = [0.09, 0.08, 0.08, 0.07, 0.06,
+              0.07, 0.07, 0.06, 0.06, 0.05, 0.05, 0.04, 0.04, 0.03, 0.03]
 
 NOTE_CHANGED = "2015-04-28区划调整后边界变化，2015年与以前年度不可比"
+NOTE_FIRST_FULL = "2015-04-28区划调整后第一个完整年度，与2015年及以前年度不可比"
 NOTE_PARTIAL = {320405: "2015-04-27撤销并入武进区：仅含1月1日至4月27日的事故，无分母和死亡率",
                 320482: "2015-04-27撤市设区：仅含1月1日至4月27日的事故，无分母和死亡率",
                 320413: "2015-04-28设立：仅含4月28日至12月31日的事故，无分母和死亡率"}
@@ -31,14 +48,17 @@ NOTE_CITY_2015 = "事故数为各辖市区之和；分母为全市全年数(部�
 
 
 def _growth_path(rng, start: float, rates: list[float], sd: float) -> np.ndarray:
-    growth = np.asarray(rates) + rng.normal(0.0, sd, len(rates))
+    """Values for every year of YEARS, starting at ``start``."""
+    steps = len(YEARS) - 1
+    rates = (list(rates) + [rates[-1]] * steps)[:steps]
+    growth = np.asarray(rates) + rng.normal(0.0, sd, steps)
     return start * np.cumprod(np.r_[1.0, 1.0 + growth])
 
 
 def generate(rng: np.random.Generator, acc: Accidents) -> dict:
-    gdp_city = _growth_path(rng, rng.uniform(3020, 3080), [0.14, 0.12, 0.11, 0.10, 0.09], 0.005)
-    emp_city = _growth_path(rng, rng.uniform(1.70e6, 1.76e6), [0.02, 0.015, 0.01, 0.01, 0.005], 0.004)
-    veh_city = _growth_path(rng, rng.uniform(0.67e6, 0.71e6), [0.09, 0.08, 0.08, 0.07, 0.06], 0.01)
+    gdp_city = _growth_path(rng, rng.uniform(3020, 3080), GDP_GROWTH, 0.005)
+    emp_city = _growth_path(rng, rng.uniform(1.70e6, 1.76e6), EMP_GROWTH, 0.004)
+    veh_city = _growth_path(rng, rng.uniform(0.67e6, 0.71e6), VEH_GROWTH, 0.01)
 
     year_of = acc["date"].astype("datetime64[Y]").astype(np.int64) + 1970
     industrial = np.isin(acc["sector_code"], INDUSTRIAL)
@@ -60,7 +80,9 @@ def generate(rng: np.random.Generator, acc: Accidents) -> dict:
         for code, partial in units:
             m = in_year & (acc["district_code"] == code)
             note = (NOTE_PARTIAL.get(code) if partial
-                    else NOTE_CHANGED if year == 2015 and code in geo.BOUNDARY_CHANGED else None)
+                    else NOTE_CHANGED if year == 2015 and code in geo.BOUNDARY_CHANGED
+                    else NOTE_FIRST_FULL if year == 2016 and code in geo.BOUNDARY_CHANGED
+                    else None)
             year_rows.append(_row(code, year, partial, m, acc, industrial, road,
                                   gdp.get(code), emp.get(code), veh.get(code), note))
         city = {k: sum(r[k] for r in year_rows) for k in
@@ -124,10 +146,11 @@ def _outcome_columns(rows: list[dict]) -> dict:
 
 
 def _benchmarks(rng, rows) -> dict:
-    """Jiangsu averages: around the city's rates in 2010, drifting ~15% above by 2015."""
+    """Jiangsu averages: around the city's rates in 2010, drifting ~15% above by 2015 and
+    ~25% above by 2025."""
     city = [r for r in rows if r["district_code"] == geo.CITY]
     years = np.array([r["year"] for r in city])
-    factor = 1.0 + 0.03 * (years - 2010)
+    factor = 1.0 + 0.03 * np.minimum(years - 2010, 5) + 0.01 * np.maximum(years - 2015, 0)
     out = {"year": years}
     for key, name, dp in (("gdp_rate", "gdp_death_rate", 3), ("ind_rate", "industrial_death_rate", 2),
                           ("road_rate", "road_death_rate", 1)):
@@ -139,7 +162,8 @@ def _benchmarks(rng, rows) -> dict:
 def _targets(rng, acc: Accidents) -> dict:
     """Control targets handed down at the start of each year, a little above what is expected.
 
-    Units are those valid on 1 January; the city's target is the sum of its units'.
+    Units are those valid on 1 January; the city's target is the sum of its units'. Years as
+    for the outcomes: a target is only worth publishing beside the outcome it is judged by.
     """
     per_accident = float(DEATHS @ DEATHS_P)
     rows = []
