@@ -24,7 +24,8 @@ REFERENCE_DATE = date(2016, 1, 1)
 SCHEMAS = {
     ("enterprise-credit", "enterprises"): pa.schema([
         ("uscc", pa.string()), ("name", pa.string()), ("district_code", pa.string()),
-        ("sector_code", pa.string()), ("scale", pa.string()), ("established", pa.date32())]),
+        ("sector_code", pa.string()), ("scale", pa.string()), ("established", pa.date32()),
+        ("closed", pa.date32())]),
     ("enterprise-credit", "credit_ratings"): pa.schema([
         ("uscc", pa.string()), ("year", pa.int64()), ("scheme", pa.string()),
         ("grade", pa.string()), ("rated_on", pa.date32())]),
