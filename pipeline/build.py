@@ -27,7 +27,9 @@ from pipeline.cache import (
 )
 from pipeline.derive import IDENTITIES, derive, missing_sources
 from pipeline.export import export
-from pipeline.exposure import LISTINGS, hidden_ids
+from pipeline.config import Config, load_config
+from pipeline.config import apply as apply_policy
+from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
 from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
 from pipeline.pages import write_docs
@@ -64,7 +66,7 @@ class Interrupted(KeyboardInterrupt):
 
 def build(data: Path, out: Path, *, reference_date: date | None = None,
           lang: str = "zh", previous: Path | None = None,
-          cache: Path | None = None) -> BuildLog:
+          cache: Path | None = None, config: Config | None = None) -> BuildLog:
     """load → validate → derive → export → pages → site, then swap the site into ``out``.
 
     Raises :class:`InvalidData` (carrying the report) when loading or validation fails,
@@ -86,7 +88,12 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
     done when the inputs, code and options equal those ``out`` was built from and ``out``
     holds exactly what that build wrote; otherwise export files of unchanged tables are
     copied from the cache. The returned :class:`BuildLog` says which stages ran.
+
+    ``config`` is the portal's policy (``portal.yml`` by default): a package it does not
+    declare raises ``ConfigError`` before anything is written; what it withholds is never
+    published, whatever the descriptors say, and the site check looks for it in every file.
     """
+    config = config if config is not None else load_config()
     day = reference_date or date.today()
     out = Path(out).resolve()  # mkdocs would read a relative site_dir against its config's folder
     if previous is not None and not Path(previous).is_dir():
@@ -99,12 +106,13 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
         if cache is not None:
             code = code_digest()
             current, log.key = up_to_date(data, out, reference_date=day, lang=lang,
-                                          previous=previous, code=code)
+                                          previous=previous, code=code, config=config.digest)
             if current:
                 log.skipped = True
                 return log
         catalog = _load(Path(data))
-        report = validate_catalog(catalog)
+        apply_policy(catalog, config)
+        report = validate_catalog(catalog, config=config)
         log.stages += ["load", "validate"]
         if not report.valid:
             raise InvalidData(report)
@@ -137,7 +145,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             add_csp(site_dir)
             problems = check_site(site_dir, manifest, lang=lang,
                                   parsed=Path(cache) / "sitecheck" if cache else None,
-                                  hidden=_hidden_listings(catalog, day))
+                                  hidden=_hidden_listings(catalog, day),
+                                  withheld=withheld_signatures(catalog))
             log.stages.append("sitecheck")
             if problems:
                 raise SiteCheckError(problems)
@@ -145,7 +154,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             # would name bytes this build never saw).
             if cache is not None and log.key == build_key(
                     data, reference_date=day, lang=lang,
-                    previous=previous if previous != out else None, code=code):
+                    previous=previous if previous != out else None, code=code, config=config.digest):
                 record_key(site_dir, log.key)
     return log
 

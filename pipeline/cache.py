@@ -130,8 +130,15 @@ def previous_digest(previous: Path | None) -> str | None:
 
 
 def build_key(data: Path, *, reference_date, lang: str, previous: Path | None,
-              code: str | None = None) -> str:
+              code: str | None = None, config: str | None = None) -> str:
+    """``config`` is the digest of the portal's configuration (default: of ``portal.yml``):
+    the policy decides what is published, so it is an input like the data."""
+    if config is None:
+        from pipeline.config import DEFAULT
+
+        config = file_digest(DEFAULT) if DEFAULT.is_file() else None
     return _digest({"format": FORMAT, "inputs": input_digests(data), "code": code or code_digest(),
+                    "config": config,
                     "reference_date": reference_date.isoformat(), "lang": lang,
                     "previous": previous_digest(previous),
                     # mkdocs stamps this instead of the reference date when it is set
@@ -158,12 +165,14 @@ def published_key(out: Path, expected: str | None = None) -> str | None:
 
 
 def up_to_date(data: Path, out: Path, *, reference_date, lang: str,
-               previous: Path | None, code: str | None = None) -> tuple[bool, str]:
+               previous: Path | None, code: str | None = None,
+               config: str | None = None) -> tuple[bool, str]:
     """(whether ``out`` already is the build of these inputs, the build key).
 
     ``previous`` is None when it is ``out`` itself: then ``out``'s own record vouches for it.
     """
-    key = build_key(data, reference_date=reference_date, lang=lang, previous=previous, code=code)
+    key = build_key(data, reference_date=reference_date, lang=lang, previous=previous, code=code,
+                    config=config)
     return published_key(out, expected=key) == key, key
 
 

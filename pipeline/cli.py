@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                             "beside --out, e.g. build/cache) / 增量构建缓存目录")
         p.add_argument("--no-cache", action="store_true",
                        help="rebuild everything and record nothing / 不使用缓存，完整构建")
+        p.add_argument("--config", type=Path, default=None, metavar="FILE",
+                       help="the portal's configuration: packages, what is withheld, where rules "
+                            "apply (default: portal.yml of the repository) / 门户配置文件")
         if name == "serve":
             p.add_argument("--port", type=int, default=8000)
     return parser
@@ -107,19 +110,24 @@ def _build_and_serve(args) -> int:
     # The cache sits beside the output by default (build/cache for build/site), so builds
     # into separate folders never share one by accident.
     cache = None if args.no_cache else (args.cache or Path(args.out).parent / "cache")
-    if cache is not None and Path(args.data).exists() and _unchanged(args):
+    if cache is not None and args.config is None and Path(args.data).exists() and _unchanged(args):
         # Checked before the stages are imported: importing them takes longer than the check.
         print(t("build.unchanged", path=args.out))
         return _serve(args)
     from pipeline.build import BuildLocked, Interrupted, InvalidData, build
+    from pipeline.config import ConfigError, load_config
     from pipeline.export import ExportError
     from pipeline.load import LoadError
     from pipeline.pages.mkdocs_site import SiteError
     from pipeline.validate.report import render_text
 
     try:
+        config = load_config(args.config)
         log = build(args.data, args.out, reference_date=args.reference_date,
-                    previous=args.previous, cache=cache)
+                    previous=args.previous, cache=cache, config=config)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
     except LoadError as error:  # only usage errors get here: data errors become reports
         print(t("cli.usage_error", detail=error.message("zh")), file=sys.stderr)
         return EXIT_USAGE

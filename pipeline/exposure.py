@@ -1,4 +1,13 @@
-"""An independent check that no blacklist listing out of force reached a published file.
+"""Independent checks that nothing withheld reached a published file.
+
+Two questions, answered without the code that derived and exported the site:
+
+* no blacklist listing out of force is named anywhere (below);
+* no withheld table (``portal.yml``) was published in any form: no file, archive member,
+  Parquet file, SQLite table or JSON record set that has every column of the withheld
+  table, and no manifest entry for it (:func:`withheld_copies`).
+
+On the first:
 
 The derive stage decides which listings are public and the export redacts older releases;
 this module checks the result without sharing their code: it recomputes, from the source
@@ -11,6 +20,7 @@ shows a listing it shows its id, so an id found is a listing exposed.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import sqlite3
 import zipfile
@@ -147,6 +157,72 @@ def _found_in_sqlite(path: Path, ids: set[str]) -> set[str]:
     return found
 
 
+def withheld_signatures(catalog) -> dict[str, list[str]]:
+    """``package/resource`` → field names of every resource that is not published."""
+    return {f"{r.package}/{r.name}": [f.get("name", "") for f in r.fields]
+            for r in catalog if not r.public and r.fields}
+
+
+def _columns_in_text(text: str, names: list[str]) -> bool:
+    """A CSV header of exactly these columns, or JSON records carrying every one of them."""
+    header = ",".join(names)
+    return header in text or all(f'"{name}":' in text for name in names)
+
+
+def _withheld_in(path: Path, name: str, content: bytes, signatures: dict[str, list[str]]) -> set[str]:
+    lower = name.lower()
+    found = set()
+    if lower.endswith((".zip", ".xlsx")):
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = {m: archive.read(m) for m in archive.namelist()}
+        if lower.endswith(".xlsx"):  # a sheet whose cells hold every column name
+            text = "\n".join(m.decode("utf-8", errors="replace") for m in members.values())
+            found |= {key for key, names in signatures.items() if all(f">{n}<" in text for n in names)}
+        for member, data in members.items():
+            found |= _withheld_in(path, member, data, signatures)
+        return found
+    if lower.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        columns = set(pq.read_schema(io.BytesIO(content)).names)
+        return {key for key, names in signatures.items() if set(names) <= columns}
+    if lower.endswith(".sqlite"):
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+                quoted = '"' + table.replace('"', '""') + '"'
+                columns = {row[1] for row in connection.execute(f"PRAGMA table_info({quoted})")}
+                found |= {key for key, names in signatures.items() if set(names) <= columns}
+        finally:
+            connection.close()
+        return found
+    if lower.endswith((".html", ".htm")):
+        return found  # pages show a withheld table's dictionary (its column names), never rows
+    text = content.decode("utf-8", errors="replace")
+    return {key for key, names in signatures.items() if _columns_in_text(text, names)}
+
+
+def withheld_copies(site: Path, signatures: dict[str, list[str]], manifest=None) -> list[tuple[str, str]]:
+    """(site-relative file, ``package/resource``) for every published copy of a withheld table."""
+    if not signatures:
+        return []
+    hits = []
+    entries = (manifest["files"] if isinstance(manifest, dict) else manifest.files) if manifest is not None else []
+    for entry in entries:
+        package, resource = (entry.get("package"), entry.get("resource")) if isinstance(entry, dict) \
+            else (entry.package, entry.resource)
+        if f"{package}/{resource}" in signatures:
+            hits.append((entry["path"] if isinstance(entry, dict) else entry.path, f"{package}/{resource}"))
+    for path in sorted(p for p in Path(site).rglob("*") if p.is_file()):
+        try:
+            found = _withheld_in(path, path.name, path.read_bytes(), signatures)
+        except (zipfile.BadZipFile, sqlite3.DatabaseError, OSError, ValueError) as error:
+            hits.append((path.relative_to(site).as_posix(), f"unreadable: {error}"))
+            continue
+        hits += [(path.relative_to(site).as_posix(), key) for key in sorted(found)]
+    return hits
+
+
 def exposed(site: Path, ids: set[str]) -> list[tuple[str, str]]:
     """(site-relative file, listing id) for every hidden id found in a file of ``site``."""
     if not ids:
@@ -163,4 +239,5 @@ def exposed(site: Path, ids: set[str]) -> list[tuple[str, str]]:
     return hits
 
 
-__all__ = ["LISTINGS", "exposed", "hidden_ids", "in_force", "read_listings"]
+__all__ = ["LISTINGS", "exposed", "hidden_ids", "in_force", "read_listings", "withheld_copies",
+           "withheld_signatures"]

@@ -23,6 +23,7 @@ class Resource:
     path: Path | None  # the CSV on disk (None for derived resources)
     table: pa.Table | None = None
     typed: bool = False  # True once the columns carry their Table Schema types
+    withheld: bool = False  # withheld by the portal's configuration (pipeline.config), not the descriptor
 
     @property
     def schema(self) -> dict:
@@ -35,9 +36,10 @@ class Resource:
     @property
     def public(self) -> bool:
         """False for a resource that is validated and derived from but never published row
-        by row (``"x-public": false``), such as the full blacklist: an expired listing must
-        not be published with the enterprise's identity, so only its derived public form is."""
-        return self.descriptor.get("x-public", True) is not False
+        by row, such as the full blacklist: an expired listing must not be published with the
+        enterprise's identity, so only its derived public form is. The configuration decides
+        (``withheld``); a descriptor's ``"x-public": false`` may withhold more, never less."""
+        return not self.withheld and self.descriptor.get("x-public", True) is not False
 
 
 @dataclass

@@ -194,7 +194,8 @@ def _page_from_json(value: dict) -> _Page:
 
 
 def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
-               parsed: Path | None = None, hidden: set[str] | None = None) -> list[Problem]:
+               parsed: Path | None = None, hidden: set[str] | None = None,
+               withheld: dict[str, list[str]] | None = None) -> list[Problem]:
     """Every problem of the site in ``site_dir`` (see the module docstring); [] is publishable.
 
     ``manifest`` is the export's :class:`pipeline.export.Manifest` (or its JSON form); by
@@ -202,7 +203,8 @@ def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
     was read from each page is kept by the page's content digest (the build cache passes
     one); every page is still checked, only the parsing of unchanged bytes is skipped.
     ``hidden`` are the ids of blacklist listings not in force on the site's date
-    (:func:`pipeline.exposure.hidden_ids`): none may appear in any file.
+    (:func:`pipeline.exposure.hidden_ids`): none may appear in any file. ``withheld`` maps
+    each withheld table (``package/resource``) to its columns: no copy of it may be published.
     """
     site = Path(site_dir)
     files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
@@ -222,6 +224,13 @@ def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
 
         problems += [Problem(name, "exposed", found, "no listing that is not in force")
                      for name, found in exposed(site, hidden)]
+    if withheld:
+        from pipeline.exposure import withheld_copies
+
+        if manifest is None and (site / "data" / "manifest.json").is_file():
+            manifest = json.loads((site / "data" / "manifest.json").read_text(encoding="utf-8"))
+        problems += [Problem(name, "withheld", found, "no copy of a withheld table")
+                     for name, found in withheld_copies(site, withheld, manifest)]
     return problems
 
 
@@ -413,6 +422,24 @@ def _hidden(site: Path, data: Path) -> set[str] | None:
     return hidden_ids(read_listings(data), day)
 
 
+def _withheld(data: Path, config_path: Path | None) -> dict[str, list[str]]:
+    """Field names of every withheld table, from the configuration and the source descriptors."""
+    from pipeline.config import load_config
+
+    config = load_config(config_path)
+    signatures = {}
+    for package, resources in config.packages.items():
+        path = data / package / "datapackage.json"
+        if not resources or not path.is_file():
+            continue
+        descriptor = json.loads(path.read_text(encoding="utf-8"))
+        for resource in descriptor.get("resources", []):
+            if resource.get("name") in resources:
+                signatures[f"{package}/{resource['name']}"] = [
+                    f.get("name", "") for f in (resource.get("schema") or {}).get("fields", [])]
+    return signatures
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m pipeline.sitecheck [SITE_DIR]``: exit 0 when the site passes, 1 otherwise."""
     import argparse
@@ -422,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description="check a built site / 检查已生成的站点")
     parser.add_argument("site", nargs="?", type=Path, default=Path("build/site"))
     parser.add_argument("--lang", default="zh")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="the portal's configuration (default: portal.yml of the repository)")
     parser.add_argument("--data", type=Path, default=Path("datapackages"),
                         help="the packages the site was built from: listings not in force on the "
                              "site's date must appear nowhere / 站点所依据的数据包")
@@ -429,7 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.site.is_dir():
         print(both("sitecheck.no_site", path=args.site), file=sys.stderr)
         return 2
-    problems = check_site(args.site, lang=args.lang, hidden=_hidden(args.site, args.data))
+    problems = check_site(args.site, lang=args.lang, hidden=_hidden(args.site, args.data),
+                          withheld=_withheld(args.data, args.config))
     if problems:
         print(SiteCheckError(problems), file=sys.stderr)
         return 1

@@ -78,8 +78,10 @@ class Report:
 
 
 def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_ERRORS,
-                     rules: bool = True,
+                     rules: bool = True, config=None,
                      progress: Callable[[str, int, int], None] | None = None) -> Report:
+    """Table Schema checks, keys across packages and, where ``config`` (the portal's
+    configuration, ``portal.yml`` by default) binds them, the domain rules."""
     started = time.perf_counter()
     checked: dict[tuple[str, str], Checked] = {}
     timings: dict[tuple[str, str], float] = {}
@@ -105,9 +107,10 @@ def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_E
         timings[(item.resource.package, item.resource.name)] += time.perf_counter() - t0
 
     if rules:
+        from pipeline.config import load_config
         from pipeline.validate.rules import run_rules
 
-        run_rules(checked, catalog)
+        run_rules(checked, catalog, config if config is not None else load_config())
 
     report = Report()
     for key, item in checked.items():

@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="errors listed per resource; the rest are counted (0: no limit)")
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                         help="refuse data files larger than this many bytes")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="the portal's configuration, which binds the domain rules to packages "
+                             "(default: portal.yml of the repository); a package it does not declare "
+                             "gets the Table Schema checks only")
 
 
 def _progress_enabled() -> bool:
@@ -45,6 +49,13 @@ def run(args: argparse.Namespace) -> int:
         def progress(name, step, total):
             print("\r\033[K" + t("report.progress", args.lang, name=name, step=step, total=total),
                   end="", file=sys.stderr, flush=True)
+    from pipeline.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
     try:
         catalog = load_catalog([Path(p) for p in args.paths], max_bytes=args.max_bytes)
     except LoadError as error:
@@ -53,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         report = report_from_load_error(error)
     else:
-        report = validate_catalog(catalog, max_errors=args.max_errors or None, progress=progress)
+        report = validate_catalog(catalog, max_errors=args.max_errors or None, progress=progress,
+                                  config=config)
         if progress:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
     render = RENDERERS[fmt]

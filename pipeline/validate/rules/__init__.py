@@ -1,9 +1,10 @@
 """The domain's rules (shared DOMAIN notes), one module per group.
 
 Each rule reads the typed columns of resources named in the team contract and reports an
-error type of its own (``uscc-check-digit``, ``rate-mismatch`` …). A rule whose resources
-or fields are absent does nothing, so third-party packages are checked by the Table
-Schema alone. Rules run on cells that passed their type checks (a null stands for a blank
+error type of its own (``uscc-check-digit``, ``rate-mismatch`` …). Each group (a module
+here) sees only the resources ``portal.yml`` binds it to (``rules:``), so a package the
+configuration does not declare is checked by the Table Schema alone; a rule whose resources
+or fields are absent does nothing. Rules run on cells that passed their type checks (a null stands for a blank
 or unreadable cell, which the Table Schema checks already reported).
 """
 
@@ -26,10 +27,14 @@ RULE_TYPES = (
 
 
 class View:
-    """Typed columns of the checked resources, by (package, resource, field)."""
+    """Typed columns of the checked resources, by (package, resource, field).
 
-    def __init__(self, checked: dict[tuple[str, str], Checked], catalog):
-        self.checked = checked
+    ``scope(package, resource)`` says which resources the rule may read and report on.
+    """
+
+    def __init__(self, checked: dict[tuple[str, str], Checked], catalog,
+                 scope: Callable[[str, str], bool] = lambda package, resource: True):
+        self.checked = {key: item for key, item in checked.items() if scope(*key)}
         self.catalog = catalog
 
     def get(self, package: str, resource: str, *fields: str) -> Checked | None:
@@ -84,7 +89,8 @@ def report(item: Checked, type: str, key: str, rows_mask: np.ndarray, field: str
     item.out.add_rows(type, rows_mask, make)
 
 
-def run_rules(checked: dict[tuple[str, str], Checked], catalog) -> None:
+def run_rules(checked: dict[tuple[str, str], Checked], catalog, config) -> None:
+    """Run each group of rules on the resources ``config`` (:class:`pipeline.config.Config`) binds it to."""
     from pipeline.validate.rules import (
         accidents,
         blacklist,
@@ -99,7 +105,7 @@ def run_rules(checked: dict[tuple[str, str], Checked], catalog) -> None:
         uscc,
     )
 
-    view = View(checked, catalog)
     for module in (uscc, accidents, rates, districts, blacklist, certificates, outcomes,
                    percent, personal, synthetic, text_safety):
-        module.check(view)
+        group = module.__name__.rsplit(".", 1)[-1]
+        module.check(View(checked, catalog, lambda package, resource: config.applies(group, package, resource)))
