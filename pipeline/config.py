@@ -79,7 +79,7 @@ def parse(text: str, path: Path | None = None) -> Config:
     import jsonschema
 
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as error:
         raise ConfigError(both("config.yaml", detail=str(error).replace("\n", " "))) from error
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
@@ -92,7 +92,7 @@ def parse(text: str, path: Path | None = None) -> Config:
     for group, scopes in rules.items():
         for scope in scopes:
             package = scope.split("/", 1)[0]
-            if package not in packages:
+            if package != "*" and package not in packages:
                 raise ConfigError(both("config.unknown_package", path=f"rules.{group}", package=package))
     return Config(path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
                   packages=packages, rules=rules)

@@ -28,7 +28,7 @@ class FetchError(Exception):
 
 
 def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 (https from config)
+    with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # the site's own address
         return response.read()
 
 

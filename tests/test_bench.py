@@ -96,10 +96,11 @@ def test_cache_key_follows_contents_not_file_times(tmp_path):
 
 
 def _tier(build_seconds=100.0, build_peak=GIB, export_total=300.0, export_peak=GIB,
-          ratio=25.0, same=True, pages=9, mkdocs=2.0, noop=1.0, row=5.0) -> dict:
+          ratio=25.0, same=True, pages=9, mkdocs=2.0, noop=1.0, row=5.0, weekly=5.0) -> dict:
     return {"stages": {
         "build": {"seconds": build_seconds, "peak_bytes": build_peak, "pages": pages,
-                  "mkdocs_seconds": mkdocs, "noop_seconds": noop, "row_seconds": row},
+                  "mkdocs_seconds": mkdocs, "noop_seconds": noop, "row_seconds": row,
+                  "weekly_seconds": weekly},
         "export": {"pipeline_seconds": export_total, "peak_bytes": export_peak},
         "frictionless": {"ratio": ratio, "same_findings": same},
     }}
@@ -131,6 +132,7 @@ def test_budgets_pass_within_their_limits():
     ("national", {"same": False}, "same_findings"),
     ("sample", {"noop": 3.0}, "noop_rebuild_seconds"),
     ("city", {"row": 10.0}, "row_rebuild_seconds"),
+    ("city", {"weekly": 10.01}, "weekly_rebuild_seconds"),
 ])
 def test_budgets_miss_at_their_limits(tier, figures, budget):
     verdicts = _verdicts({tier: _tier(**figures)})
@@ -183,3 +185,16 @@ def test_the_comparison_is_one_validation_of_the_catalog_against_frictionless_pe
     fl = stages["frictionless"]
     assert (fl["seconds"], fl["peak_bytes"]) == (4.0, 600)  # start-up included
     assert fl["ratio"] == 25.0 and fl["memory_ratio"] == 1.5
+
+
+def test_the_weekly_rebuild_budget_is_at_most_ten_seconds_at_city():
+    assert _verdicts({"city": _tier(weekly=10.0)})[("weekly_rebuild_seconds", "city")] is True
+    assert _verdicts({"city": _tier(weekly=None)})[("weekly_rebuild_seconds", "city")] is False
+
+
+def test_the_weekly_rebuild_is_the_same_command_a_week_later():
+    from pipeline.bench import _a_week_later
+
+    command = ["python", "-m", "pipeline", "build", "--reference-date", "2026-12-28", "--out", "x"]
+    assert _a_week_later(command) == ["python", "-m", "pipeline", "build", "--reference-date", "2027-01-04",
+                                      "--out", "x"]

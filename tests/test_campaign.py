@@ -32,6 +32,7 @@ from campaign_payloads import (
 )
 
 from pipeline.build import InvalidData, build
+from pipeline.config import DEFAULT, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
@@ -303,6 +304,10 @@ def _tiny(root: Path, body: bytes, **resource) -> Path:
     return root
 
 
+# The hostile package "p" as if a maintainer had declared it: the data is what is refused.
+DECLARING_P = DEFAULT.read_text(encoding="utf-8").replace("packages:\n", "packages:\n  p: {}\n", 1)
+
+
 def _refused(root: Path, tmp_path: Path, capsys) -> str:
     """Refused by `validate` (exit 1) and by `build`, which leaves the published folder as it was."""
     from pipeline.cli import main
@@ -311,11 +316,13 @@ def _refused(root: Path, tmp_path: Path, capsys) -> str:
     out.mkdir(exist_ok=True)
     (out / "index.html").write_text("last good", encoding="utf-8")
     with pytest.raises(InvalidData):
-        build(root, out, reference_date=REFERENCE_DATE)
+        build(root, out, reference_date=REFERENCE_DATE, config=parse(DECLARING_P))
     assert [p.name for p in out.iterdir()] == ["index.html"]
     assert (out / "index.html").read_text("utf-8") == "last good"
     capsys.readouterr()
-    assert main(["validate", str(root), "--format", "text"]) == 1
+    config = tmp_path / "portal.yml"
+    config.write_text(DECLARING_P, encoding="utf-8")
+    assert main(["validate", str(root), "--format", "text", "--config", str(config)]) == 1
     return capsys.readouterr().out
 
 

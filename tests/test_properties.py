@@ -18,6 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pipeline import uscc
+from pipeline.config import DEFAULT, parse
 from pipeline.derive.progress import STATUSES, assess
 from pipeline.export.changelog import diff_table
 from pipeline.load import load_catalog
@@ -140,7 +141,8 @@ def test_the_personal_data_rule_names_file_row_and_field(tmp_path_factory, prefi
     out = io.StringIO(newline="")
     csv.writer(out, lineterminator="\n").writerows([["id", "note"]] + [[str(i), n] for i, n in enumerate(notes)])
     root = _package(tmp_path_factory.mktemp("pd"), 2, out.getvalue().replace("id,note", "f0,f1", 1))
-    report = validate_catalog(load_catalog([root]))
+    declaring_p = parse(DEFAULT.read_text(encoding="utf-8").replace("packages:\n", "packages:\n  p: {}\n", 1))
+    report = validate_catalog(load_catalog([root]), config=declaring_p)
     found = [(e.type, e.rowNumber, e.fieldName) for e in report.errors]
     assert found == [("personal-data", row + 2, "f1")]
     assert report.tasks[0].path.endswith("t.csv")

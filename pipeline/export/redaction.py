@@ -70,7 +70,11 @@ def redact(previous: Path | None, data: Path, identities: dict[tuple[str, str], 
 
 def _redact_folder(folder: Path, resource: str, column: str, current: set, *, reference_date: dt.date,
                    writers: dict, base_url: str) -> dict | None:
-    from pipeline.export import _published_resource, _write_resource, write_release_documents
+    from pipeline.export import (
+        _published_resource,
+        _write_resource,
+        write_release_documents,
+    )
 
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     entries = {r["name"]: r for r in descriptor.get("resources", [])}

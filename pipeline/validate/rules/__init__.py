@@ -108,4 +108,5 @@ def run_rules(checked: dict[tuple[str, str], Checked], catalog, config) -> None:
     for module in (uscc, accidents, rates, districts, blacklist, certificates, outcomes,
                    percent, personal, synthetic, text_safety):
         group = module.__name__.rsplit(".", 1)[-1]
-        module.check(View(checked, catalog, lambda package, resource: config.applies(group, package, resource)))
+        module.check(View(checked, catalog,
+                          lambda package, resource, group=group: config.applies(group, package, resource)))
