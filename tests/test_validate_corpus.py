@@ -1,5 +1,6 @@
 """The bad-input corpus: one small package (or folder of packages) per domain rule and per
-loading hazard, each expected to fail with its error type, row, field and message."""
+loading hazard, each expected to fail with its error type, row, field and message (and,
+where ``count`` is given, with nothing else)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ def test_case_fails_as_expected(name, tmp_path):
     matching = [f for f in found if f[:3] == (expected["type"], expected["rowNumber"], expected["fieldName"])
                 and expected["message"] in f[3]]
     assert matching, found
+    if "count" in expected:  # nothing else is reported: the valid rows beside the bad one pass
+        assert len(found) == expected["count"], found
     if "line" in expected:
         assert matching[0][4] == expected["line"], found
 

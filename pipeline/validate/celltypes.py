@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -51,7 +51,9 @@ class Parsed:
 
 
 def field_type(field: dict) -> str:
-    return field.get("type") or "any"
+    # A field without a type is a string (Table Schema; frictionless reads it so too):
+    # its pattern, minLength and maxLength apply.
+    return field.get("type") or "string"
 
 
 def field_format(field: dict) -> str:
@@ -64,7 +66,15 @@ def field_format(field: dict) -> str:
 
 
 def _strip_non_bare(cell: str) -> str:
-    return re.sub(r"((^[^-\d]*)|(\D*$))", "", cell)
+    """What ``re.sub(r"((^[^-\\d]*)|(\\D*$))", "", cell)`` (the reference's reading of
+    ``bareNumber: false``) leaves, without its quadratic backtracking on long cells: the
+    leading characters that are neither "-" nor a digit and the trailing non-digits go."""
+    start, end = 0, len(cell)
+    while start < end and not (cell[start] == "-" or cell[start].isdecimal()):
+        start += 1
+    while end > start and not cell[end - 1].isdecimal():
+        end -= 1
+    return cell[start:end]
 
 
 def exact_reader(field: dict) -> Callable[[str], Any]:
@@ -223,7 +233,7 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
         return read
     if kind == "string":
         if fmt == "email":
-            return lambda cell: cell if _EMAIL.fullmatch(cell) else None
+            return lambda cell: cell if _is_email(cell) else None
         if fmt == "uuid":
             return lambda cell: cell if _UUID.fullmatch(cell) else None
         if fmt == "uri":
@@ -242,13 +252,22 @@ def exact_reader(field: dict) -> Callable[[str], Any]:
 
 _GEOJSON = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
             "GeometryCollection", "Feature", "FeatureCollection"}
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s]*")
 _DURATION = re.compile(
     r"P(?!$)(?:(?P<y>\d+(?:[.,]\d+)?)Y)?(?:(?P<mo>\d+(?:[.,]\d+)?)M)?(?:(?P<w>\d+(?:[.,]\d+)?)W)?"
     r"(?:(?P<d>\d+(?:[.,]\d+)?)D)?(?:T(?=\d)(?:(?P<h>\d+(?:[.,]\d+)?)H)?(?:(?P<mi>\d+(?:[.,]\d+)?)M)?"
     r"(?:(?P<s>\d+(?:[.,]\d+)?)S)?)?", re.ASCII)
+
+
+def _is_email(cell: str) -> bool:
+    """``[^@\\s]+@[^@\\s]+\\.[^@\\s]+`` as a whole, in linear time (the regular expression
+    backtracks quadratically on a long run of dots): one "@" with text before it, and a dot
+    after it that is neither the first nor the last character of the domain; no spaces."""
+    local, at, domain = cell.partition("@")
+    if not at or not local or "@" in domain or any(c.isspace() for c in cell):
+        return False
+    return "." in domain[1:-1]
 
 
 def _read_duration(cell: str):
@@ -482,11 +501,44 @@ def _parse_generic(field, values, present):
 
 
 def canonical_text(value: Any) -> str:
+    """A text that is the same for two readings exactly when the reference implementation
+    finds the values equal (Python's ``==``): the key that unique, primary and foreign keys
+    and ``enum`` compare. The same instant written with two offsets is one key; a time or
+    datetime without an offset never equals one with an offset; ``120.50, 30.2`` is the
+    point ``120.5,30.2``."""
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
     if isinstance(value, datetime):
-        return value.isoformat()
+        offset = value.utcoffset()
+        if offset is None:
+            return "N" + value.isoformat()
+        # the instant as a timedelta since year 1 (no overflow near year 1 or 9999)
+        instant = value.replace(tzinfo=None) - datetime(1, 1, 1) - offset
+        return f"A{instant.days}:{instant.seconds}:{instant.microseconds}"
+    if isinstance(value, time):
+        offset = value.utcoffset()
+        if offset is None:
+            return "N" + value.isoformat()
+        # as CPython compares aware times: seconds of the day minus the offset (not wrapped
+        # around midnight), then microseconds
+        seconds = value.hour * 3600 + value.minute * 60 + value.second - offset.days * 86400 - offset.seconds
+        return f"A{seconds}:{value.microsecond}"
+    if isinstance(value, tuple) and value and all(isinstance(v, Decimal) for v in value):
+        return "(" + ",".join(decimal_key(v) for v in value) + ")"  # geopoint
     return repr(value)
+
+
+def decimal_key(value: Decimal) -> str:
+    """The same text for numerically equal decimals (``1.50``, ``1.5``, ``15E-1``; ``-0``
+    and ``0``), without rounding to the decimal context's precision."""
+    if not value.is_finite():
+        return str(value)
+    sign, digits, exponent = value.as_tuple()
+    text = "".join(map(str, digits)).lstrip("0")
+    if not text:
+        return "0"
+    stripped = text.rstrip("0")
+    return f"{'-' if sign else ''}{stripped}e{exponent + len(text) - len(stripped)}"
 
 
 def exact_value(field: dict, cell: str):

@@ -71,4 +71,6 @@ def run(args: argparse.Namespace) -> int:
     render = RENDERERS[fmt]
     text = render(report, args.lang) if fmt != "text" else render(report, args.lang, args.max_errors)
     sys.stdout.write(text)
+    if any(task.counts.get("not-supported") for task in report.tasks):
+        return EXIT_USAGE  # a schema feature the portal refuses by name (see divergences.py)
     return EXIT_OK if report.valid else EXIT_INVALID

@@ -8,6 +8,7 @@ comparing, so each divergence is exercised rather than skipped.
 from __future__ import annotations
 
 import copy
+import re
 
 DIVERGENCES: list[dict[str, str]] = [
     {
@@ -28,12 +29,36 @@ DIVERGENCES: list[dict[str, str]] = [
     },
     {
         "type": "constraint-error (pattern)",
-        "frictionless": "Python regular expressions: \\d and \\w also match full-width and "
-                        "other Unicode digits and letters.",
-        "ours": "RE2 (Arrow): \\d is 0-9 and \\w is [0-9A-Za-z_]; patterns RE2 cannot run "
-                "(look-around, back references) fall back to Python's re.",
+        "frictionless": "Python regular expressions: \\d, \\w, \\s and \\b also match full-width "
+                        "and other Unicode digits, letters and spaces.",
+        "ours": "The pattern is read by Python's parser, so it means what Python says (`{,3}`, "
+                "`\\u4e00`, `\\Z`, `(?x)`), but \\d, \\w, \\s and \\b are ASCII, as with "
+                "Python's re.ASCII (case-insensitive matching still folds every script).",
         "reason": "A full-width ０ typed through a Chinese input method is a data error in "
                   "a code; XML Schema's Unicode classes would let it through.",
+    },
+    {
+        "type": "not-supported (pattern)",
+        "frictionless": "Runs any pattern with Python's backtracking engine: `(?!z)(a+)+b` "
+                        "against a 41-character cell ran for minutes.",
+        "ours": "Runs patterns with RE2 (linear time in the cell's length). Look-ahead and "
+                "look-behind, back references, conditional and atomic groups and possessive "
+                "repeats, repeat counts above 1000 and patterns that compile to more than 2000 "
+                "RE2 instructions are refused with a finding naming the field and the pattern "
+                "(`validate` exits with 2), never handed to a backtracking engine. A pattern "
+                "that is not a regular expression at all is a schema-error (frictionless stops "
+                "with re.error).",
+        "reason": "A pull request may carry a hostile pattern; the gate must finish whatever "
+                  "the pattern.",
+    },
+    {
+        "type": "not-supported (duration keys and enum)",
+        "frictionless": "Compares durations as isodate values: PT1H equals PT60M; in a key P1Y "
+                        "and P12M differ (their hashes differ) but in an enum they are equal.",
+        "ours": "Refuses `unique`, primary and foreign keys and `enum` on duration fields "
+                "with a not-supported finding (`validate` exits with 2).",
+        "reason": "The reference's own answers disagree between keys and enums, and no "
+                  "package of ours uses durations; refused by name rather than half-agreed.",
     },
     {
         "type": "encoding-error",
@@ -117,6 +142,12 @@ def frictionless_equivalent_schema(schema: dict) -> dict:
     for fld in schema.get("fields", []):
         constraints = fld.get("constraints") or {}
         if "pattern" in constraints:
-            # ^(?:p)(?!\n)$ under frictionless's own ^…$ wrapping = whole-value match
-            constraints["pattern"] = f"(?:{constraints['pattern']})(?!\\n)"
+            # ^(?a:p)(?!\n)$ under frictionless's own ^…$ wrapping = whole-value match with
+            # ASCII classes; leading global flags move into the scoped group (Python wants
+            # global flags at the very start, and frictionless puts ^ there)
+            pattern = constraints["pattern"]
+            flags = re.match(r"\(\?([aiLmsux]+)\)", pattern)
+            letters = flags.group(1).replace("a", "").replace("u", "") if flags else ""
+            body = pattern[flags.end():] if flags else pattern
+            constraints["pattern"] = f"(?a{letters}:{body})(?!\\n)"
     return schema

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from pipeline.load import LoadedResource
 from pipeline.validate.celltypes import Parsed, field_type
 from pipeline.validate.errors import Collector, ValidationError
-from pipeline.validate.tableschema import TableResult, _as_list
+from pipeline.validate.tableschema import TableResult, _as_list, not_supported
 
 NULL = "\x00"
 SEP = "\x1f"
@@ -152,6 +152,9 @@ def check_unique(checked: Checked) -> None:
         parsed = result.parsed.get(col)
         if parsed is None or field_type(fld) in ("object", "array"):
             continue
+        if field_type(fld) == "duration":
+            checked.out.add(not_supported("duration-key", fld.get("name"), col + 1))
+            continue
         key = parsed.key
         valid = np.flatnonzero(_mask(pc.is_valid(key)))
         later, before = repeated_rows([key], valid, nulls_equal=False)
@@ -167,6 +170,9 @@ def check_primary_key(checked: Checked) -> None:
     keys = [checked.key(name) for name in pk]
     if any(k is None for k in keys):
         return  # a key field has no column: the header errors already say so
+    if _has_duration(checked, pk):
+        checked.out.add(not_supported("duration-key", None, names=pk))
+        return
     columns = [k.key for k in keys]
     all_null = np.ones(len(columns[0]), dtype=bool)
     for c in columns:
@@ -179,6 +185,13 @@ def check_primary_key(checked: Checked) -> None:
         for i in rows])
     later, before = repeated_rows(columns, np.flatnonzero(~all_null))
     _emit_repeats(checked, "primary-key", "error.primary-key", later, before, field_names=pk)
+
+
+def _has_duration(checked: Checked, names: list[str]) -> bool:
+    """Durations are compared as isodate values by the reference (PT1H equals PT60M, P1Y
+    does not equal P12M in a key but does in an enum); the portal refuses them as keys."""
+    fields = {f.get("name"): f for f in checked.result.fields if f is not None}
+    return any(field_type(fields[n]) == "duration" for n in names if n in fields)
 
 
 def _emit_repeats(checked, type, key, later, before, field_name=None, field_number=None,
@@ -412,6 +425,9 @@ def check_foreign_keys(checked: Checked, resolve, has_package=lambda name: True)
             continue
         if source_checked.result is None:
             continue  # the referenced file could not be read; its own errors say why
+        if _has_duration(checked, fields) or _has_duration(source_checked, ref_fields):
+            checked.out.add(not_supported("duration-key", None, names=fields))
+            continue
         exact = [_integer_key(checked, f) and _integer_key(source_checked, g)
                  for f, g in zip(fields, ref_fields)]
         missing = missing_keys(checked, fields, source_checked, ref_fields, exact)

@@ -7,7 +7,6 @@ the same input (see ``divergences.py`` for the few deliberate differences).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -25,6 +24,7 @@ from pipeline.validate.celltypes import (
     parse,
 )
 from pipeline.validate.errors import Collector, ValidationError
+from pipeline.validate.patterns import PatternRefused, compile_pattern
 
 NUMERIC = {"integer", "number", "year"}
 BOUNDS = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
@@ -265,9 +265,15 @@ def _check_constraints(fld, col, values, present, parsed: Parsed, blank_row, out
             mask = ok_cells & ((lengths < bound) if cname == "minLength" else (lengths > bound))
             emit(cname, mask, str(bound))
     if "pattern" in constraints and "pattern" in supported:
-        mask = ok_cells & ~pattern_matches(constraints["pattern"], values, ok_cells)
-        emit("pattern", mask, constraints["pattern"])
-    if "enum" in constraints and "enum" in supported:
+        try:
+            mask = ok_cells & ~pattern_matches(constraints["pattern"], values, ok_cells)
+        except PatternRefused as refused:
+            out.add(refusal(refused, name, col + 1, constraints["pattern"]))
+        else:
+            emit("pattern", mask, constraints["pattern"])
+    if "enum" in constraints and "enum" in supported and kind == "duration":
+        out.add(not_supported("duration-enum", name, col + 1))
+    elif "enum" in constraints and "enum" in supported:
         mask = ok_cells & ~_in_enum(fld, constraints["enum"], values, parsed, ok_cells)
         emit("enum", mask, " | ".join(map(str, constraints["enum"])))
     for cname, op in BOUNDS.items():
@@ -279,6 +285,30 @@ def _check_constraints(fld, col, values, present, parsed: Parsed, blank_row, out
 def _py_repr(value) -> str:
     # frictionless prints the constraint with Python's str(); keep notes comparable
     return str(value) if not isinstance(value, bool) else repr(value)
+
+
+def refusal(refused: PatternRefused, name: str, number: int, pattern) -> ValidationError:
+    """The finding for a pattern that is not run: invalid (a schema error, as it is for
+    every reader of the schema) or needing a backtracking engine (not supported)."""
+    shown = pattern if isinstance(pattern, str) else json.dumps(pattern, ensure_ascii=False)
+    values = {"field": name, "pattern": shown, "detail": refused.detail}
+    if refused.reason == "invalid":
+        return ValidationError(type="schema-error", key="error.pattern-invalid", values=values,
+                               fieldName=name, fieldNumber=number,
+                               note=f'constraint "pattern" is not a regular expression: {refused.detail}')
+    return ValidationError(type="not-supported", key=f"error.not-supported.pattern-{refused.reason}",
+                           values=values, fieldName=name, fieldNumber=number, extension=True,
+                           note=f'constraint "pattern" is not supported ({refused.reason})')
+
+
+def not_supported(feature: str, name: str | None, number: int | None = None,
+                  names: list[str] | None = None) -> ValidationError:
+    """A schema feature the portal refuses rather than check differently from the
+    reference implementation (``divergences.py``); the command exits with 2."""
+    return ValidationError(type="not-supported", key=f"error.not-supported.{feature}",
+                           values={"field": name or ", ".join(names or [])}, fieldName=name,
+                           fieldNumber=number, fieldNames=names, extension=True,
+                           note=f"not supported: {feature}")
 
 
 def _lengths(fld, values, ok) -> np.ndarray:
@@ -296,29 +326,10 @@ def _lengths(fld, values, ok) -> np.ndarray:
     return lengths
 
 
-_RE2_UNSAFE = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
-
-
 def pattern_matches(pattern: str, values: pa.Array, ok: np.ndarray) -> np.ndarray:
-    """Whole-value match, as the Table Schema spec says: ``^(?:pattern)$``.
-
-    Arrow's RE2 evaluates the column; patterns RE2 cannot run (look-around, back
-    references) fall back to Python's ``re.fullmatch`` once per distinct value.
-    """
-    if not _RE2_UNSAFE.search(pattern):
-        try:
-            return _mask(pc.match_substring_regex(values, f"^(?:{pattern})$"))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-    compiled = re.compile(pattern)
-    result = np.zeros(len(values), dtype=bool)
-    rows = np.flatnonzero(ok)
-    if len(rows):
-        picked = values.take(pa.array(rows))
-        distinct = pc.unique(picked)
-        hits = np.array([compiled.fullmatch(v) is not None for v in distinct.to_pylist()], dtype=bool)
-        result[rows] = hits[pc.index_in(picked, value_set=distinct).to_numpy()]
-    return result
+    """Whole-value match, as the Table Schema spec says: ``^(?:pattern)$``, in linear time
+    (see ``patterns``). Raises :class:`PatternRefused` for a pattern that is not run."""
+    return compile_pattern(pattern).matches(values)
 
 
 def _constraint_value(fld, value):
@@ -338,7 +349,7 @@ def _constraint_value(fld, value):
 def _in_enum(fld, enum, values, parsed: Parsed, ok) -> np.ndarray:
     kind = field_type(fld)
     readings = [_constraint_value(fld, v) for v in enum]
-    if kind == "string":
+    if kind in ("string", "any"):  # the text as written; a number in the list is never a text
         return _mask(pc.is_in(values, value_set=pa.array([v for v in readings if v is not None], pa.string())))
     if parsed.numeric:
         known = [v for v in readings if v is not None]

@@ -20,7 +20,8 @@ def check(view: View) -> None:
         for fld in item.resource.fields:
             name = fld.get("name", "")
             declared = "percent" in (fld.get("unit"), fld.get("x-unit"))
-            if (declared or name.endswith(("_pct", "_percent"))) and fld.get("type") in ("number", "integer"):
+            if (declared or name.endswith(("_pct", "_percent"))) and fld.get("type") in ("number", "integer") \
+                    and item.key(name) is not None:  # a field without a column has nothing to read
                 report(item, "percent-range", "rule.percent-range", _out_of_range(col(item, name)), name)
     item = view.get("indicator-progress", "observations", "indicator_id", "value")
     indicators = view.get("indicator-progress", "indicators", "id", "unit")

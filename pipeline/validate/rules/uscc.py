@@ -51,6 +51,8 @@ def check(view: View) -> None:
             name = fld.get("name", "")
             if (name != "uscc" and not name.endswith("_uscc")) or fld.get("type", "string") != "string":
                 continue
+            if item.key(name) is None:
+                continue  # a field without a column (fieldsMatch): nothing to read
             # A code repeats in every table that refers to the firm (a rating per year):
             # each distinct code is checked once and the verdict mapped back to its rows
             # (the foreign-key check has usually found the distinct codes already).
