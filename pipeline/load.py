@@ -21,7 +21,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -32,12 +31,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from pipeline import descriptors
+from pipeline.descriptors import MAX_DESCRIPTOR_BYTES, Problem  # noqa: F401 (MAX_… re-exported)
 from pipeline.i18n import both, t
 from pipeline.model import Catalog, Package, Resource
 
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB: well above the province tier, far below a runaway file
 DESCRIPTOR = "datapackage.json"
-MAX_DESCRIPTOR_BYTES = 16 << 20
 
 # Encodings we read. Anything that declares another one is refused rather than guessed at.
 _ENCODINGS = {
@@ -136,10 +136,39 @@ class LoadedResource(Resource):
 # descriptors
 
 
+class DescriptorError(LoadError):
+    """Descriptors that cannot be used: every problem found in every descriptor, each with
+    its file, JSON path and message (:class:`pipeline.descriptors.Problem`). No data file
+    was read. ``type``, ``key`` and ``values`` are those of the first problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        first = problems[0]
+        Exception.__init__(self, "\n".join(f"{p.file}: {both_problem(p)}" for p in problems))
+        self.type, self.key = first.type, first.key
+        self.file = first.values.get("file", first.file)
+        self.values = {"file": self.file, **{k: v for k, v in first.values.items() if k != "file"}}
+
+    def message(self, lang: str) -> str:
+        return "\n".join(p.message(lang) if "file" in p.values else f"{p.file}: {p.message(lang)}"
+                         for p in self.problems)
+
+
+def both_problem(problem: Problem) -> str:
+    return f"{problem.message('zh')} / {problem.message('en')}"
+
+
 def load_catalog(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
                  referenced: bool = True) -> Catalog:
     """Load every data package found in ``paths`` (package folders, descriptors, or a
     folder of package folders) into a :class:`Catalog` of string tables.
+
+    Every descriptor is read and checked first (:mod:`pipeline.descriptors`: the Data
+    Package v2 profile and the portal's own rules, paths that stay inside the package,
+    names that cannot collide once exported); any problem in any of them raises
+    :class:`DescriptorError` listing them all, before a single data file is read. Then the
+    tables are read; a data file that is missing or unreadable becomes a finding of its
+    resource, so the other resources are still checked and reported.
 
     With ``referenced`` (the default), a package that an ``x-foreignKeys`` reference names
     but ``paths`` did not include is loaded from the folder of that name beside the package
@@ -148,17 +177,38 @@ def load_catalog(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
     keys that cannot be checked must not pass as valid.
     """
     catalog = Catalog()
+    problems: list[Problem] = []
+    seen: set[Path] = set()  # descriptors read, refused ones included (each is reported once)
     for descriptor_path in _descriptor_paths(paths):
-        _add_package(catalog, _load_package(descriptor_path, max_bytes=max_bytes), descriptor_path)
+        if descriptor_path.resolve() in seen:
+            continue
+        seen.add(descriptor_path.resolve())
+        package = _load_package(descriptor_path, problems, max_bytes=max_bytes)
+        if package is not None:
+            _add_package(catalog, package, descriptor_path, problems)
     if referenced:
-        _load_referenced(catalog, max_bytes=max_bytes)
+        _load_referenced(catalog, problems, seen, max_bytes=max_bytes)
+    problems += descriptors.collisions([
+        (str(p.root / DESCRIPTOR) if p.root else p.name, p.name, list(p.resources))
+        for p in catalog.packages.values()])
+    fields = {name: {r.name: [f.get("name") for f in r.fields] for r in p.resources.values()}
+              for name, p in catalog.packages.items()}
+    for p in catalog.packages.values():
+        problems += descriptors.cross_package_keys(str(p.root / DESCRIPTOR) if p.root else p.name,
+                                                   p.descriptor, fields.get)
+    if problems:
+        _place(problems)
+        raise DescriptorError(problems)
+    for resource in catalog:  # only now is a data file opened
+        _read_resource(resource)
     return catalog
 
 
-def _add_package(catalog: Catalog, package: Package, descriptor_path: Path) -> None:
+def _add_package(catalog: Catalog, package: Package, descriptor_path: Path, problems: list[Problem]) -> None:
     if package.name in catalog.packages:
-        raise LoadError("package-error", "load.duplicate_package", file=str(descriptor_path),
-                        name=package.name)
+        problems.append(Problem(str(descriptor_path), "name", "package-error", "load.duplicate_package",
+                                {"file": str(descriptor_path), "name": package.name}))
+        return
     catalog.packages[package.name] = package
 
 
@@ -180,7 +230,7 @@ def referenced_packages(package: Package) -> list[tuple[str, str]]:
     return found
 
 
-def _load_referenced(catalog: Catalog, *, max_bytes: int) -> None:
+def _load_referenced(catalog: Catalog, problems: list[Problem], seen: set[Path], *, max_bytes: int) -> None:
     pending = list(catalog.packages.values())
     while pending:
         package = pending.pop()
@@ -188,18 +238,24 @@ def _load_referenced(catalog: Catalog, *, max_bytes: int) -> None:
             if name in catalog.packages:
                 continue
             descriptor_path = _sibling(package, name)
+            if descriptor_path is not None and descriptor_path.resolve() in seen:
+                continue  # read already and refused: its problems are reported
             if descriptor_path is None:
                 raise LoadError("usage-error", "load.package_missing",
                                 file=str(package.root / DESCRIPTOR) if package.root else package.name,
                                 package=name, referrer=f"{package.name}/{resource}",
                                 folder=str(package.root.parent / name) if package.root else name)
-            sibling = _load_package(descriptor_path, max_bytes=max_bytes)
-            if sibling.name != name:
+            found: list[Problem] = []
+            seen.add(descriptor_path.resolve())
+            sibling = _load_package(descriptor_path, found, max_bytes=max_bytes)
+            if sibling is not None and sibling.name != name:
                 raise LoadError("usage-error", "load.package_missing", file=str(descriptor_path),
                                 package=name, referrer=f"{package.name}/{resource}",
                                 folder=str(descriptor_path.parent))
-            _add_package(catalog, sibling, descriptor_path)
-            pending.append(sibling)
+            problems += found
+            if sibling is not None:
+                _add_package(catalog, sibling, descriptor_path, problems)
+                pending.append(sibling)
 
 
 def _sibling(package: Package, name: str) -> Path | None:
@@ -234,72 +290,121 @@ def _descriptor_paths(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _read_json(path: Path, root: Path) -> dict:
-    _check_inside(path, root, str(path))
-    if path.stat().st_size > MAX_DESCRIPTOR_BYTES:
-        raise LoadError("package-error", "load.too_large", file=str(path),
-                        size=path.stat().st_size, limit=MAX_DESCRIPTOR_BYTES)
+def _read_json(path: Path, root: Path, problems: list[Problem], shown_as: str) -> object | None:
+    """The JSON document at ``path`` (inside ``root``), or None; problems are appended."""
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LoadError("package-error", "load.bad_json", file=str(path), detail=str(exc)) from None
-    if not isinstance(data, dict):
-        raise LoadError("package-error", "load.bad_json", file=str(path), detail="not an object")
-    return data
+        _check_inside(path, root, shown_as)
+    except LoadError as error:
+        problems.append(Problem(shown_as, "", error.type, error.key, error.values))
+        return None
+    document, found, text = descriptors.read(path, shown_as)
+    if found:
+        _TEXTS[shown_as] = text
+    problems += found
+    return document
 
 
-def _load_package(descriptor_path: Path, *, max_bytes: int) -> Package:
+# JSON text of the descriptors that have problems, to find the line of each (annotations)
+_TEXTS: dict[str, str] = {}
+
+
+def _place(problems: list[Problem]) -> None:
+    """Set the line of each problem whose JSON path is found in its file."""
+    by_file: dict[str, set[str]] = {}
+    for problem in problems:
+        if problem.line is None and problem.path:
+            by_file.setdefault(problem.file, set()).add(problem.path)
+    for file, paths in by_file.items():
+        text = _TEXTS.get(file)
+        if text is None:
+            try:
+                text = Path(file).read_bytes().decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                continue
+        lines = descriptors.locate(text, paths)
+        for problem in problems:
+            if problem.file == file and problem.line is None:
+                problem.line = lines.get(problem.path)
+    _TEXTS.clear()
+
+
+def _load_package(descriptor_path: Path, problems: list[Problem], *, max_bytes: int) -> Package | None:
+    """The package of ``descriptor_path`` with its resources (no table read yet), or None
+    when its descriptor has problems (appended to ``problems``)."""
     root = descriptor_path.parent
-    descriptor = _read_json(descriptor_path, root)
-    name = descriptor.get("name") or root.resolve().name
+    file = str(descriptor_path)
+    found: list[Problem] = []
+    descriptor = _read_json(descriptor_path, root, found, file)
+    if descriptor is None:
+        problems += found
+        return None
+    # External schemas and dialects are files too: read them (inside the package, as
+    # strictly) and check them in place, as if they had been written inline.
+    if isinstance(descriptor, dict) and isinstance(descriptor.get("resources"), list):
+        for index, res in enumerate(descriptor["resources"]):
+            if not isinstance(res, dict):
+                continue
+            for key in ("schema", "dialect"):
+                if isinstance(res.get(key), str):
+                    where = f"{descriptor_path}#{res.get('name', '')}"
+                    try:
+                        target = safe_join(root, res[key], where)
+                    except LoadError as error:
+                        found.append(Problem(file, f"resources[{index}].{key}", error.type, error.key,
+                                             error.values))
+                        res[key] = None if key == "dialect" else {}
+                        continue
+                    res[key] = _read_json(target, root, found, str(target))
+    if found:
+        problems += found
+        return None
+    checked, name = descriptors.check_package(descriptor, file, root.resolve().name)
+    found += checked
+    if not found:
+        for index, res in enumerate(descriptor["resources"]):
+            where = f"{descriptor_path}#{res['name']}"
+            try:
+                target = safe_join(root, res["path"], where, must_exist=False)
+            except LoadError as error:
+                found.append(Problem(file, f"resources[{index}].path", error.type, error.key, error.values))
+                continue
+            try:
+                size = target.stat().st_size if target.is_file() else None
+            except OSError:
+                size = None
+            if size is not None and size > max_bytes:
+                found.append(Problem(file, f"resources[{index}].path", "file-too-large", "load.too_large",
+                                     {"file": str(target), "size": size, "limit": max_bytes}))
+    if found:
+        problems += found
+        return None
+    # A package without a name is named after its folder (Data Package allows that); the
+    # name is written into the descriptor so every stage and the published copy carry it.
+    descriptor.setdefault("name", name)
     package = Package(name=name, descriptor=descriptor, root=root)
-    resources = descriptor.get("resources")
-    if not isinstance(resources, list):
-        raise LoadError("package-error", "load.no_resources", file=str(descriptor_path))
-    for index, res in enumerate(resources):
-        if not isinstance(res, dict):
-            raise LoadError("package-error", "load.bad_resource", file=str(descriptor_path),
-                            index=index)
-        resource = _load_resource(package, res, index, descriptor_path, max_bytes=max_bytes)
-        package.resources[resource.name] = resource
+    for res in descriptor["resources"]:
+        package.resources[res["name"]] = LoadedResource(
+            package=name, name=res["name"], descriptor=res, path=root / res["path"], relpath=res["path"])
     return package
 
 
-def _load_resource(package: Package, res: dict, index: int, descriptor_path: Path, *,
-                   max_bytes: int) -> LoadedResource:
-    root = package.root
-    name = res.get("name") or f"resource{index + 1}"
-    where = f"{descriptor_path}#{name}"
-    res = dict(res)
-    if "data" in res and "path" not in res:
-        raise LoadError("package-error", "load.inline_data", file=where)
-    path_value = res.get("path")
-    if isinstance(path_value, list):
-        raise LoadError("unsafe-path", "load.multipart", file=where)
-    if not isinstance(path_value, str) or not path_value:
-        raise LoadError("package-error", "load.no_path", file=where)
-    scheme = res.get("scheme", "file")
-    if scheme not in ("file", None):
-        raise LoadError("remote-path", "load.remote", file=where, path=f"{scheme}:{path_value}")
-    target = safe_join(root, path_value, where)
-    # An external schema/dialect is a file too and gets the same checks.
-    for key in ("schema", "dialect"):
-        if isinstance(res.get(key), str):
-            res[key] = _read_json(safe_join(root, res[key], where), root)
-    resource = LoadedResource(package=package.name, name=name, descriptor=res, path=target,
-                              relpath=path_value)
-    fmt = (res.get("format") or Path(path_value).suffix.lstrip(".")).lower()
-    if fmt not in ("csv", "tsv", "txt"):
-        raise LoadError("format-error", "load.format", file=where, format=fmt)
-    size = target.stat().st_size
-    if size > max_bytes:
-        raise LoadError("file-too-large", "load.too_large", file=str(target), size=size, limit=max_bytes)
-    read_table(resource, target)
-    return resource
+def _read_resource(resource: LoadedResource) -> None:
+    """Read the resource's table; a file that is gone or unreadable is a finding, not a stop."""
+    target = resource.path
+    if not target.is_file():
+        resource.findings.append(Finding("source-error", "load.missing_file",
+                                         {"path": resource.relpath, "file": str(target)}))
+        return
+    try:
+        read_table(resource, target)
+    except OSError as error:
+        resource.findings.append(Finding("source-error", "load.unreadable",
+                                         {"path": resource.relpath, "detail": str(error)}))
 
 
-def safe_join(root: Path, relative: str, where: str) -> Path:
-    """``root / relative`` if it is a plain relative path that stays inside ``root``."""
+def safe_join(root: Path, relative: str, where: str, *, must_exist: bool = True) -> Path:
+    """``root / relative`` if it is a plain relative path that stays inside ``root``
+    (and, with ``must_exist``, names a file)."""
     if _URL.match(relative) or relative.startswith("//"):
         raise LoadError("remote-path", "load.remote", file=where, path=relative)
     if relative.startswith(("/", "\\")) or os.path.isabs(relative):
@@ -317,7 +422,7 @@ def safe_join(root: Path, relative: str, where: str) -> Path:
         raise LoadError("unsafe-path", "load.hidden", file=where, path=relative)
     target = root / relative
     _check_inside(target, root, where, relative)
-    if not target.is_file():
+    if must_exist and not target.is_file():
         raise LoadError("source-error", "load.missing_file", file=where, path=relative)
     return target
 

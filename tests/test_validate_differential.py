@@ -280,6 +280,38 @@ def test_keys_and_enums_compare_values_as_frictionless_does(table):
     compare([("t", data, schema)])
 
 
+@st.composite
+def matched_tables(draw):
+    """fieldsMatch by name with schema fields missing from the file, text that the domain
+    rules read (credit codes, phone numbers, percentages), every rule bound to the package."""
+    pool = [{"name": "note", "type": "string"}, {"name": "uscc", "type": "string"},
+            {"name": "enterprise_uscc", "type": "string"}, {"name": "share_pct", "type": "number"},
+            {"name": "contact"}, {"name": "count", "type": "integer"}, {"name": "code", "type": "any"}]
+    fields = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=5, unique_by=lambda f: f["name"]))
+    present = draw(st.lists(st.sampled_from([f["name"] for f in fields]), min_size=1, unique=True))
+    extra = draw(st.sampled_from([[], ["extra"]]))
+    schema = {"fields": [dict(f) for f in fields],
+              "fieldsMatch": draw(st.sampled_from(["exact", "equal", "subset", "superset", "partial"]))}
+    if draw(st.booleans()):
+        schema["fields"][0]["constraints"] = {"required": True}
+    cells = st.sampled_from(["", "13812345678", "913204020000005617", "91320402000000561X", "12.5", "x",
+                             "110105194912310021", "示例", "42"])
+    rows = draw(st.lists(st.lists(cells, min_size=len(present) + len(extra), max_size=len(present) + len(extra)),
+                         max_size=4))
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(present + extra)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8"), schema
+
+
+@settings(max_examples=CASES // 5, deadline=None, suppress_health_check=list(HealthCheck))
+@given(matched_tables())
+def test_missing_columns_with_every_rule_bound(table):
+    data, schema = table
+    compare([("t", data, schema)], rules=True)
+
+
 @pytest.mark.parametrize("data", [
     b"", b"a,b\n", b"a,b", b"\n", b"a,b\n\n\n", b"a,b\n1,2,3,4\n5\n",
     b'a,b\n"1\n2",x\n3,"y\r\nz"\n', b"a,b\r1,2\r3,4\r",

@@ -41,12 +41,48 @@ def test_id_check_digit():
 
 @pytest.mark.parametrize("text, kind", [
     ("身份证 11010519491231002X 已核实", "id"), ("11010519491231002x", "id"),
-    ("编号 110105194912310021", None),  # wrong check digit: just a long number
+    ("编号 110105194912310021", "id-unchecked"),  # wrong check digit: still a region and a birth date
     ("电话13812345678", "mobile"), ("+86 138 1234 5678", "mobile"), ("138-1234-5678", "mobile"),
     ("A201300123", None), ("12345678901", None), ("金额 213812345678 元", None),
+    # full-width digits and separators, dots, slashes, spaced ID numbers
+    ("１３８１２３４５６７８", "mobile"), ("１３８－１２３４－５６７８", "mobile"), ("138.1234.5678", "mobile"),
+    ("138/1234/5678", "mobile"), ("138\u30001234\u30005678", "mobile"), ("138 — 1234 — 5678", "mobile"),
+    ("+8613812345678", "mobile"), ("008613812345678", "mobile"), ("2015 13812345678", "mobile"),
+    ("110105 19491231 002X", "id"), ("１１０１０５１９４９１２３１００２Ｘ", "id"), ("1101-0519-4912-3100-2X", "id"),
+    # not personal data: a decimal number, a run of digits too long, dates, credit codes
+    ("13.812345678", None), ("率 13.812345678 ‰", None), ("13812345678901", None),
+    ("2013-05-01 2014-06-02", None), ("913204020000005617", None), ("91320402MA1XYZ0A5Q", None),
+    ("13,812,345,678", None),  # a comma groups thousands: an amount
+    ("900105194912310021", None),  # 90 is no province code
+    ("110105194913310021", None),  # month 13
+    ("110105194902300021", None),  # 30 February
 ])
 def test_personal_data_finding(text, kind):
+    from pipeline.validate.rules.personal import detect
+
     assert finding(text) == kind
+    # the vectorised path decides the same
+    assert (["mobile", "id-unchecked", "id"][code - 1] if (code := detect(pa.array([text]))[0]) else None) == kind
+
+
+def test_id_that_is_also_a_valid_credit_code_is_told_apart():
+    from pipeline import uscc
+    from pipeline.validate.rules.personal import ID_CHECK, ID_WEIGHTS
+
+    def id_char(body):
+        return ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+
+    bodies = [f"11010519491231{n:03d}" for n in range(1000)]  # region 110105, born 1949-12-31
+    # the 18th character a credit code would have, where it is a digit or X
+    as_code = {b: uscc.check_char(b) for b in bodies if uscc.check_char(b) in "0123456789X"}
+    only_code = next(b + c for b, c in as_code.items() if c != id_char(b))
+    both = next(b + c for b, c in as_code.items() if c == id_char(b))
+    assert uscc.is_valid(only_code) and not id_check_ok(only_code)
+    assert finding(only_code) is None  # a credit code: its ID check digit is wrong
+    assert finding(only_code[:17] + ("1" if only_code[17] != "1" else "2")) == "id-unchecked"
+    assert uscc.is_valid(both) and id_check_ok(both)
+    assert finding(both) == "id"  # valid as both: an ID number wins, outside credit-code columns
+    assert finding(both, uscc_column=True) is None
 
 
 def test_rate_tolerance_is_half_a_unit_in_the_last_decimal():

@@ -161,7 +161,12 @@ def _check_stats(resource: LoadedResource, out: Collector) -> None:
 
 
 def report_from_load_error(error) -> Report:
-    """A report holding one loading error (an unsafe or unreadable descriptor/file)."""
+    """A report holding the loading error: every descriptor problem when there are several
+    (:class:`pipeline.load.DescriptorError`), else the one unsafe or unreadable file."""
+    if getattr(error, "problems", None):
+        from pipeline.validate.descriptor_errors import report_from_problems
+
+        return report_from_problems(error.problems)
     item = ValidationError(type=error.type, key=error.key, values=error.values, note=str(error))
     task = Task(package="", resource="", path=error.file, errors=[item], counts=Counter({error.type: 1}))
     return Report(tasks=[task])
