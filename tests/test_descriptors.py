@@ -201,3 +201,19 @@ def test_the_command_refuses_nasty_descriptors_without_a_traceback(tmp_path):
             assert done.returncode in (1, 2), (root, done.stdout, done.stderr)
             assert "Traceback" not in done.stderr + done.stdout, (root, done.stderr)
             assert "datapackage.json" in done.stdout + done.stderr, root
+
+
+@pytest.mark.parametrize("licence", [{"name": "CC0-1.0"}, {"path": "https://example.org/licence"},
+                                     {"name": "CC-BY-4.0", "title": "署名 4.0"}])
+def test_a_licence_with_only_a_name_or_a_path_is_written_into_readme_and_licence(licence):
+    from pipeline.export import documents
+
+    published = {"name": "p", "version": "1.0.0", "title": "标题", "licenses": [licence], "resources": [],
+                 "x-release": {"released": "2016-01-01", "data_updated": "2016-01-01",
+                               "metadata_updated": "2016-01-01"}}
+    citations = {f"{style}_{lang}": "引用" for style in ("gbt7714", "apa") for lang in ("zh", "en")}
+    readme = documents.readme(published, citations=citations, url="/data/p/1.0.0/", rows={})
+    text = documents.licence_text(published, citations=citations)
+    shown = [licence.get("title") or licence.get("name"), licence.get("path")]
+    for value in filter(None, shown):
+        assert value in readme and value in text

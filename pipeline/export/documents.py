@@ -75,12 +75,19 @@ def readme(published: dict, *, citations: dict[str, str], url: str, rows: dict[s
         description_en=text(published, "description", "en") or "",
         synthetic=bool(published.get("synthetic")), version=published.get("version", ""),
         release=published.get("x-release", {}), identifier=published.get("id"), url=url,
-        sources=sources, licences=licences(published), citations=citations, resources=resources,
+        sources=sources, licences=_licences(published), citations=citations, resources=resources,
     )
 
 
+def _licences(published: dict) -> list[dict]:
+    """Each licence with every key the templates read (a licence may give only a name or
+    only a path, and the templates are strict about missing keys)."""
+    return [{"name": licence.get("name"), "title": licence.get("title"), "path": licence.get("path")}
+            for licence in licences(published)]
+
+
 def licence_text(published: dict, *, citations: dict[str, str]) -> str:
-    return _render("LICENSE.txt.j2", licences=licences(published), citations=citations,
+    return _render("LICENSE.txt.j2", licences=_licences(published), citations=citations,
                    title_zh=text_or(published, "title", "zh"), title_en=text_or(published, "title", "en"))
 
 
