@@ -20,7 +20,10 @@ shows a listing it shows its id, so an id found is a listing exposed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
+import os
 import re
 import sqlite3
 import zipfile
@@ -29,6 +32,7 @@ from pathlib import Path
 
 # The source of the listings and its columns (DOMAIN 6); the one withheld table.
 LISTINGS = ("enterprise-credit", "blacklist")
+_CODE = Path(__file__).read_bytes()  # a remembered result is valid only for this code
 _ARCHIVES = (".zip", ".xlsx")
 
 
@@ -60,7 +64,6 @@ def hidden_ids(rows: Iterable[dict], day: dt.date) -> set[str]:
 def read_listings(data: Path) -> list[dict]:
     """The source listings from a folder of packages, read with the standard library."""
     import csv
-    import json
 
     package, resource = LISTINGS
     descriptor = json.loads((data / package / "datapackage.json").read_text(encoding="utf-8"))
@@ -202,10 +205,40 @@ def _withheld_in(path: Path, name: str, content: bytes, signatures: dict[str, li
     return {key for key, names in signatures.items() if _columns_in_text(text, names)}
 
 
-def withheld_copies(site: Path, signatures: dict[str, list[str]], manifest=None) -> list[tuple[str, str]]:
+class _Memo:
+    """What a scan found in each file, kept by the digest of the file's bytes and of what was
+    looked for (``cache/sitecheck/``): most files of a weekly rebuild are the same bytes as
+    the week before, so each is read once. Without a folder, every file is read every time."""
+
+    def __init__(self, folder: Path | None, kind: str, looked_for):
+        self.folder = Path(folder) / kind if folder is not None else None
+        self.salt = hashlib.sha256(json.dumps(looked_for, sort_keys=True, ensure_ascii=False).encode()
+                                   + _CODE).hexdigest()
+
+    def found(self, path: Path, scan) -> list[str]:
+        if self.folder is None:
+            return sorted(scan())
+        with open(path, "rb") as handle:
+            key = hashlib.sha256(hashlib.file_digest(handle, "sha256").digest() + self.salt.encode()).hexdigest()
+        entry = self.folder / key[:2] / key
+        try:
+            return json.loads(entry.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+        result = sorted(scan())
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        temporary = entry.with_name(f".{entry.name}.{os.getpid()}")
+        temporary.write_text(json.dumps(result), encoding="utf-8")
+        temporary.replace(entry)  # whole or not at all
+        return result
+
+
+def withheld_copies(site: Path, signatures: dict[str, list[str]], manifest=None,
+                    memo: Path | None = None) -> list[tuple[str, str]]:
     """(site-relative file, ``package/resource``) for every published copy of a withheld table."""
     if not signatures:
         return []
+    cache = _Memo(memo, "withheld", signatures)
     hits = []
     entries = (manifest["files"] if isinstance(manifest, dict) else manifest.files) if manifest is not None else []
     for entry in entries:
@@ -215,7 +248,7 @@ def withheld_copies(site: Path, signatures: dict[str, list[str]], manifest=None)
             hits.append((entry["path"] if isinstance(entry, dict) else entry.path, f"{package}/{resource}"))
     for path in sorted(p for p in Path(site).rglob("*") if p.is_file()):
         try:
-            found = _withheld_in(path, path.name, path.read_bytes(), signatures)
+            found = cache.found(path, lambda path=path: _withheld_in(path, path.name, path.read_bytes(), signatures))
         except (zipfile.BadZipFile, sqlite3.DatabaseError, OSError, ValueError) as error:
             hits.append((path.relative_to(site).as_posix(), f"unreadable: {error}"))
             continue
@@ -223,15 +256,16 @@ def withheld_copies(site: Path, signatures: dict[str, list[str]], manifest=None)
     return hits
 
 
-def exposed(site: Path, ids: set[str]) -> list[tuple[str, str]]:
+def exposed(site: Path, ids: set[str], memo: Path | None = None) -> list[tuple[str, str]]:
     """(site-relative file, listing id) for every hidden id found in a file of ``site``."""
     if not ids:
         return []
     pattern = _pattern(ids)
+    cache = _Memo(memo, "exposed", sorted(ids))
     hits = []
     for path in sorted(p for p in Path(site).rglob("*") if p.is_file()):
         try:
-            found = _found_in_file(path, ids, pattern)
+            found = cache.found(path, lambda path=path: _found_in_file(path, ids, pattern))
         except (zipfile.BadZipFile, sqlite3.DatabaseError, OSError, ValueError) as error:
             hits.append((path.relative_to(site).as_posix(), f"unreadable: {error}"))
             continue

@@ -223,14 +223,14 @@ def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
         from pipeline.exposure import exposed
 
         problems += [Problem(name, "exposed", found, "no listing that is not in force")
-                     for name, found in exposed(site, hidden)]
+                     for name, found in exposed(site, hidden, memo=parsed)]
     if withheld:
         from pipeline.exposure import withheld_copies
 
         if manifest is None and (site / "data" / "manifest.json").is_file():
             manifest = json.loads((site / "data" / "manifest.json").read_text(encoding="utf-8"))
         problems += [Problem(name, "withheld", found, "no copy of a withheld table")
-                     for name, found in withheld_copies(site, withheld, manifest)]
+                     for name, found in withheld_copies(site, withheld, manifest, memo=parsed)]
     return problems
 
 

@@ -1,0 +1,72 @@
+"""The independent scan for listings out of force: which listings are hidden on a day, that an
+id is found in every kind of file, that the trie-shaped expression finds exactly what a plain
+substring search finds, and that remembered results never hide a change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.exposure import _pattern, exposed, hidden_ids, in_force
+
+DAY = dt.date(2026, 12, 7)
+
+
+def test_a_listing_is_in_force_from_its_listing_day_until_it_expires_or_is_removed():
+    row = {"listing_id": "B1", "listed": "2026-01-10", "expires": "2027-01-10", "removed": ""}
+    assert in_force(row, dt.date(2026, 1, 10)) and in_force(row, dt.date(2027, 1, 9))
+    assert not in_force(row, dt.date(2026, 1, 9))  # not yet listed
+    assert not in_force(row, dt.date(2027, 1, 10))  # the expiry day is the first day out of force
+    assert not in_force({**row, "removed": "2026-06-01"}, dt.date(2026, 6, 1))
+    assert in_force({**row, "removed": "2026-06-01"}, dt.date(2026, 5, 31))
+    assert hidden_ids([row, {**row, "listing_id": "B2", "expires": "2026-12-07"}], DAY) == {"B2"}
+
+
+@given(st.sets(st.from_regex(r"B20[0-9]{7}", fullmatch=True), min_size=1, max_size=40),
+       st.lists(st.from_regex(r"[A-Z0-9 ,\"-]{0,30}", fullmatch=True), max_size=10), st.data())
+def test_the_trie_expression_finds_what_a_substring_search_finds(ids, noise, data):
+    planted = data.draw(st.lists(st.sampled_from(sorted(ids)), max_size=3))
+    text = "|".join(noise[: len(noise) // 2] + planted + noise[len(noise) // 2:])
+    found = {m.decode() for m in _pattern(ids).findall(text.encode())}
+    assert found & ids == {i for i in ids if i in text}
+
+
+def _site(root: Path) -> Path:
+    (root / "data").mkdir(parents=True)
+    (root / "page.html").write_text("<p>B201500001</p>", encoding="utf-8")
+    with zipfile.ZipFile(root / "data" / "p.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data/t.csv", "listing_id\nB201500002\n")
+    pq.write_table(pa.table({"listing_id": ["B201500003"], "n": [1]}), root / "data" / "t.parquet",
+                   compression="zstd")
+    with sqlite3.connect(root / "data" / "all.sqlite") as db:
+        db.execute("CREATE TABLE t (listing_id TEXT)")
+        db.execute("INSERT INTO t VALUES ('B201500004')")
+    db.close()
+    (root / "data" / "clean.json").write_text('{"listing_id": "B201599999"}', encoding="utf-8")
+    return root
+
+
+def test_an_id_is_found_in_pages_archives_parquet_and_sqlite(tmp_path):
+    site = _site(tmp_path / "site")
+    ids = {"B201500001", "B201500002", "B201500003", "B201500004", "B201500005"}
+    assert exposed(site, ids) == [("data/all.sqlite", "B201500004"), ("data/p.zip", "B201500002"),
+                                  ("data/t.parquet", "B201500003"), ("page.html", "B201500001")]
+
+
+def test_remembered_results_follow_the_bytes_and_what_is_looked_for(tmp_path):
+    site = _site(tmp_path / "site")
+    memo = tmp_path / "memo"
+    assert exposed(site, {"B201500001"}, memo) == [("page.html", "B201500001")]
+    assert exposed(site, {"B201500001"}, memo) == [("page.html", "B201500001")]  # from memory
+    assert exposed(site, {"B201599999"}, memo) == [("data/clean.json", "B201599999")]  # other ids
+    (site / "page.html").write_text("<p>nothing</p>", encoding="utf-8")
+    assert exposed(site, {"B201500001"}, memo) == []  # other bytes
+    (site / "data" / "clean.json").write_text('{"x": "B201500001"}', encoding="utf-8")
+    assert exposed(site, {"B201500001"}, memo) == [("data/clean.json", "B201500001")]
