@@ -32,6 +32,7 @@ from pipeline.config import apply as apply_policy
 from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
 from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
+from pipeline.outdir import check_out, mark
 from pipeline.pages import write_docs
 from pipeline.pages.csp import add_csp
 from pipeline.pages.mkdocs_site import run_mkdocs, write_config
@@ -71,8 +72,10 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
 
     Raises :class:`InvalidData` (carrying the report) when loading or validation fails,
     ``SiteError`` when mkdocs refuses the site, ``LoadError`` for usage errors (no such
-    folder); ``out`` is untouched in every case. ``reference_date`` is the day the build
-    speaks for (which blacklist listings are still active, which certificates current); it
+    folder; an ``out`` the build does not own, see :func:`pipeline.outdir.check_out`,
+    refused before anything is written); ``out`` is untouched in every case.
+    ``reference_date`` is the day the build speaks for (which blacklist listings are still
+    active, which certificates current); it
     defaults to today, and passing it makes the whole output reproducible. ``previous`` is the
     site the public sees now (base of the changelog, source of older releases); it defaults to
     ``out`` itself, and CI passes the deployed site it fetched.
@@ -95,6 +98,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
     """
     config = config if config is not None else load_config()
     day = reference_date or date.today()
+    check_out(Path(out), Path(data))  # a folder the build owns, before anything is written
     out = Path(out).resolve()  # mkdocs would read a relative site_dir against its config's folder
     if previous is not None and not Path(previous).is_dir():
         raise NotADirectoryError(previous)
@@ -143,6 +147,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             _merge(downloads, site_dir)
             _merge(assets, site_dir)
             add_csp(site_dir)
+            mark(site_dir)
             problems = check_site(site_dir, manifest, lang=lang,
                                   parsed=Path(cache) / "sitecheck" if cache else None,
                                   hidden=_hidden_listings(catalog, day),

@@ -129,7 +129,8 @@ def _build_and_serve(args) -> int:
         print(error, file=sys.stderr)
         return EXIT_USAGE
     except LoadError as error:  # only usage errors get here: data errors become reports
-        print(t("cli.usage_error", detail=error.message("zh")), file=sys.stderr)
+        print(" / ".join(t("cli.usage_error", lang, detail=error.message(lang)) for lang in ("zh", "en")),
+              file=sys.stderr)
         return EXIT_USAGE
     except BuildLocked as locked:
         print(both("build.locked", path=locked.out, pid=locked.holder), file=sys.stderr)

@@ -311,13 +311,15 @@ DECLARING_P = DEFAULT.read_text(encoding="utf-8").replace("packages:\n", "packag
 def _refused(root: Path, tmp_path: Path, capsys) -> str:
     """Refused by `validate` (exit 1) and by `build`, which leaves the published folder as it was."""
     from pipeline.cli import main
+    from pipeline.outdir import MARKER, MARKER_TEXT
 
     out = tmp_path / "published"
     out.mkdir(exist_ok=True)
     (out / "index.html").write_text("last good", encoding="utf-8")
+    (out / MARKER).write_text(MARKER_TEXT, encoding="utf-8")  # what every build leaves
     with pytest.raises(InvalidData):
         build(root, out, reference_date=REFERENCE_DATE, config=parse(DECLARING_P))
-    assert [p.name for p in out.iterdir()] == ["index.html"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "index.html"]
     assert (out / "index.html").read_text("utf-8") == "last good"
     capsys.readouterr()
     config = tmp_path / "portal.yml"

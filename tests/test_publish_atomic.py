@@ -22,6 +22,7 @@ import pytest
 
 import pipeline.build as build_module
 from pipeline.build import Interrupted, build, lock_path
+from pipeline.outdir import MARKER, MARKER_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
@@ -45,6 +46,7 @@ def published(tmp_path) -> Path:
     (out / "data" / "reference").mkdir(parents=True)
     (out / "index.html").write_text("<title>上一版</title>", encoding="utf-8")
     (out / "data" / "reference" / "districts.csv").write_bytes(b"code\n320400\n")
+    (out / MARKER).write_text(MARKER_TEXT, encoding="utf-8")  # what every build leaves
     return out
 
 

@@ -57,6 +57,7 @@ from pipeline.export.sqlitefile import table_name, write_sqlite, write_table_dat
 from pipeline.export.xlsx import write_xlsx
 from pipeline.i18n import both
 from pipeline.model import Catalog, Package, Resource
+from pipeline.outdir import OutsideOutput, inside
 from pipeline.versions import calendar_version, is_version, newest, version_key
 
 __all__ = [
@@ -82,6 +83,17 @@ ARROW_FAMILIES = {
 
 class ExportError(Exception):
     """The catalog cannot be published as it is (message in Chinese and English)."""
+
+
+def _inside(root: Path, *parts: str) -> Path:
+    """An output path from names (package, version, resource): it must stay inside ``root``.
+
+    The names were validated when the descriptors were read; this is the second line of
+    defence, so a name that got through can never make the export write elsewhere."""
+    try:
+        return inside(root, *parts)
+    except OutsideOutput as error:
+        raise ExportError(both("export.error.outside", detail=str(error))) from None
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,7 @@ def _write_resource(package_descriptor: dict, resource_descriptor: dict, table: 
                     stamp: dt.date, writers: dict) -> dict[str, Path]:
     """Every download file of one resource; ``package_descriptor`` without its resources."""
     name = resource_descriptor["name"]
-    paths = {fmt.key: data_dir / fmt.filename(name) for fmt in RESOURCE_FORMATS}
+    paths = {fmt.key: _inside(data_dir, fmt.filename(name)) for fmt in RESOURCE_FORMATS}
     fields = (resource_descriptor.get("schema") or {}).get("fields", [])
     writers["write_csv"](table, paths["csv"])
     writers["write_excel_csv"](table, paths["csv-excel"])
@@ -206,8 +218,8 @@ def write_release_documents(version_dir: Path, published: dict, document: dict, 
         (version_dir / name).unlink(missing_ok=True)
         write(version_dir / name)
     members = {name: version_dir / name for name in ("datapackage.json", "README.md", "LICENSE.txt", "CHANGELOG.md")}
-    members.update({r["path"]: version_dir / r["path"] for r in published["resources"]})
-    archive = version_dir / ZIP.filename(package)
+    members.update({r["path"]: _inside(version_dir, *r["path"].split("/")) for r in published["resources"]})
+    archive = _inside(version_dir, ZIP.filename(package))
     archive.unlink(missing_ok=True)
     write_zip(archive, members, stamp)
     return citations
@@ -256,7 +268,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
     prior = find_previous(previous, package.name)
     version = _release_version(package, tables, previous, prior, reference_date)
     package.descriptor["version"] = version  # a computed version is what the pages show too
-    version_dir = data / package.name / version
+    version_dir = _inside(data, package.name, version)
     data_dir = version_dir / "data"
     data_dir.mkdir(parents=True)
 
@@ -290,7 +302,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
     document = changelog.changelog_document(package.name, entry, prior)
     citations = write_release_documents(version_dir, published, document,
                                         {n: t.num_rows for n, t in tables.items()}, stamp, base_url)
-    shutil.copytree(version_dir, data / package.name / LATEST, copy_function=link_or_copy)
+    shutil.copytree(version_dir, _inside(data, package.name, LATEST), copy_function=link_or_copy)
 
     release = PackageRelease(
         name=package.name, descriptor=published, temporal=temporal_coverage(package.descriptor, tables),
@@ -310,7 +322,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
                                       ZIP.key, ZIP.label, ZIP.mediatype, None))
 
     dataset = schema_org_dataset(release, base_url)
-    write_json(data / package.name / "dataset.jsonld", dataset)
+    write_json(_inside(data, package.name, "dataset.jsonld"), dataset)
     manifest.descriptors[package.name] = published
     manifest.datasets[package.name] = dataset
     manifest.citations[package.name] = citations

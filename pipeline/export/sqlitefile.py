@@ -30,11 +30,16 @@ import pyarrow as pa
 
 from pipeline.i18n import both
 from pipeline.model import Catalog, Resource
+from pipeline.outdir import inside
 
 BATCH_ROWS = 65_536
 
 
 def table_name(package: str, resource: str) -> str:
+    """``<package>__<resource>`` with hyphens as underscores. Package names join their words
+    with single hyphens and resource names with single underscores
+    (:mod:`pipeline.descriptors`), so no two tables get the same name; :func:`write_sqlite`
+    refuses a collision all the same rather than let one table replace another."""
     return f"{package}__{resource}".replace("-", "_")
 
 
@@ -163,8 +168,17 @@ def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path
     ``table_writer`` writes one table's rows into a database of its own (the export passes
     :func:`write_table_database` through the build cache).
     """
-    entries = {table_name(package, resource): (catalog.resource(package, resource), table)
-               for (package, resource), table in tables.items()}
+    entries = {}
+    for (package, resource), table in tables.items():
+        name = table_name(package, resource)
+        if name in entries:
+            # not at the top: the export imports this module
+            from pipeline.export import ExportError
+
+            other = entries[name][0]
+            raise ExportError(both("export.error.table_collision", table=name,
+                                   first=f"{other.package}/{other.name}", second=f"{package}/{resource}"))
+        entries[name] = (catalog.resource(package, resource), table)
     warnings: list[str] = []
     temporary = path.with_suffix(".tmp")
     temporary.unlink(missing_ok=True)
@@ -177,7 +191,7 @@ def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path
             indexes: set[str] = set()
             for name in sorted(entries):
                 # Written before the transaction: ATTACH is not allowed inside one.
-                table_writer(entries[name][1], Path(parts) / f"{name}.sqlite", name=name)
+                table_writer(entries[name][1], inside(Path(parts), f"{name}.sqlite"), name=name)
             connection.execute("BEGIN")
             _metadata_tables(connection)
             for name in sorted(entries):
@@ -204,7 +218,7 @@ def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path
                                 f"ON {_quote(name)} ({', '.join(map(_quote, fk.fields))})")
             connection.execute("COMMIT")
             for name in sorted(entries):
-                _copy_rows(connection, Path(parts) / f"{name}.sqlite", name)
+                _copy_rows(connection, inside(Path(parts), f"{name}.sqlite"), name)
             connection.execute("BEGIN")
             for statement in sorted(indexes):
                 connection.execute(statement)

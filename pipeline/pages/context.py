@@ -17,6 +17,7 @@ import pyarrow as pa
 from jinja2 import Environment
 
 from pipeline.model import Catalog
+from pipeline.outdir import inside
 
 
 @dataclass
@@ -49,8 +50,11 @@ class SiteContext:
         self.write(relative, self.env.get_template(template).render(**values))
 
     def write(self, relative: str, content: str | bytes) -> None:
-        """Write a page source or an asset a page links to (SVG chart) under the docs folder."""
-        target = self.docs_dir / relative
+        """Write a page source or an asset a page links to (SVG chart) under the docs folder.
+
+        Page paths are built from package and resource names: each part must be a plain
+        name and the result stay inside the docs folder (:func:`pipeline.outdir.inside`)."""
+        target = inside(self.docs_dir, *relative.split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             target.write_bytes(content)
