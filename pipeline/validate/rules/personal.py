@@ -25,11 +25,12 @@ in a credit-code column (``uscc``, ``*_uscc``) a valid credit code is never repo
 ID, whatever its ID check digit. Enterprise codes of market regulation start with ``9``,
 which no province code does, so they never look like ID numbers at all.
 
-The scan is columnar: one RE2 pass finds the cells with a run of 11 or more digits
-(normally none); on those, vectorised passes decide the usual forms (a mobile number
-anywhere in the cell, an ID number that is the whole cell: check digits in numpy), and
-only the rest (several numbers in one note, exotic digits, a decimal point) is read in
-Python, once per distinct value. Every expression is linear in the length of the text.
+The scan is columnar: one RE2 pass finds the cells where a mobile or ID shape stands (in
+text beyond ASCII, after NFKC, the cells with a run of 11 digits of any script), normally
+none; on those, vectorised passes decide the usual forms (a mobile number anywhere in the
+cell, an ID number that is the whole cell: check digits in numpy), and only the rest
+(several numbers in one note, exotic digits, a decimal point) is read in Python, once per
+distinct value. Every expression is linear in the length of the text.
 
 ``check(view, *, packages=None, exempt=None)`` takes the scope from the caller:
 ``packages`` limits the scan to those packages (``None``: every resource the view holds),
@@ -80,11 +81,11 @@ _ID = _run(["[1-8]", _DIGIT] + [_DIGIT] * 4 + ["[12]", "[089]", _DIGIT, _DIGIT, 
 _BEFORE, _AFTER = "(?:^|[^0-9])", "(?:[^0-9]|$)"
 
 # RE2 (Arrow) screens
-LONG_RUN = f"{_DIGIT}(?:{_S}{_DIGIT}){{10}}"  # 11 digits in one run: every finding has them
-LONG_RUN_ANY = rf"\p{{Nd}}(?:{_S}\p{{Nd}}){{10}}"  # the same in any script's decimal digits
+LONG_RUN_ANY = rf"\p{{Nd}}(?:{_S}\p{{Nd}}){{10}}"  # 11 digits of any script in one run
 EXOTIC_DIGIT = r"[^\P{Nd}0-9]"  # a decimal digit other than 0-9 (left after NFKC)
 SCREEN_MOBILE = f"{_BEFORE}{_PREFIX}{_MOBILE}{_AFTER}"
 SCREEN_ID = f"{_BEFORE}{_ID}{_AFTER}"
+SCREEN_EITHER = f"{_BEFORE}(?:{_PREFIX}{_MOBILE}|{_ID}){_AFTER}"  # one pass over clean columns
 # 11 digits 1[3-9]… split by one decimal point and nothing else: perhaps only a number
 _DECIMAL = "(?:" + "|".join("".join(_MOBILE_CLASSES[:k]) + r"\." + "".join(_MOBILE_CLASSES[k:])
                             for k in range(1, 11)) + ")"
@@ -193,10 +194,12 @@ def detect(values: pa.Array | pa.ChunkedArray, uscc_column: bool = False) -> np.
         return kinds  # codes and short words cannot hold a phone or an ID number
     ascii_only = printable_ascii(values)
     text = values if ascii_only else pc.utf8_normalize(values, form="NFKC")
-    rows = np.flatnonzero(_regex(text, LONG_RUN if ascii_only else LONG_RUN_ANY))
+    # ASCII: the cells where a mobile or ID shape stands; otherwise the cells with 11 digits
+    # of any script in a run (exotic digits are read in Python)
+    rows = np.flatnonzero(_regex(text, SCREEN_EITHER if ascii_only else LONG_RUN_ANY))
     if not len(rows):
         return kinds
-    sub = text.take(pa.array(rows))
+    sub = text.take(pa.array(rows)) if len(rows) < n else text
     if isinstance(sub, pa.ChunkedArray):
         sub = sub.combine_chunks()
     exotic = np.zeros(len(rows), dtype=bool) if ascii_only else _regex(sub, EXOTIC_DIGIT)
