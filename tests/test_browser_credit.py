@@ -125,7 +125,8 @@ def test_a_filter_narrows_the_results(browser, site):
 
     try:
         page = v.page
-        search(v, "机械01")
+        # names 常州示例机械03xxx: the first result's district holds some of them, not all
+        search(v, "机械03")
         everything = count(page)
         assert everything > 10
         district = page.locator(".lookup-facts").first.inner_text().split(" · ")[1]
