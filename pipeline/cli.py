@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synth", help="generate synthetic data / 生成合成数据")
     p.add_argument("--tier", choices=["sample", "city", "province", "national"], default="sample",
                    help="size: sample ≈ 8,000 enterprises (what datapackages/ ships), city ≈ "
-                        "30,000, province ≈ 600,000 (≈ 2.3M ratings), national ≈ 10M rating rows")
+                        "30,000, province ≈ 600,000 (≈ 2.5M ratings), national ≈ 11M rating rows")
     p.add_argument("--seed", type=int, default=20121030,
                    help="the same tier and seed always give byte-identical files (default %(default)s)")
     p.add_argument("--out", type=Path, required=True,

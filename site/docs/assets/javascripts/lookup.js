@@ -272,6 +272,8 @@
     this.detail.replaceChildren();
     this.detail.hidden = true;
     this.filtered = this.candidates.filter(function (c) { return self.matchesFilters(c[1]); });
+    // A page still loading for the filters before must not land in this list.
+    this.view = (this.view || 0) + 1;
     this.shown = 0;
     this.confirmed = 0;
     this.dropped = 0;
@@ -285,7 +287,7 @@
 
   Lookup.prototype.showPage = function () {
     var self = this;
-    var token = this.token;
+    var token = this.token, view = this.view;
     var width = this.meta.record_width;
     var wanted = this.confirmed + PAGE;
     var rounds = 0;
@@ -299,7 +301,7 @@
           return records[id % width];
         });
       })).then(function (records) {
-        if (token !== self.token) return;
+        if (token !== self.token || view !== self.view) return;
         records.forEach(function (record) {
           // The index matches grams; the name must contain the whole query.
           if (record && normalise(record[1]).indexOf(self.query) >= 0) {
@@ -325,8 +327,14 @@
     return Object.prototype.hasOwnProperty.call(names, code) ? names[code] : code;
   };
 
-  Lookup.prototype.latestGrade = function (record) {
+  // The rating a result line shows: of the year the reader filtered on, else the latest
+  // (with ratings running to the present, "latest" is rarely the year asked about).
+  Lookup.prototype.shownGrade = function (record) {
     var ratings = record[6];
+    var year = Number(this.value("year"));
+    if (year) {
+      for (var i = ratings.length - 1; i >= 0; i--) if (ratings[i][0] === year) return ratings[i];
+    }
     return ratings.length ? ratings[ratings.length - 1] : null;
   };
 
@@ -342,7 +350,7 @@
       self.detail.focus();
     });
     item.appendChild(button);
-    var latest = this.latestGrade(record);
+    var latest = this.shownGrade(record);
     var facts = [record[0], this.label("districts", record[2]), this.label("sectors", record[3])];
     if (latest) facts.push(fmt(this.labels.text.grade_in, { year: latest[0], grade: this.label("grades", latest[2]) }));
     item.appendChild(el("div", facts.join(" · "), "lookup-facts"));
