@@ -57,7 +57,9 @@
         if (!self.candidates) return;
         self.saveHash();
         self.root.setAttribute("aria-busy", "true");
-        self.applyFilters().finally(function () { self.root.removeAttribute("aria-busy"); });
+        var done = self.applyFilters(), view = self.view;
+        // Busy until the newest filters are drawn: an earlier change finishing must not clear it.
+        done.finally(function () { if (view === self.view) self.root.removeAttribute("aria-busy"); });
       });
     });
     this.more.addEventListener("click", function () { self.showPage(); });
