@@ -25,10 +25,10 @@ from pipeline.cache import (
     record_key,
     up_to_date,
 )
-from pipeline.derive import IDENTITIES, derive, missing_sources
-from pipeline.export import export
 from pipeline.config import Config, load_config
 from pipeline.config import apply as apply_policy
+from pipeline.derive import IDENTITIES, derive, missing_sources
+from pipeline.export import export
 from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
 from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
@@ -179,8 +179,7 @@ def _exclusive(out: Path):
     file beside ``out``, so it is released when the process ends, however it ends.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path(out), "a+", encoding="utf-8")
-    try:
+    with open(lock_path(out), "a+", encoding="utf-8") as handle:  # closing releases the lock
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -191,8 +190,6 @@ def _exclusive(out: Path):
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         yield
-    finally:
-        handle.close()  # closing releases the lock
 
 
 def _hidden_listings(catalog: Catalog, day: date) -> set[str]:

@@ -137,13 +137,18 @@ def _found_in_file(path: Path, ids: set[str], pattern: re.Pattern) -> set[str]:
     return _found_in_bytes(path.read_bytes(), ids, pattern)
 
 
-def _found_in_nested(name: str, content: bytes, ids: set[str], pattern: re.Pattern) -> set[str]:
+def _nested(name: str, content: bytes, read):
+    """``read(path)`` on a temporary copy of an archive member (SQLite and Parquet need a file)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(name).name
         path.write_bytes(content)
-        return _found_in_file(path, ids, pattern)
+        return read(path)
+
+
+def _found_in_nested(name: str, content: bytes, ids: set[str], pattern: re.Pattern) -> set[str]:
+    return _nested(name, content, lambda path: _found_in_file(path, ids, pattern))
 
 
 def _found_in_sqlite(path: Path, ids: set[str]) -> set[str]:
@@ -190,6 +195,8 @@ def _withheld_in(path: Path, name: str, content: bytes, signatures: dict[str, li
         columns = set(pq.read_schema(io.BytesIO(content)).names)
         return {key for key, names in signatures.items() if set(names) <= columns}
     if lower.endswith(".sqlite"):
+        if path.name != name:  # a database inside an archive: read from a copy of its bytes
+            return _nested(name, content, lambda copy: _withheld_in(copy, copy.name, content, signatures))
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):

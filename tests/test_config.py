@@ -168,7 +168,7 @@ def test_the_built_site_holds_no_copy_of_the_withheld_blacklist(site):
     assert _withheld_problems(site) == []
 
 
-@pytest.mark.parametrize("plant", ["csv", "zip", "parquet", "sqlite", "json", "xlsx"])
+@pytest.mark.parametrize("plant", ["csv", "zip", "parquet", "sqlite", "zipped-sqlite", "json", "xlsx"])
 def test_the_site_check_finds_a_withheld_table_in_any_form(site, tmp_path, plant):
     import zipfile
 
@@ -189,6 +189,13 @@ def test_the_site_check_finds_a_withheld_table_in_any_form(site, tmp_path, plant
         with sqlite3.connect(copy / "data" / "changzhou-work-safety.sqlite") as db:
             columns = ", ".join(f'"{n}" TEXT' for n in table.column_names)
             db.execute(f"CREATE TABLE hidden_copy ({columns})")
+    elif plant == "zipped-sqlite":
+        database = tmp_path / "copy.sqlite"
+        with sqlite3.connect(database) as db:
+            db.execute(f"CREATE TABLE t ({', '.join(f'{chr(34)}{n}{chr(34)} TEXT' for n in table.column_names)})")
+        db.close()
+        with zipfile.ZipFile(target / "extra.zip", "w") as archive:
+            archive.write(database, "data/copy.sqlite")
     elif plant == "json":
         (target / "extra.json").write_text(json.dumps(table.to_pylist(), ensure_ascii=False), encoding="utf-8")
     elif plant == "xlsx":

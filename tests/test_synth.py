@@ -17,7 +17,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline import uscc
-from pipeline.synth import DATA_END, DATA_START, LAST_FULL_YEAR, generate, temporal_coverage
+from pipeline.synth import (
+    DATA_END,
+    DATA_START,
+    LAST_FULL_YEAR,
+    generate,
+    temporal_coverage,
+)
 
 SEED = 20121030
 END = date.fromisoformat(str(DATA_END))

@@ -46,9 +46,9 @@ from pipeline.export.parquetfile import write_parquet
 from pipeline.export.releases import (
     LATEST,
     RELEASE_KEY,
+    WITHDRAWN,
     copy_forward,
     find_previous,
-    WITHDRAWN,
     published_versions,
     release_at,
     withdrawn_packages,

@@ -25,7 +25,15 @@ import itertools
 import numpy as np
 
 from pipeline.synth.accidents import Accidents
-from pipeline.synth.dates import DATA_END, LAST_FULL_YEAR, add_years, day, uniform_days, year_of, year_span
+from pipeline.synth.dates import (
+    DATA_END,
+    LAST_FULL_YEAR,
+    add_years,
+    day,
+    uniform_days,
+    year_of,
+    year_span,
+)
 from pipeline.synth.enterprises import HIGH_RISK, Enterprises
 
 NAT = np.datetime64("NaT", "D")

@@ -25,7 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.synth import geography as geo
-from pipeline.synth.dates import DATA_END, LAST_FULL_YEAR, OBSERVATIONS_START, day, year_of
+from pipeline.synth.dates import (
+    DATA_END,
+    LAST_FULL_YEAR,
+    OBSERVATIONS_START,
+    day,
+    year_of,
+)
 from pipeline.synth.enterprises import Enterprises
 
 YEARS = range(OBSERVATIONS_START, LAST_FULL_YEAR + 1)
