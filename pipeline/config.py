@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,9 +34,26 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Site:
+    """The portal's identity (``site:``): every page, catalog and file name takes it from here."""
+
+    name: dict[str, str]  # per language
+    city_code: str  # GB/T 2260 code of the whole city: its row in every per-district table
+    city_name: dict[str, str]
+    publisher: dict[str, str]  # name per language
+    email: str
+    languages: tuple[str, ...]  # the first is the default edition
+    sqlite: str  # file name (without suffix) of the database of every table
+    base_url: str = "/"
+    publisher_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     digest: str  # of the file's text: part of the build key (the policy decides what is published)
+    site: Site
+    rates: tuple[str, ...]  # indicator ids of the target death rates, in page order
     packages: dict[str, frozenset[str]] = field(default_factory=dict)  # package → withheld resources
     rules: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule group → "package/resource" globs
 
@@ -85,8 +103,10 @@ def parse(text: str, path: Path | None = None) -> Config:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        first = errors[0]
-        raise ConfigError(both("config.invalid", path=_path(first), detail=first.message))
+        # every problem at once (up to five), each with its key path: a fix-one-rerun loop
+        # is slow for a maintainer editing the file
+        detail = "; ".join(f"{_path(e)}: {e.message}" for e in errors[:5])
+        raise ConfigError(both("config.invalid", path=_path(errors[0]), detail=detail))
     packages = {name: frozenset((spec or {}).get("withheld", [])) for name, spec in data["packages"].items()}
     rules = {group: tuple(scopes) for group, scopes in (data.get("rules") or {}).items()}
     for group, scopes in rules.items():
@@ -94,8 +114,13 @@ def parse(text: str, path: Path | None = None) -> Config:
             package = scope.split("/", 1)[0]
             if package != "*" and package not in packages:
                 raise ConfigError(both("config.unknown_package", path=f"rules.{group}", package=package))
-    return Config(path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                  packages=packages, rules=rules)
+    spec = data["site"]
+    site = Site(name=dict(spec["name"]), city_code=spec["city"]["code"], city_name=dict(spec["city"]["name"]),
+                publisher=dict(spec["publisher"]["name"]), email=spec["publisher"]["email"],
+                publisher_url=spec["publisher"].get("url"), languages=tuple(spec["languages"]),
+                sqlite=spec["sqlite"], base_url=spec.get("base_url", "/"))
+    return Config(path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), site=site,
+                  rates=tuple(data.get("indicators", {}).get("rates", ())), packages=packages, rules=rules)
 
 
 def apply(catalog, config: Config) -> None:
@@ -124,3 +149,24 @@ def load_config(path: Path | None = None) -> Config:
 @cache
 def _cached(path: str, text: str) -> Config:
     return parse(text, Path(path))
+
+
+_current: list[Config] = []
+
+
+def current() -> Config:
+    """The configuration of the build (or command) in progress: what :func:`use` set, else
+    ``portal.yml``. Constants that every stage needs (the city code, the rate ids, the site's
+    names) are read from here, so that they are defined once and a ``--config`` file changes
+    them everywhere."""
+    return _current[-1] if _current else load_config()
+
+
+@contextmanager
+def use(config: Config):
+    """Make ``config`` the :func:`current` one for the duration of a ``with`` block."""
+    _current.append(config)
+    try:
+        yield config
+    finally:
+        _current.pop()

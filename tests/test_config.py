@@ -33,9 +33,31 @@ def test_the_repository_configuration_is_valid_and_withholds_the_blacklist():
     assert set(config.packages) == {p.parent.name for p in DATAPACKAGES.glob("*/datapackage.json")}
 
 
+# The identity and indicator sections of the repository's file, before the policy under test.
+SITE = DEFAULT.read_text(encoding="utf-8").split("\npackages:")[0] + "\n"
+
+
+def test_the_site_identity_is_read_once_from_the_configuration():
+    config = load_config()
+    assert config.site.city_code == "320400" and config.site.languages[0] == "zh"
+    assert config.rates == ("gdp_death_rate", "industrial_death_rate", "road_death_rate")
+    bad = DEFAULT.read_text(encoding="utf-8").replace('code: "320400"', 'code: "3204"')
+    with pytest.raises(ConfigError, match=r"site\.city\.code"):
+        parse(bad)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("site:\n  city: {code: 3204}\n", "site"),
+    ("packages:\n  reference: {}\n", r"\(root\).*site"),
+])
+def test_a_configuration_without_a_full_site_section_is_refused(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse(text)
+
+
 @pytest.mark.parametrize("text, message", [
     ("packages:\n  reference: {}\n  reference: {}\n", "键 reference 重复出现"),
-    ("packages:\n  enterprise-credit:\n    withheld: [blacklist]\n    withheld: []\n", "第 4 行"),
+    ("packages:\n  enterprise-credit:\n    withheld: [blacklist]\n    withheld: []\n", r"第 \d+ 行"),
     ("packages: {}\n", "packages"),
     ("packages:\n  reference: {}\npublic: [enterprise-credit/blacklist]\n", "(root)"),
     ("packages:\n  Bad_Name: {}\n", "packages"),
@@ -45,6 +67,8 @@ def test_the_repository_configuration_is_valid_and_withholds_the_blacklist():
     ("packages: [reference\n", "不是有效的 YAML"),
 ])
 def test_a_broken_configuration_is_refused_with_its_key_path(text, message):
+    if not text.startswith("packages: ["):  # (the YAML error needs no valid part before it)
+        text = SITE + text
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         parse(text)
 

@@ -40,13 +40,15 @@ def ours(root: Path, rules: bool = False) -> set:
     frictionless reads, e.g. one without a column its schema declares."""
     catalog = load_catalog([root])
     if rules:
-        from pipeline.config import Config
+        from dataclasses import replace
+
+        from pipeline.config import load_config
         from pipeline.validate.rules import run_rules  # noqa: F401 - every group, everywhere
 
         groups = ("uscc", "accidents", "rates", "districts", "blacklist", "certificates", "outcomes",
                   "percent", "personal", "synthetic", "text_safety")
-        config = Config(path=None, digest="", packages={name: frozenset() for name in catalog.packages},
-                        rules={group: ("*",) for group in groups})
+        config = replace(load_config(), packages={name: frozenset() for name in catalog.packages},
+                         rules={group: ("*",) for group in groups})
         report = validate_catalog(catalog, max_errors=None, config=config)
     else:
         report = validate_catalog(catalog, max_errors=None, rules=False)
