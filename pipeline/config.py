@@ -49,11 +49,36 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Item:
+    """A page per row of ``table`` (``package/resource``), at ``path`` filled from the row."""
+
+    table: str
+    path: str
+    template: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section made of templates only (see :mod:`pipeline.pages.sections`)."""
+
+    name: str
+    title: dict[str, str]
+    needs: tuple[str, ...]
+    items: tuple[Item, ...] = ()
+
+
+BUILT_IN_SECTIONS = ("home", "indicators", "accidents", "credit", "plan", "districts", "catalog",
+                     "methodology", "benchmark")
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     digest: str  # of the file's text: part of the build key (the policy decides what is published)
     site: Site
     rates: tuple[str, ...]  # indicator ids of the target death rates, in page order
+    # navigation order: names of built-in sections (modules of pipeline.pages) and Sections
+    sections: tuple[str | Section, ...] = BUILT_IN_SECTIONS
     packages: dict[str, frozenset[str]] = field(default_factory=dict)  # package → withheld resources
     rules: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule group → "package/resource" globs
 
@@ -119,8 +144,26 @@ def parse(text: str, path: Path | None = None) -> Config:
                 publisher=dict(spec["publisher"]["name"]), email=spec["publisher"]["email"],
                 publisher_url=spec["publisher"].get("url"), languages=tuple(spec["languages"]),
                 sqlite=spec["sqlite"], base_url=spec.get("base_url", "/"))
+    sections = tuple(_section(entry) for entry in data.get("sections", BUILT_IN_SECTIONS))
+    names = [s if isinstance(s, str) else s.name for s in sections]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(both("config.section_repeated", name=", ".join(repeated)))
+    for section in sections:
+        for ref in ([] if isinstance(section, str) else [*section.needs, *(i.table for i in section.items)]):
+            if ref.split("/", 1)[0] not in packages:
+                raise ConfigError(both("config.unknown_package", path=f"sections.{section.name}",
+                                       package=ref.split("/", 1)[0]))
     return Config(path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), site=site,
+                  sections=sections,
                   rates=tuple(data.get("indicators", {}).get("rates", ())), packages=packages, rules=rules)
+
+
+def _section(entry) -> str | Section:
+    if isinstance(entry, str):
+        return entry
+    return Section(name=entry["name"], title=dict(entry["title"]), needs=tuple(entry["needs"]),
+                   items=tuple(Item(**item) for item in entry.get("items", [])))
 
 
 def apply(catalog, config: Config) -> None:

@@ -4,6 +4,7 @@ Chinese words. Screenshots go to build/artifacts/screenshots/ for people to look
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -16,7 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
 PACKAGES = sorted(p.parent.name for p in DATAPACKAGES.glob("*/datapackage.json"))
 PAGES = {"home": "", "catalog": "data/", "about": "about/",
-         **{f"package-{name}": f"data/{name}/" for name in PACKAGES}}
+         **{f"package-{name}": f"data/{name}/" for name in PACKAGES},
+         # a table page of each package (its first table)
+         **{f"table-{name}": "data/{}/tables/{}/".format(name, json.loads(
+             (DATAPACKAGES / name / "datapackage.json").read_text("utf-8"))["resources"][0]["name"])
+            for name in PACKAGES}}
 # A word each package page carries (in a table title or description), to search for; one the
 # plan and indicator pages do not also use, or they outrank the package page.
 SEARCH_WORDS = {"enterprise-credit": "黑名单", "accident-outcomes": "事故",

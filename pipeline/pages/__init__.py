@@ -1,8 +1,8 @@
 """Page sources for the static site, rendered from the catalog with Jinja2.
 
 ``write_docs`` fills a fresh mkdocs ``docs_dir`` with the hand-written pages of ``site/``
-and the pages of every section in ``SECTIONS`` (each a module here with
-``write(ctx) -> nav entries``, see ``context``), and returns the navigation;
+and the pages of every section ``portal.yml`` lists (``sections:``: a module here with
+``write(ctx) -> nav entries``, see ``context``, or a section of templates, see ``sections``), and returns the navigation;
 ``mkdocs_site`` turns that into a site.
 """
 
@@ -17,9 +17,6 @@ from pipeline.model import Catalog
 ROOT = Path(__file__).resolve().parents[2]
 SITE_SOURCES = ROOT / "site"
 
-# Navigation order. Each name is a module of this package.
-SECTIONS = ("home", "indicators", "accidents", "credit", "plan", "districts", "catalog",
-            "methodology", "benchmark")
 
 
 def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
@@ -31,8 +28,10 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
     ``SiteContext.publish``); the caller moves them into the built site. Those equal to
     their namesakes in ``reuse_dir`` (the site being replaced) are hard-linked from there.
     """
+    from pipeline.config import current
     from pipeline.pages.context import SiteContext
     from pipeline.pages.render import environment
+    from pipeline.pages.sections import TemplateSection
 
     handwritten = sources / "docs"
     if handwritten.is_dir():
@@ -42,8 +41,11 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
                       manifest=manifest, reference_date=reference_date,
                       assets_dir=assets_dir, reuse_dir=reuse_dir)
     nav = []
-    for name in SECTIONS:
-        nav += importlib.import_module(f"pipeline.pages.{name}").write(ctx)
+    for section in current().sections:  # portal.yml's order
+        if isinstance(section, str):
+            nav += importlib.import_module(f"pipeline.pages.{section}").write(ctx)
+        else:
+            nav += TemplateSection(section).write(ctx)
     nav += sorted(str(path.relative_to(handwritten)) for path in handwritten.glob("*.md")
                   if path.name != "index.md") if handwritten.is_dir() else []
     return nav

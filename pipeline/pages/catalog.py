@@ -1,4 +1,12 @@
-"""The data catalogue: an overview page, one page per data package and its validation report."""
+"""The data catalogue: an overview page, and for every data package an overview, a page per
+table and its validation report.
+
+Every package gets the same pages from the generic templates (``package.md.j2``,
+``table.md.j2``); a package or one of its tables can have its own by adding a template
+named for it, ``package-<package>.md.j2`` or ``table-<package>.md.j2`` /
+``table-<package>-<resource>.md.j2`` (the way Datasette looks for ``table-<db>-<table>.html``
+before ``table.html``), in the portal's ``site/templates`` or beside the generic ones.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,14 @@ from dataclasses import dataclass
 from markupsafe import escape
 
 from pipeline.i18n import catalog, t
-from pipeline.pages.views import catalog_views, format_label
+from pipeline.pages.views import Download, catalog_views, format_label, preview
+
+# Rows of a table page's preview that are written into the HTML; the rest come from the
+# table's JSON download when a reader asks for them.
+PREVIEW_ROWS = 25
+# A JSON download larger than this is not offered for reading in the browser (a phone
+# would have to fetch and parse all of it); the files stay downloadable.
+BROWSER_BYTES = 20 * 1024 * 1024
 
 # Portal-wide files the export writes, linked from the catalogue page (data/).
 MACHINE_FILES = (("../data.json", "data.json", "pod"), ("catalog.jsonld", "data/catalog.jsonld", "dcat"),
@@ -42,7 +57,9 @@ def write(ctx) -> list:
     report = str(escape(t("validation.nav", ctx.lang)))
     section = ["data/index.md"]
     for p in packages:
-        ctx.render(f"{p.url}index.md", "package.md.j2", p=p)
+        _render_first(ctx, f"{p.url}index.md", [f"package-{p.name}.md.j2", "package.md.j2"], p=p)
+        for r in p.resources:
+            _table_page(ctx, p, r)
         # Not under data/<package>/: the export owns that folder (every sub-folder is a release).
         ctx.render(f"validation/{p.name}.md", "package_validation.md.j2", p=p)
         # mkdocs prints nav titles as HTML, so data in them is escaped here.
@@ -55,6 +72,31 @@ def write(ctx) -> list:
     ctx.render("redactions/index.md", "redactions.md.j2", entries=entries, reasons=reasons)
     section.append({str(escape(t("redactions.title", ctx.lang))): "redactions/index.md"})
     return [{str(escape(t("nav.catalog", ctx.lang))): section}]
+
+
+def _render_first(ctx, relative: str, templates: list[str], **values) -> None:
+    """Render the first of ``templates`` that exists (the most specific override first)."""
+    ctx.write(relative, ctx.env.select_template(templates).render(**values))
+
+
+def _table_page(ctx, p, r) -> None:
+    """The page of table ``r`` of package ``p``, at ``data/<package>/tables/<resource>/``.
+
+    Not at ``data/<package>/<resource>/``: a release folder is named by a version or
+    ``latest``, and a table may be called either."""
+    resource = ctx.catalog.packages[p.name].resources[r.name]
+    shown = preview(resource, PREVIEW_ROWS) if r.withheld_for is None else None
+    json_file = next((d for d in r.downloads if d.format == "json"), None)
+    offered = json_file is not None and json_file.size <= BROWSER_BYTES
+    # download hrefs are relative to the package page, two folders up
+    downloads = [Download(**{**vars(d), "href": f"../../{d.href}"}) for d in r.downloads]
+    # templates the script fills in ({first}…), so the catalog's text as it is
+    labels = {key: catalog(ctx.lang)[f"table.js.{key}"] for key in ("loading", "failed", "none", "range")}
+    _render_first(ctx, f"{p.url}tables/{r.name}.md",
+                  [f"table-{p.name}-{r.name}.md.j2", f"table-{p.name}.md.j2", "table.md.j2"],
+                  p=p, r=r, preview=shown, downloads=downloads, labels=labels, root="../../../../",
+                  json_href=f"../../{json_file.href}" if offered else "",
+                  json_bytes=json_file.size if offered else 0)
 
 
 def _withdrawn(ctx) -> list:

@@ -22,6 +22,7 @@ from mkdocs.exceptions import MkDocsException
 
 from pipeline.i18n import t
 from pipeline.pages import ROOT, SITE_SOURCES
+from pipeline.pages.sections import item_patterns
 
 CONFIG = ROOT / "mkdocs.yml"
 
@@ -32,6 +33,9 @@ def write_config(work: Path, nav: list, *, lang: str = "zh", sources: Path = SIT
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     settings["docs_dir"] = "docs"
     settings["nav"] = nav
+    # item pages of the template sections (a page per row) are listed on their section's page
+    settings["not_in_nav"] = (settings.get("not_in_nav") or "") + "".join(
+        f"/{unlisted}\n" for unlisted in item_patterns())
     settings["site_description"] = t("site.description", lang)
     settings["copyright"] = str(t("site.copyright", lang))
     theme = settings.setdefault("theme", {})

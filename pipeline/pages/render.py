@@ -25,6 +25,9 @@ from pipeline.i18n import t
 from pipeline.pages.views import human_size
 
 TEMPLATES = Path(__file__).parent / "templates"
+# The portal's own templates: a section of its own, or a package's or table's page
+# (``package-<name>.md.j2``), found before the generic ones of the same name.
+SITE_TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
 _PUNCT = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
 
 
@@ -54,7 +57,7 @@ def yaml_html(value) -> Markup:
 
 def environment(lang: str) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader([SITE_TEMPLATES, TEMPLATES]),
         autoescape=True,  # every template, whatever its extension: pages are HTML in Markdown
         undefined=StrictUndefined,
         keep_trailing_newline=True,
