@@ -1,8 +1,9 @@
-"""Deterministic synthetic data for the portal's four data packages.
+"""Deterministic synthetic data for the portal's data packages.
 
-``generate(tier, seed, out, real)`` writes four package folders into ``out``: every
+``generate(tier, seed, out, real)`` writes the package folders into ``out``: every
 descriptor and every real CSV is copied byte for byte from ``real``; the synthetic CSVs
-(accident-outcomes/*, enterprise-credit/*, indicator-progress/observations) are generated.
+(accident-outcomes/*, enterprise-credit/*, indicator-progress/observations,
+accident-investigations/*) are generated.
 The same tier and seed always give the same bytes: every random draw comes from a numpy
 Generator seeded by (seed, stream), rows are sorted by primary key, and nothing depends on
 the clock or on dict/set ordering.
@@ -31,21 +32,23 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.synth import accidents as accidents_mod
-from pipeline.synth import credit, csvout, enterprises, observations, outcomes
+from pipeline.synth import credit, csvout, enterprises, investigations, observations, outcomes
 from pipeline.synth.dates import DATA_END, DATA_START, LAST_FULL_YEAR, temporal_coverage
 
 __all__ = ["DATA_END", "DATA_START", "LAST_FULL_YEAR", "TIERS", "generate", "temporal_coverage"]
 
 TIERS = {"sample": 8_000, "city": 30_000, "province": 600_000, "national": 2_600_000}
-PACKAGES = ("reference", "indicator-progress", "accident-outcomes", "enterprise-credit")
+PACKAGES = ("reference", "indicator-progress", "accident-outcomes", "enterprise-credit",
+            "accident-investigations")
 GENERATED = {
     "accident-outcomes": {"accidents", "annual_outcomes", "provincial_benchmarks", "control_targets"},
     "enterprise-credit": {"enterprises", "credit_ratings", "certificates", "blacklist", "hazards"},
     "indicator-progress": {"observations"},
+    "accident-investigations": {"investigations", "handling", "rectification"},
 }
 # One independent random stream per table, so changing one table never shifts another.
 STREAMS = {"enterprises": 1, "accidents": 2, "outcomes": 3, "certificates": 4, "hazards": 5,
-           "blacklist": 6, "ratings": 7, "observations": 8}
+           "blacklist": 6, "ratings": 7, "observations": 8, "investigations": 9}
 
 
 def generate(tier: str, seed: int, out: Path, real: Path = Path("datapackages")) -> None:
@@ -70,6 +73,8 @@ def generate(tier: str, seed: int, out: Path, real: Path = Path("datapackages"))
     listing = credit.blacklist(rng("blacklist"), firms, acc, haz)
 
     write("accident-outcomes", "accidents", acc.cols)
+    for name, columns in investigations.generate(rng("investigations"), acc).items():
+        write("accident-investigations", name, columns)
     for name, columns in oc.items():
         write("accident-outcomes", name, columns)
     write("enterprise-credit", "enterprises", firms.columns())
