@@ -32,7 +32,15 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.synth import accidents as accidents_mod
-from pipeline.synth import credit, csvout, enterprises, investigations, observations, outcomes
+from pipeline.synth import (
+    calibration,
+    credit,
+    csvout,
+    enterprises,
+    investigations,
+    observations,
+    outcomes,
+)
 from pipeline.synth.dates import DATA_END, DATA_START, LAST_FULL_YEAR, temporal_coverage
 
 __all__ = ["DATA_END", "DATA_START", "LAST_FULL_YEAR", "TIERS", "generate", "temporal_coverage"]
@@ -66,8 +74,10 @@ def generate(tier: str, seed: int, out: Path, real: Path = Path("datapackages"))
         csvout.write(out / package / "data" / f"{resource}.csv", columns)
 
     firms = enterprises.generate(rng("enterprises"), TIERS[tier])
-    acc = accidents_mod.generate(rng("accidents"), firms)
-    oc = outcomes.generate(rng("outcomes"), acc)
+    # calibrated to the real published figures of the same scope (see calibration)
+    figures = calibration.read(real)
+    acc = accidents_mod.generate(rng("accidents"), firms, calibration.death_targets(figures))
+    oc = outcomes.generate(rng("outcomes"), acc, calibration.gdp_targets(figures))
     certs = credit.certificates(rng("certificates"), firms)
     haz = credit.hazards(rng("hazards"), firms, acc)
     listing = credit.blacklist(rng("blacklist"), firms, acc, haz)

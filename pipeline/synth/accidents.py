@@ -90,30 +90,23 @@ def expected_deaths(kind: str, year: int) -> float:
     return d1 * (d2 / d1) ** ((year - 2015) / 10)
 
 
-def generate(rng: np.random.Generator, firms: Enterprises) -> Accidents:
+def generate(rng: np.random.Generator, firms: Enterprises,
+             death_targets: list[tuple[np.datetime64, np.datetime64, int]] = ()) -> Accidents:
+    """``death_targets``: (first day, last day, deaths) the city must have in each period
+    (real figures of the same scope, see ``calibration.death_targets``)."""
     parts = []
     mean_deaths = float(DEATHS @ DEATHS_P)
     for year in YEARS:
         first, last, share = year_span(year)
         year_noise = rng.lognormal(0.0, 0.03)  # a good or bad year for everything at once
-        for kind, (_, _, _, loss_median, liability_p) in KINDS.items():
+        for kind in KINDS:
             lam = expected_deaths(kind, year) * share * year_noise / mean_deaths
             n = int(rng.poisson(lam))
-            dates = uniform_days(rng, first, last, n)
-            if kind == "industrial":
-                sector = rng.choice(np.array(INDUSTRIAL), size=n, p=INDUSTRIAL_P)
-            else:
-                sector = np.full(n, kind)
-            deaths = rng.choice(DEATHS, size=n, p=DEATHS_P)
-            injuries = rng.poisson(0.4, n) + np.where(deaths == 0, 1 + rng.poisson(0.8, n), 0)
-            loss = (rng.lognormal(np.log(loss_median), 0.9, n)
-                    + deaths * rng.uniform(800_000, 1_300_000, n))
-            parts.append({"date": dates, "sector": sector, "deaths": deaths, "injuries": injuries,
-                              "loss": np.round(loss / 100) * 100,
-                              "liability": rng.random(n) < liability_p})
+            parts.append(_draw(rng, kind, uniform_days(rng, first, last, n)))
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     cols["fire"] = np.zeros(len(cols["date"]), dtype=bool)
     _plant_major(rng, cols)
+    cols = _calibrate_deaths(rng, cols, death_targets)
 
     order = np.lexsort((cols["sector"], cols["date"]))
     cols = {k: v[order] for k, v in cols.items()}
@@ -161,6 +154,68 @@ def generate(rng: np.random.Generator, firms: Enterprises) -> Accidents:
         "report_published": published,
         "report_url": np.where(has_report, np.char.add(np.char.add("/reports/", ids), "/"), None),
     })
+
+
+def _draw(rng, kind: str, dates: np.ndarray, deaths: np.ndarray | None = None) -> dict:
+    """Accidents of ``kind`` on ``dates``; deaths drawn unless given."""
+    n = len(dates)
+    loss_median, liability_p = KINDS[kind][3:]
+    if kind == "industrial":
+        sector = rng.choice(np.array(INDUSTRIAL), size=n, p=INDUSTRIAL_P)
+    else:
+        sector = np.full(n, kind)
+    if deaths is None:
+        deaths = rng.choice(DEATHS, size=n, p=DEATHS_P)
+    injuries = rng.poisson(0.4, n) + np.where(deaths == 0, 1 + rng.poisson(0.8, n), 0)
+    loss = (rng.lognormal(np.log(loss_median), 0.9, n)
+            + deaths * rng.uniform(800_000, 1_300_000, n))
+    return {"date": dates, "sector": sector, "deaths": deaths, "injuries": injuries,
+            "loss": np.round(loss / 100) * 100, "liability": rng.random(n) < liability_p}
+
+
+def _calibrate_deaths(rng, cols: dict, targets) -> dict:
+    """Remove or add one-death accidents until each target period has its deaths.
+
+    Innermost periods first: a period's own target, less the deaths of the periods already
+    settled inside it, is met on its remaining days. Only one-death accidents outside
+    industry are removed (so no planted accident and no enterprise's accident goes); added accidents have one death, a kind drawn by the year's
+    expected deaths and a day drawn from the remaining days.
+    """
+    settled: list[tuple[np.datetime64, np.datetime64]] = []
+    for first, last, target in sorted(targets, key=lambda t: int((t[1] - t[0]).astype(int))):
+        dates = cols["date"]
+        inside = [(a, b) for a, b in settled if first <= a and b <= last]
+        in_settled = np.zeros(len(dates), dtype=bool)
+        for a, b in inside:
+            in_settled |= (dates >= a) & (dates <= b)
+        region = (dates >= first) & (dates <= last) & ~in_settled
+        want = target - int(cols["deaths"][(dates >= first) & (dates <= last) & in_settled].sum())
+        have = int(cols["deaths"][region].sum())
+        if want < 0:
+            raise ValueError(f"deaths {first}–{last}: {target} is fewer than the periods inside it")
+        if have > want:
+            removable = np.flatnonzero(region & (cols["deaths"] == 1) & ~cols["fire"]
+                                       & ~np.isin(cols["sector"], INDUSTRIAL))
+            if have - want > len(removable):
+                raise ValueError(f"deaths {first}–{last}: cannot come down to {target}")
+            keep = np.ones(len(dates), dtype=bool)
+            keep[rng.choice(removable, size=have - want, replace=False)] = False
+            cols = {k: v[keep] for k, v in cols.items()}
+        elif have < want:
+            days = np.arange(first, last + 1)
+            for a, b in inside:
+                days = days[(days < a) | (days > b)]
+            year = int(str(first)[:4])
+            p = np.array([expected_deaths(k, year) for k in KINDS])
+            kinds = rng.choice(np.array(list(KINDS)), size=want - have, p=p / p.sum())
+            extra = [_draw(rng, str(k), days[rng.integers(0, len(days), int((kinds == k).sum()))],
+                           np.ones(int((kinds == k).sum()), dtype=np.int64))
+                     for k in KINDS if (kinds == k).any()]
+            for part in extra:
+                part["fire"] = np.zeros(len(part["date"]), dtype=bool)
+            cols = {k: np.concatenate([cols[k]] + [part[k] for part in extra]) for k in cols}
+        settled.append((first, last))
+    return cols
 
 
 def _plant_major(rng, cols) -> None:

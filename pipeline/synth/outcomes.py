@@ -6,7 +6,10 @@ each unit's economic weight. A unit that existed for part of 2015 gets a row fla
 ``partial_year`` with null denominators and rates (its boundary did not last the year), so
 in 2015 the city's denominators are the city's own totals, not the sum of the full-year
 units; every other year they are exactly that sum. From 2016 on the units are the six of the
-new divisions, each for the whole year.
+new divisions, each for the whole year. In every year with a real published GDP figure of
+the city (``published-statistics/figures``, GDP at current prices: 2010, 2011, 2014, 2015) the
+city's GDP is that figure, and the years between follow the synthetic growth moved onto them
+(``calibration.anchor``).
 
 Years run from 2010 to the last complete year (LAST_FULL_YEAR): there is no row for the
 year in which the data end, because half a year's deaths divided by a whole year's GDP, or
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.synth import calibration
 from pipeline.synth import geography as geo
 from pipeline.synth.accidents import (
     DEATHS,
@@ -55,8 +59,11 @@ def _growth_path(rng, start: float, rates: list[float], sd: float) -> np.ndarray
     return start * np.cumprod(np.r_[1.0, 1.0 + growth])
 
 
-def generate(rng: np.random.Generator, acc: Accidents) -> dict:
+def generate(rng: np.random.Generator, acc: Accidents, gdp_targets: dict[int, int] | None = None) -> dict:
+    """``gdp_targets``: {year: city GDP in 0.01 亿元} from the real published figures
+    (``calibration.gdp_targets``); the synthetic path is moved onto them."""
     gdp_city = _growth_path(rng, rng.uniform(3020, 3080), GDP_GROWTH, 0.005)
+    gdp_city = calibration.anchor(gdp_city, list(YEARS), gdp_targets or {})
     emp_city = _growth_path(rng, rng.uniform(1.70e6, 1.76e6), EMP_GROWTH, 0.004)
     veh_city = _growth_path(rng, rng.uniform(0.67e6, 0.71e6), VEH_GROWTH, 0.01)
 
@@ -72,9 +79,9 @@ def generate(rng: np.random.Generator, acc: Accidents) -> dict:
         covered = weights.sum()  # 1.0, or less in 2015 (金坛 is partial-year)
         shares = shares / shares.sum() * covered
         # integer units (0.01 亿元, persons, vehicles) so the city sum is exact
-        gdp = dict(zip(full, np.round(gdp_city[y_i] * 100 * shares).astype(np.int64)))
-        emp = dict(zip(full, np.round(emp_city[y_i] * shares).astype(np.int64)))
-        veh = dict(zip(full, np.round(veh_city[y_i] * shares).astype(np.int64)))
+        gdp = dict(zip(full, _split(gdp_city[y_i] * 100, shares)))
+        emp = dict(zip(full, _split(emp_city[y_i], shares)))
+        veh = dict(zip(full, _split(veh_city[y_i], shares)))
         in_year = year_of == year
         year_rows = []
         for code, partial in units:
@@ -101,6 +108,16 @@ def generate(rng: np.random.Generator, acc: Accidents) -> dict:
         "provincial_benchmarks": _benchmarks(rng, rows),
         "control_targets": _targets(rng, acc),
     }
+
+
+def _split(total: float, shares: np.ndarray) -> np.ndarray:
+    """Integers proportional to ``shares`` summing to round(total × sum(shares)) (largest
+    remainder), so that a whole city's figure (shares summing to 1) is met exactly."""
+    whole = round(total * float(shares.sum()))
+    raw = total * shares
+    out = np.floor(raw).astype(np.int64)
+    out[np.argsort(-(raw - out), kind="stable")[: whole - int(out.sum())]] += 1
+    return out
 
 
 def _row(code, year, partial, m, acc, industrial, road, gdp, emp, veh, note) -> dict:
