@@ -7,15 +7,23 @@ unchanged; a figure of another scope must never reach a synthetic series.
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 import shutil
+from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline.build import build
+from pipeline.load import load_catalog
+from pipeline.pages import real_figures
 from pipeline.synth import calibration, generate
+from pipeline.validate import validate_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "datapackages"
@@ -224,3 +232,57 @@ def test_no_synthetic_population_series_exists_to_calibrate(sample):
             if res.get("synthetic"):
                 names = [f["name"] for f in res["schema"]["fields"]]
                 assert not [n for n in names if "population" in n], (res["name"], names)
+
+
+# ---------------------------------------------------------------- the methodology page
+
+@pytest.fixture(scope="module")
+def real_vs_synthetic(tmp_path_factory) -> str:
+    """The "real published figures vs synthetic values" part of the synthetic-data page."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    build(REAL, out, reference_date=date(2026, 7, 1))
+    page = (out / "methodology" / "synthetic" / "index.html").read_text(encoding="utf-8")
+    start = page.index('class="portal-real-figures"')
+    return page[page.rindex("<h2", 0, start):page.index("</table>", start)]
+
+
+def test_the_page_marks_each_real_value_real_and_each_synthetic_value_synthetic(real_vs_synthetic, figures):
+    section = real_vs_synthetic
+    rows = re.findall(r"<tr><th scope=\"row\">.*?</tr>", section, flags=re.DOTALL)
+    same_scope = [f for f in figures if calibration.SYNTHETIC_SCOPE.get(f.measure) == f.scope]
+    assert len(rows) == len(same_scope) == 8
+    for row in rows:
+        cells = re.findall(r"<td>(.*?)</td>", row, flags=re.DOTALL)
+        period, real, synthetic, source = cells
+        assert re.search(r"\d{4}", period)
+        assert "portal-badge--real" in real and "portal-badge--synthetic" not in real
+        assert "portal-badge--synthetic" in synthetic and "portal-badge--real" not in synthetic
+        number = re.compile(r"-?\d+(?:\.\d+)?")
+        assert float(number.search(real).group()) == float(number.search(synthetic).group())
+        address = html.unescape(re.search(r"<code>(.*?)</code>", source).group(1))
+        assert address in {_source_of(f.figure_id) for f in same_scope}
+    text = html.unescape(re.sub(r"<code>.*?</code>|<[^>]+>", " ", section))
+    assert "121" not in text and "1772" not in text  # other scopes are not beside synthetic values
+    assert not re.search(r"[A-Za-z]", text), re.findall(r"[A-Za-z]+", text)  # no English
+
+
+def test_the_english_rows_are_english_and_hold_the_same_values():
+    catalog = load_catalog([REAL])
+    validate_catalog(catalog)
+    rows = {}
+    for lang in ("zh", "en"):
+        ctx = SimpleNamespace(lang=lang, table=catalog.table,
+                              has=lambda p, r: p in catalog.packages and r in catalog.packages[p].resources)
+        rows[lang] = real_figures.comparison(ctx)
+    assert len(rows["en"]) == len(rows["zh"]) == 8
+    for en, zh in zip(rows["en"], rows["zh"]):
+        assert (en["real"], en["synthetic"], en["source"]) == (zh["real"], zh["synthetic"], zh["source"])
+        assert en["real"] == en["synthetic"] or float(en["real"]) == float(en["synthetic"])
+        for key in ("figure", "scope", "period", "unit", "reliability"):
+            assert not re.search(r"[\u4e00-\u9fff]", en[key]), (key, en[key])
+    assert [r["period"] for r in rows["en"]][4:6] == ["2011", "January–August 2012"]
+
+
+def _source_of(figure_id: str) -> str:
+    rows = _table(REAL, "published-statistics", "figures").set_index("figure_id")
+    return rows.loc[figure_id, "source"]

@@ -18,6 +18,7 @@ from markupsafe import escape
 
 from pipeline.i18n import catalog as messages
 from pipeline.i18n import t
+from pipeline.pages import real_figures
 from pipeline.pages.views import catalog_views, cell_text
 
 PAGES = ("rates", "grades", "progress", "quality", "privacy", "provenance", "synthetic", "cli")
@@ -194,7 +195,7 @@ def write(ctx) -> list:
         "quality": dict(zip(("schema", "rules", "divergences"), quality_rules(lang))),
         "privacy": {},
         "provenance": {"targets": uncertain_targets(ctx)},
-        "synthetic": {"packages": packages},
+        "synthetic": {"packages": packages, "real_figures": real_figures.comparison(ctx)},
         "cli": dict(zip(("description", "commands"), cli_commands())),
     }
     ctx.render("methodology/index.md", "methodology_index.md.j2", pages=PAGES)
