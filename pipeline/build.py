@@ -27,7 +27,7 @@ from pipeline.cache import (
 )
 from pipeline.config import Config, load_config
 from pipeline.config import apply as apply_policy
-from pipeline.derive import IDENTITIES, derive, missing_sources
+from pipeline.derive import IDENTITIES, NAME, derive
 from pipeline.export import export
 from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
 from pipeline.load import LoadError, load_catalog
@@ -121,8 +121,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
         if not report.valid:
             raise InvalidData(report)
         identities = {}
-        if not missing_sources(catalog):  # a third-party package alone has nothing to derive
-            derive(catalog, reference_date=day)
+        derive(catalog, reference_date=day, config=config)  # the tables its sources allow
+        if NAME in catalog.packages:  # a third-party package alone has nothing to derive
             identities = IDENTITIES
             log.stages.append("derive")
         if previous is None and out.is_dir():

@@ -6,8 +6,8 @@ from datetime import date
 
 import pyarrow as pa
 
-from pipeline.derive.accidents import accident_statistics
 from pipeline.derive.schemas import conform
+from pipeline.derive.steps.accident_statistics import accident_statistics
 
 S, I, DT = pa.string(), pa.int64(), pa.date32()
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pyarrow as pa
 
-from pipeline.derive.blacklist import blacklist_expired_counts, blacklist_public
+from pipeline.derive.steps.blacklist import blacklist_expired_counts, blacklist_public
 
 REF = date(2016, 3, 1)
 S, I, DT = pa.string(), pa.int64(), pa.date32()

@@ -8,7 +8,8 @@ import pyarrow as pa
 import pytest
 
 from pipeline.derive import derive
-from pipeline.derive.schemas import ARROW_TYPES, RESOURCES
+from pipeline.derive.schemas import ARROW_TYPES
+from pipeline.derive.steps import discover
 from pipeline.model import Catalog, Package, Resource
 
 D = date
@@ -133,7 +134,12 @@ def derived():
 
 
 def test_every_declared_resource_is_derived_with_its_declared_columns(derived):
-    assert set(derived.resources) == set(RESOURCES)
+    catalog = small_catalog()
+    expected = {name for step in discover() if not step.missing(catalog) for name in step.outputs}
+    assert set(derived.resources) == expected
+    # the catalog holds every source of the four packages: every step reading only them runs
+    assert {name for step in discover() for name in step.outputs
+            if {p for p, _ in step.inputs} <= set(catalog.packages)} == expected
     for name, resource in derived.resources.items():
         fields = resource.descriptor["schema"]["fields"]
         assert resource.table.column_names == [f["name"] for f in fields], name
@@ -165,10 +171,13 @@ def test_every_resource_is_traceable_and_fully_described(derived):
         for src in r["x-derivedFrom"]:
             catalog.resource(src["package"], src["resource"])  # exists
         for f in r["schema"]["fields"]:
+            # Chinese title and description, English ones in x-en (as the source packages)
             assert any("\u4e00" <= ch <= "\u9fff" for ch in f["title"]), (name, f)
-            # English description (symbols such as ÷ and ≤ allowed, no Chinese needed)
-            assert f["description"] and f["description"][0].isascii(), (name, f)
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in f["description"]), (name, f)
+            for key in ("title", "description"):  # English (may quote a Chinese term)
+                assert f["x-en"][key] and f["x-en"][key][0].isascii(), (name, f["name"], key)
             assert f["type"] in ARROW_TYPES
+            assert "x-enumFromConfig" not in f  # resolved to an enum in the descriptor
 
 
 def test_tables_respect_keys_and_constraints(derived):
@@ -236,14 +245,14 @@ def test_untyped_catalog_is_refused():
 
 
 def test_every_derived_code_has_a_label_in_both_languages():
-    from pipeline.derive.progress import REASONS, STATUSES
-    from pipeline.derive.schemas import HAZARD_STATUSES, RATE_IDS
+    from pipeline.config import current
+    from pipeline.derive.schemas import enum
     from pipeline.i18n import t
 
-    keys = ([f"progress.status.{s}" for s in STATUSES]
-            + [f"progress.reason.{r}" for r in REASONS]
-            + [f"hazard.status.{s}" for s in HAZARD_STATUSES]
-            + [f"rate.{r}" for r in RATE_IDS])
+    keys = ([f"progress.status.{s}" for s in enum("progress_status", "status")]
+            + [f"progress.reason.{r}" for r in enum("progress_status", "reason")]
+            + [f"hazard.status.{s}" for s in enum("hazard_rectification", "status")]
+            + [f"rate.{r}" for r in current().rates])
     for key in keys:
         assert t(key, "zh") and t(key, "en"), key
         assert t(key, "zh") != t(key, "en"), key

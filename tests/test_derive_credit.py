@@ -6,8 +6,9 @@ from datetime import date
 
 import pyarrow as pa
 
-from pipeline.derive.credit import certificates_status, credit_grade_distribution
 from pipeline.derive.schemas import conform
+from pipeline.derive.steps.certificates_status import certificates_status
+from pipeline.derive.steps.credit_grade_distribution import credit_grade_distribution
 
 S, I, DT = pa.string(), pa.int64(), pa.date32()
 

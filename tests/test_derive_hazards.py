@@ -6,7 +6,10 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
-from pipeline.derive.hazards import hazard_rectification, hazard_summary
+from pipeline.derive.steps.hazard_rectification import (
+    hazard_rectification,
+    hazard_summary,
+)
 
 REF = date(2016, 3, 1)
 DAY = timedelta(days=1)

@@ -17,8 +17,8 @@ from pipeline.derive.progress import (
     STATUSES,
     assess,
     assess_arrays,
-    progress_table,
 )
+from pipeline.derive.steps.progress_status import progress_table
 
 
 def one_year(base, latest, target, direction="lower", *, strict=False):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from pipeline.derive.rates import control_targets_attainment, rates
 from pipeline.derive.schemas import conform
+from pipeline.derive.steps.control_targets_attainment import control_targets_attainment
+from pipeline.derive.steps.rates import rates
 
 S, I, F, B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 

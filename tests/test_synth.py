@@ -315,9 +315,9 @@ def typed(sample):
 
 
 def _statuses(catalog, day: date) -> dict:
-    from pipeline.derive.blacklist import blacklist_public
-    from pipeline.derive.credit import certificates_status
-    from pipeline.derive.hazards import hazard_rectification
+    from pipeline.derive.steps.blacklist import blacklist_public
+    from pipeline.derive.steps.certificates_status import certificates_status
+    from pipeline.derive.steps.hazard_rectification import hazard_rectification
 
     def t(resource):
         return catalog.table("enterprise-credit", resource)

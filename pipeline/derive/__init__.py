@@ -1,82 +1,98 @@
 """The derive stage: figures computed from the validated catalog, added as package `derived`.
 
-``derive(catalog, reference_date=...)`` never reads files: it takes the typed tables that
+``derive(catalog, reference_date=...)`` never reads data files: it takes the typed tables that
 validation produced and adds a ``derived`` package whose every resource carries a full Table
 Schema and names the resources it comes from (``x-derivedFrom``). The reference date is an
 argument, not "today", so the same inputs and date always give the same tables.
+
+The figures are steps (:mod:`pipeline.derive.steps`, one module each, found by discovery),
+each declaring its inputs and outputs; every output has a JSON Table Schema
+(:mod:`pipeline.derive.schemas`). A step runs when the catalog holds its own inputs, so a
+catalog without one source package still gets every table that does not need it.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from pipeline.derive import accidents, blacklist, credit, hazards, progress, rates
+from pipeline.derive import schemas
 from pipeline.derive.package import NAME, package_descriptor, resource_descriptor
-from pipeline.derive.schemas import RESOURCES, conform
+from pipeline.derive.steps import Step, discover
 from pipeline.model import Catalog, Package, Resource
 
-CITY_CODE = "320400"
 # Tables that name an enterprise only while its listing is in force (DOMAIN 6), with the
-# key of a listing: the export redacts older releases and keeps row keys out of changelogs,
-# and the site check looks for keys that are no longer current.
-IDENTITIES = {(NAME, "blacklist_public"): "listing_id"}
+# key of a listing (``x-identity`` of their schema): the export redacts older releases and
+# keeps row keys out of changelogs, and the site check looks for keys no longer current.
+IDENTITIES = {(NAME, name): schemas.spec(name)["x-identity"]
+              for step in discover() for name in step.outputs
+              if "x-identity" in schemas.spec(name)}
 
-__all__ = ["CITY_CODE", "IDENTITIES", "NAME", "derive", "derived_tables", "missing_sources"]
-
-
-def missing_sources(catalog: Catalog) -> list[str]:
-    """The source resources the derived tables need that ``catalog`` does not hold."""
-    needed = {src for spec in RESOURCES.values() for src in spec["derivedFrom"]}
-    return sorted(f"{package}/{resource}" for package, resource in needed
-                  if resource not in getattr(catalog.packages.get(package), "resources", {}))
+__all__ = ["IDENTITIES", "NAME", "derive", "derived_tables", "missing_sources", "runnable"]
 
 
-def derived_tables(catalog: Catalog, *, reference_date: date) -> dict:
-    """Every derived table, conformed to its schema, keyed by resource name."""
-    for package, resource in {src for spec in RESOURCES.values()
-                              for src in spec["derivedFrom"]}:
-        if not catalog.resource(package, resource).typed:
-            raise ValueError(f"{package}/{resource} is not typed: validate the catalog first")
-
-    def t(package: str, resource: str):
-        return catalog.table(package, resource)
-
-    outcomes = t("accident-outcomes", "annual_outcomes")
-    benchmarks = t("accident-outcomes", "provincial_benchmarks")
-    targets = t("accident-outcomes", "control_targets")
-    enterprises = t("enterprise-credit", "enterprises")
-    hazard_rows = hazards.hazard_rectification(t("enterprise-credit", "hazards"),
-                                               reference_date=reference_date)
-    tables = {
-        "rates": rates.rates(outcomes, benchmarks),
-        "control_targets_attainment": rates.control_targets_attainment(outcomes, targets),
-        "accident_statistics": accidents.accident_statistics(t("accident-outcomes", "accidents")),
-        "progress_status": progress.progress_table(
-            t("indicator-progress", "indicators"), t("indicator-progress", "observations"),
-            benchmarks, targets, reference_date=reference_date, city_code=CITY_CODE),
-        "credit_grade_distribution": credit.credit_grade_distribution(
-            t("enterprise-credit", "credit_ratings"), enterprises,
-            t("reference", "credit_grade_scheme")),
-        "certificates_status": credit.certificates_status(
-            t("enterprise-credit", "certificates"), enterprises, reference_date=reference_date),
-        "hazard_rectification": hazard_rows,
-        "hazard_summary": hazards.hazard_summary(hazard_rows, reference_date=reference_date),
-        "blacklist_public": blacklist.blacklist_public(
-            t("enterprise-credit", "blacklist"), enterprises, reference_date=reference_date),
-        "blacklist_expired_counts": blacklist.blacklist_expired_counts(
-            t("enterprise-credit", "blacklist"), enterprises, reference_date=reference_date),
-    }
-    return {name: conform(table, name) for name, table in tables.items()}
+def missing_sources(catalog: Catalog) -> dict[str, list[str]]:
+    """Step name → the inputs it needs that ``catalog`` does not hold (``package/resource``),
+    for every step that cannot run; empty when every step can."""
+    return {step.name: missing for step in discover() if (missing := step.missing(catalog))}
 
 
-def derive(catalog: Catalog, *, reference_date: date) -> Catalog:
-    """Add (or replace) the ``derived`` package in ``catalog`` and return the catalog."""
-    tables = derived_tables(catalog, reference_date=reference_date)
-    resources = {name: Resource(package=NAME, name=name, path=None, table=table, typed=True,
-                                descriptor=resource_descriptor(catalog, name, reference_date))
-                 for name, table in tables.items()}
+def runnable(catalog: Catalog) -> tuple[Step, ...]:
+    """The steps whose inputs ``catalog`` holds, in the order their tables are listed."""
+    return tuple(step for step in discover() if not step.missing(catalog))
+
+
+def _run(catalog: Catalog, reference_date: date, config) -> list[tuple[Step, dict]]:
+    steps = runnable(catalog)
+    for step in steps:
+        for package, resource in step.inputs:
+            if not catalog.resource(package, resource).typed:
+                raise ValueError(f"{package}/{resource} is not typed: validate the catalog first")
+    done = []
+    for step in steps:
+        inputs = {(package, resource): catalog.table(package, resource)
+                  for package, resource in step.inputs}
+        tables = step.run(inputs, reference_date=reference_date, config=config)
+        if set(tables) != set(step.outputs):
+            raise ValueError(f"step {step.name} made {sorted(tables)}, "
+                             f"declares {sorted(step.outputs)}")
+        done.append((step, {name: schemas.conform(tables[name], name) for name in step.outputs}))
+    return done
+
+
+def _config(config):
+    if config is None:
+        from pipeline.config import current
+
+        config = current()
+    return config
+
+
+def derived_tables(catalog: Catalog, *, reference_date: date, config=None) -> dict:
+    """Every table the catalog's sources allow, conformed to its schema, keyed by resource
+    name (``config``: the portal's configuration, default the one in force)."""
+    return {name: table for _, tables in _run(catalog, reference_date, _config(config))
+            for name, table in tables.items()}
+
+
+def derive(catalog: Catalog, *, reference_date: date, config=None) -> Catalog:
+    """Add (or replace) the ``derived`` package in ``catalog`` and return the catalog.
+
+    The package holds the tables of every step whose inputs the catalog holds; when no step
+    can run (a third-party package alone) there is no derived package.
+    """
+    config = _config(config)
+    resources = {}
+    for step, tables in _run(catalog, reference_date, config):
+        for name, table in tables.items():
+            resources[name] = Resource(
+                package=NAME, name=name, path=None, table=table, typed=True,
+                descriptor=resource_descriptor(catalog, name, reference_date,
+                                               sources=step.inputs, config=config))
+    if not resources:
+        catalog.packages.pop(NAME, None)
+        return catalog
     descriptor = package_descriptor(catalog, [r.descriptor for r in resources.values()],
-                                    reference_date)
+                                    reference_date, config)
     catalog.packages[NAME] = Package(name=NAME, descriptor=descriptor, root=None,
                                      resources=resources, computed=True)
     return catalog

@@ -43,3 +43,8 @@ def pct(numerator, denominator, decimals: int = 1):
 def flag(condition) -> pa.Array:
     """A boolean condition as 0/1 integers, for counting with a sum."""
     return pc.cast(pc.fill_null(condition, False), pa.int64())
+
+
+def flags(outcomes: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """partial_year (false where null) and boundary_note of annual_outcomes, as carried through."""
+    return pc.fill_null(outcomes["partial_year"], False), outcomes["boundary_note"]

@@ -2,7 +2,7 @@
 
 One implementation, vectorised over numpy arrays (``assess_arrays``); ``assess`` is the same
 computation for a single series so it can be reasoned about and property-tested alone.
-``progress_table`` applies it to the indicator-progress package.
+The derive step ``progress_status`` applies it to the indicator-progress package.
 
 Choices the method leaves open, fixed here and documented in the derived schema:
 - "target achieved" is decided first, as in Open SDG's implementation (sdg-build): it needs
@@ -27,9 +27,10 @@ Choices the method leaves open, fixed here and documented in the derived schema:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
+
+from pipeline.derive import schemas
 
 TARGET_ACHIEVED = "target_achieved"
 ON_TRACK = "on_track"
@@ -37,14 +38,12 @@ ACCELERATION_NEEDED = "acceleration_needed"
 LIMITED_PROGRESS = "limited_progress"
 DETERIORATION = "deterioration"
 NOT_AVAILABLE = "not_available"
-STATUSES = (TARGET_ACHIEVED, ON_TRACK, ACCELERATION_NEEDED, LIMITED_PROGRESS,
-            DETERIORATION, NOT_AVAILABLE)
+# Every status, best first and not_available last, and every reason: as the schema of the
+# progress_status table lists them.
+STATUSES = schemas.enum("progress_status", "status")
+REASONS = schemas.enum("progress_status", "reason")
 # Best first; used by tests and pages to compare statuses.
-STATUS_ORDER = {status: rank for rank, status in enumerate(STATUSES[:-1])}
-
-REASONS = ("no_data", "insufficient_data", "target_unknown", "benchmark_missing",
-           "control_target_missing", "direction_unknown", "sign_change",
-           "target_year_not_after_base", "target_equals_base")
+STATUS_ORDER = {status: rank for rank, status in enumerate(STATUSES) if status != NOT_AVAILABLE}
 
 ON_TRACK_RATIO = 0.95
 ACCELERATION_RATIO = 0.60
@@ -159,108 +158,3 @@ def _num(value) -> float:
 
 def _opt(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
-
-
-# Which benchmark or control-target column stands for an indicator, by the indicator's unit:
-# the three rate units each have one provincial average, counts of accidents and deaths each
-# have one control target.
-BENCHMARK_COLUMN = {"per_100m_yuan_gdp": "gdp_death_rate",
-                    "per_100k_workers": "industrial_death_rate",
-                    "per_10k_vehicles": "road_death_rate"}
-CONTROL_TARGET_COLUMN = {"accidents": "max_accidents", "deaths": "max_deaths"}
-TARGET_SOURCE = {"value": "indicator", "below_provincial_average": "provincial_benchmark",
-                 "below_control_target": "control_target"}
-
-# New columns go at the end, so that files read by column position keep working.
-PROGRESS_COLUMNS = ["indicator_id", "district_code", "direction", "target_kind", "target_source",
-                    "base_year", "base_value", "latest_year", "latest_value", "years_observed",
-                    "target_value", "target_year", "cagr_actual", "cagr_needed", "ratio",
-                    "status", "reason", "judged_year", "as_of"]
-
-
-def judged_years(target_year, reference_year: int):
-    """The year each status is judged at: the target year, or ``reference_year`` when that is
-    earlier or the target year is unknown (``target_year`` a pandas Series; returns one)."""
-    return target_year.where(target_year.notna() & (target_year <= reference_year),
-                             reference_year).astype("int64")
-
-
-def progress_table(indicators, observations, benchmarks, control_targets, *,
-                   reference_date: date, city_code: str):
-    """One row per indicator and district with observations (an indicator with none gets one
-    ``no_data`` row for the city), carrying every input of its status.
-
-    Each indicator is judged at ``judged_year`` = its target year, or the year of
-    ``reference_date`` when that is earlier. Base = the first observed year on or after the
-    indicator's base year; latest = the last observed year up to ``judged_year`` (later
-    observations are not used, and no target is invented for them). For "below the provincial
-    average" the target is the benchmark of the latest year; for "below the control target"
-    the district's control target of the latest year.
-    """
-    import pandas as pd
-
-    reference_year = reference_date.year
-    ind = indicators.select(["id", "direction", "target_kind", "target_value", "target_year",
-                             "base_year", "unit"]).to_pandas()
-    ind["judged_year"] = judged_years(ind["target_year"], reference_year)
-    obs = observations.select(["indicator_id", "district_code", "year", "value"]).to_pandas()
-    obs = obs[obs["value"].notna()]
-    obs = obs.merge(ind[["id", "base_year", "judged_year"]], left_on="indicator_id",
-                    right_on="id")
-    obs = obs[(obs["year"] <= obs["judged_year"])
-              & (obs["base_year"].isna() | (obs["year"] >= obs["base_year"]))]
-    obs = obs.sort_values(["indicator_id", "district_code", "year"])
-
-    keys = ["indicator_id", "district_code"]
-    grouped = obs.groupby(keys, sort=True)
-    first, last = grouped.head(1), grouped.tail(1)
-    series = (first[keys + ["year", "value"]]
-              .rename(columns={"year": "base_year", "value": "base_value"})
-              .merge(last[keys + ["year", "value"]]
-                     .rename(columns={"year": "latest_year", "value": "latest_value"}), on=keys)
-              .merge(grouped.size().rename("years_observed").reset_index(), on=keys))
-
-    no_data = ind.loc[~ind["id"].isin(series["indicator_id"]), ["id"]]
-    no_data = no_data.rename(columns={"id": "indicator_id"}).assign(district_code=city_code,
-                                                                     years_observed=0)
-    rows = pd.concat([series, no_data], ignore_index=True)
-    rows = rows.merge(ind.drop(columns=["base_year"]), left_on="indicator_id", right_on="id")
-
-    # Benchmarks and control targets in long form, keyed like the rows that look them up.
-    bench_columns = [c for c in BENCHMARK_COLUMN.values() if c in benchmarks.column_names]
-    control_columns = [c for c in CONTROL_TARGET_COLUMN.values()
-                       if c in control_targets.column_names]
-    bench = (benchmarks.select(["year", *bench_columns]).to_pandas()
-             .melt(id_vars="year", var_name="bench_column", value_name="bench_value")
-             .rename(columns={"year": "latest_year"}))
-    control = (control_targets.select(["district_code", "year", *control_columns]).to_pandas()
-               .melt(id_vars=["district_code", "year"], var_name="control_column",
-                     value_name="control_value")
-               .rename(columns={"year": "latest_year"}))
-    rows["bench_column"] = rows["unit"].map(BENCHMARK_COLUMN)
-    rows["control_column"] = rows["unit"].map(CONTROL_TARGET_COLUMN)
-    rows = rows.merge(bench, on=["bench_column", "latest_year"], how="left")
-    rows = rows.merge(control, on=["control_column", "district_code", "latest_year"], how="left")
-
-    kind = rows["target_kind"]
-    rows["target_value"] = (rows["target_value"].astype(float).where(kind == "value")
-                            .fillna(rows["bench_value"].astype(float)
-                                    .where(kind == "below_provincial_average"))
-                            .fillna(rows["control_value"].astype(float)
-                                    .where(kind == "below_control_target")))
-    missing = kind.map({"below_provincial_average": "benchmark_missing",
-                        "below_control_target": "control_target_missing"}).fillna("target_unknown")
-
-    out = assess_arrays(
-        rows["base_year"].astype(float), rows["base_value"].astype(float),
-        rows["latest_year"].astype(float), rows["latest_value"].astype(float),
-        rows["target_value"].astype(float), rows["target_year"].astype(float),
-        rows["direction"].map(DIRECTION_SIGN).astype(float),
-        (rows["target_kind"] == "below_provincial_average").to_numpy(),
-        missing.to_numpy(dtype=object))
-    for name, values in out.items():
-        rows[name] = values
-    rows.loc[rows["years_observed"] == 0, "reason"] = "no_data"
-    rows["target_source"] = rows["target_kind"].map(TARGET_SOURCE)
-    rows["as_of"] = reference_date
-    return rows[PROGRESS_COLUMNS].sort_values(keys, ignore_index=True)

@@ -1,7 +1,7 @@
 """Methodology: how the figures are computed and checked, generated from the code and data
 that compute and check them (so the pages cannot drift from what the build does).
 
-Pages: the three rates (from ``derive.rates.RATE_SPECS`` and the outcomes schema), accident
+Pages: the three rates (from ``derive.steps.rates.rate_specs`` and the outcomes schema), accident
 grades (the reference table), progress status (``derive.progress`` constants), data quality
 (the validator's error types and rules, and ``validate.divergences``), privacy, provenance
 of the plan's targets (indicators whose target is not simply stated), what is synthetic
@@ -47,11 +47,11 @@ def _field_titles(ctx, package: str, resource: str) -> dict[str, str]:
 
 
 def rate_rows(ctx) -> list[RateRow]:
-    from pipeline.derive.rates import RATE_SPECS
+    from pipeline.derive.steps.rates import rate_specs
 
     titles = _field_titles(ctx, "accident-outcomes", "annual_outcomes")
     rows = []
-    for rate_id, num, den, scale, decimals in RATE_SPECS:
+    for rate_id, num, den, scale, decimals, _ in rate_specs():
         rows.append(RateRow(rate_id, t(f"rate.{rate_id}", ctx.lang), num, titles.get(num, num), den,
                             titles.get(den, den), scale, decimals, f"{0.5 * 10 ** -decimals:.{decimals + 1}f}"))
     return rows

@@ -350,7 +350,8 @@ def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
             type=kind,
             type_label=_type_label(kind, lang),
             constraints=_constraints(spec, name in primary, refs.get(name), lang),
-            description=str(spec.get("description") or ""),
+            # shown as English (lang="en"): x-en first, as derived fields keep Chinese in description
+            description=str(english(spec, "description") or spec.get("description") or ""),
         ))
     published = _latest_csv(manifest, resource)
     if published is not None:  # the page sits at data/<package>/, the release below it

@@ -9,6 +9,10 @@ import pyarrow.compute as pc
 
 from pipeline.derive._arrow import as_of, day, flag
 
+INPUTS = (("enterprise-credit", "blacklist"), ("enterprise-credit", "enterprises"))
+OUTPUTS = ("blacklist_public", "blacklist_expired_counts")
+ORDER = 80
+
 
 def _listings(blacklist: pa.Table, enterprises: pa.Table, reference_date: date) -> pa.Table:
     """Listings made on or before the reference date, with their state on that day."""
@@ -67,3 +71,12 @@ def blacklist_expired_counts(blacklist: pa.Table, enterprises: pa.Table, *,
         "removed": counts["removed_sum"],
         "listings": pc.add(counts["expired_sum"], counts["removed_sum"]),
     })
+
+
+def run(inputs, *, reference_date, config) -> dict:
+    blacklist, enterprises = (inputs["enterprise-credit", "blacklist"],
+                              inputs["enterprise-credit", "enterprises"])
+    return {"blacklist_public": blacklist_public(blacklist, enterprises,
+                                                 reference_date=reference_date),
+            "blacklist_expired_counts": blacklist_expired_counts(
+                blacklist, enterprises, reference_date=reference_date)}

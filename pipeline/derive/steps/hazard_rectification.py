@@ -7,9 +7,15 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.derive import schemas
 from pipeline.derive._arrow import as_of, day, flag, pct, when
 
-STATUSES = ("on_time", "late", "open", "overdue_open")
+INPUTS = (("enterprise-credit", "hazards"),)
+OUTPUTS = ("hazard_rectification", "hazard_summary")
+ORDER = 70
+
+# The statuses a hazard can have, in the order of the summary's count columns.
+STATUSES = schemas.enum("hazard_rectification", "status")
 
 
 def hazard_rectification(hazards: pa.Table, *, reference_date: date) -> pa.Table:
@@ -26,10 +32,12 @@ def hazard_rectification(hazards: pa.Table, *, reference_date: date) -> pa.Table
     done = pc.is_valid(rectified)
     on_time = pc.less_equal(rectified, deadline)
     overdue = pc.greater(pa.repeat(ref, table.num_rows), deadline)
+    # The first condition that holds decides; none holding is overdue_open.
+    decided = {"on_time": pc.and_(done, on_time), "late": done, "open": pc.invert(overdue)}
     status = pc.case_when(
-        pc.make_struct(pc.and_(done, on_time), done, pc.invert(overdue),
-                       field_names=["on_time", "late", "open"]),
-        *[pa.repeat(pa.scalar(s), table.num_rows) for s in STATUSES])
+        pc.make_struct(*decided.values(), field_names=list(decided)),
+        *[pa.repeat(pa.scalar(s), table.num_rows) for s in decided],
+        pa.repeat(pa.scalar("overdue_open"), table.num_rows))
     days_late = pc.if_else(
         done, pc.days_between(deadline, rectified),
         pc.days_between(deadline, pa.repeat(ref, table.num_rows)))
@@ -72,3 +80,10 @@ def hazard_summary(rectification: pa.Table, *, reference_date: date) -> pa.Table
         "rectification_rate_pct": pct(rectified, hazards),
         "on_time_rate_pct": pct(counts["on_time"], hazards),
     })
+
+
+def run(inputs, *, reference_date, config) -> dict:
+    rows = hazard_rectification(inputs["enterprise-credit", "hazards"],
+                                reference_date=reference_date)
+    return {"hazard_rectification": rows,
+            "hazard_summary": hazard_summary(rows, reference_date=reference_date)}

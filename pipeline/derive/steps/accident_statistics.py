@@ -6,6 +6,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+INPUTS = (("accident-outcomes", "accidents"),)
+OUTPUTS = ("accident_statistics",)
+ORDER = 30
+
 KEYS = ["year", "district_code", "sector_code", "category_code", "grade_code"]
 
 
@@ -28,3 +32,7 @@ def accident_statistics(accidents: pa.Table) -> pa.Table:
     return grouped.rename_columns({
         "accident_id_count": "accidents", "deaths_sum": "deaths",
         "serious_injuries_sum": "serious_injuries", "direct_loss_yuan_sum": "direct_loss_yuan"})
+
+
+def run(inputs, *, reference_date, config) -> dict:
+    return {"accident_statistics": accident_statistics(inputs["accident-outcomes", "accidents"])}
