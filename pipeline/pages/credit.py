@@ -14,6 +14,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
+from pipeline.derive.schemas import enum
 from pipeline.export.formats import CSV, XLSX
 from pipeline.i18n import catalog, t
 from pipeline.pages.accidents import (
@@ -28,9 +29,9 @@ from pipeline.pages.dates import stamp, status_date
 from pipeline.pages.lookup_index import Params, build_index, fnv1a, normalise
 
 INDEX = "credit/index"
-REASONS = ("major_accident", "deaths_10_in_year", "concealment", "hazard_overdue",
-           "licence_revoked", "larger_accident", "two_general_12m")
-HAZARD_STATUSES = ("on_time", "late", "open", "overdue_open")
+# The codes as the derived tables' schemas list them (their enum), in that order.
+REASONS = enum("blacklist_public", "reason")
+HAZARD_STATUSES = enum("hazard_rectification", "status")
 # Rows a list page carries in its HTML (newest listings, most overdue hazards first). The
 # lists grow with the data (10,000 open hazards at province scale); the pages must not,
 # so past this the page says how many it shows and links the complete downloads.
