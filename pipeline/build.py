@@ -25,7 +25,7 @@ from pipeline.cache import (
     record_key,
     up_to_date,
 )
-from pipeline.config import Config, load_config
+from pipeline.config import Config, load_config, use
 from pipeline.config import apply as apply_policy
 from pipeline.derive import IDENTITIES, NAME, derive
 from pipeline.export import export
@@ -36,6 +36,7 @@ from pipeline.outdir import check_out, mark
 from pipeline.pages import write_docs
 from pipeline.pages.csp import add_csp
 from pipeline.pages.mkdocs_site import run_mkdocs, write_config
+from pipeline.pages.sections import item_patterns
 from pipeline.sitecheck import SiteCheckError, check_site
 from pipeline.validate import report_from_load_error, validate_catalog
 
@@ -103,7 +104,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
     if previous is not None and not Path(previous).is_dir():
         raise NotADirectoryError(previous)
     log = BuildLog()
-    with _signals_interrupt(), _exclusive(out):
+    # Every stage reads the portal's constants (city, rates, names) from the config in force.
+    with use(config), _signals_interrupt(), _exclusive(out):
         _remove_stale(out)
         if previous is not None and Path(previous).resolve() == out:
             previous = None  # the default: ``out`` as it is
@@ -142,7 +144,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
                              reference_date=day, assets_dir=assets,
                              reuse_dir=out if out.is_dir() else None)
-            run_mkdocs(write_config(work, nav, lang=lang), site_dir, build_date=day)
+            run_mkdocs(write_config(work, nav, lang=lang, unlisted=item_patterns()), site_dir,
+                       build_date=day)
             log.stages += ["export", "pages", "mkdocs"]
             _merge(downloads, site_dir)
             _merge(assets, site_dir)

@@ -23,7 +23,7 @@ from test_export_catalog import (
     read_xlsx,
 )
 
-from pipeline.export import SQLITE_NAME, export, table_name
+from pipeline.export import export, sqlite_name, table_name
 
 RESOURCES = [("reference", "districts"), ("safety", "accidents"), ("safety", "yearly")]
 
@@ -94,13 +94,13 @@ def test_json_round_trip(site, package, resource):
 def test_sqlite_round_trip(site, package, resource):
     out, catalog, _ = site
     source = catalog.resource(package, resource)
-    table = read_sqlite(out / "data" / SQLITE_NAME, table_name(package, resource), arrow_schema(source))
+    table = read_sqlite(out / "data" / sqlite_name(), table_name(package, resource), arrow_schema(source))
     assert table.equals(source.table)
 
 
 def test_sqlite_declares_types_and_keys(site):
     out, _, _ = site
-    with sqlite3.connect(out / "data" / SQLITE_NAME) as connection:
+    with sqlite3.connect(out / "data" / sqlite_name()) as connection:
         columns = {row[1]: (row[2], row[5]) for row in connection.execute('PRAGMA table_info("safety__yearly")')}
         assert columns == {"district_code": ("TEXT", 1), "year": ("INTEGER", 2), "deaths": ("INTEGER", 0)}
         accident_types = {row[1]: row[2] for row in connection.execute('PRAGMA table_info("safety__accidents")')}

@@ -7,7 +7,7 @@ list with sizes and checksums, schema.org records, citations, changelogs). Layou
     data/manifest.json                       every file: path, bytes, sha256, package, resource, format
     data/catalog.jsonld                      DCAT-AP catalog
     data/releases.atom                       one entry per package release
-    data/changzhou-work-safety.sqlite        every table of every package
+    data/<sqlite>.sqlite                     every table of every package (name: portal.yml site.sqlite)
     data/<package>/dataset.jsonld            schema.org Dataset of the latest release
     data/<package>/<version>/                one release (kept forever)
         datapackage.json README.md LICENSE.txt CHANGELOG.md changelog.json <package>.zip
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipeline.config import current
 from pipeline.export import catalogs, changelog, documents, redaction
 from pipeline.export.catalogs import Download, PackageRelease, schema_org_dataset
 from pipeline.export.citation import citation, release_url
@@ -41,14 +42,21 @@ from pipeline.export.files import (
 )
 from pipeline.export.formats import CSV, RESOURCE_FORMATS, SQLITE, ZIP
 from pipeline.export.jsonfile import write_json_records
-from pipeline.export.metadata import publisher, temporal_coverage, text_or
+from pipeline.export.metadata import (
+    configured_base_url,
+    publisher,
+    temporal_coverage,
+    text_or,
+)
 from pipeline.export.parquetfile import write_parquet
 from pipeline.export.releases import (
     LATEST,
+    RELEASE_DOCUMENTS,
     RELEASE_KEY,
     WITHDRAWN,
     copy_forward,
     find_previous,
+    latest_path,
     published_versions,
     release_at,
     withdrawn_packages,
@@ -61,19 +69,26 @@ from pipeline.outdir import OutsideOutput, inside
 from pipeline.versions import calendar_version, is_version, newest, version_key
 
 __all__ = [
-    "SQLITE_NAME",
     "ExportError",
     "Manifest",
     "ManifestEntry",
     "citation",
+    "configured_base_url",
     "export",
+    "latest_path",
     "schema_org_dataset",
+    "sqlite_name",
     "table_name",
     "write_sitemap",
 ]
 
-DEFAULT_BASE_URL = "/"
-SQLITE_NAME = f"changzhou-work-safety{SQLITE.suffix}"
+
+
+def sqlite_name() -> str:
+    """The file name of the database of every table (``site.sqlite`` of the configuration)."""
+    return f"{current().site.sqlite}{SQLITE.suffix}"
+
+
 ARROW_FAMILIES = {
     "integer": pa.types.is_integer, "number": lambda t: pa.types.is_floating(t) or pa.types.is_decimal(t),
     "boolean": pa.types.is_boolean, "date": pa.types.is_date, "string": pa.types.is_string,
@@ -117,6 +132,18 @@ class Manifest:
     withdrawn: list[dict] = field(default_factory=list)  # packages no longer in the catalog
     redactions: list[dict] = field(default_factory=list)  # the public redaction log, oldest first
     warnings: list[str] = field(default_factory=list)
+
+    def latest(self, package: str | None, resource: str | None = None,
+               fmt: str = "csv") -> ManifestEntry | None:
+        """The entry of a file of ``package``'s ``latest`` release (see
+        :func:`pipeline.export.releases.latest_path`), or with ``package`` None a portal-wide
+        file by format (``sqlite``, ``dcat`` ...); None if the export wrote no such file."""
+        for entry in self.files:
+            if entry.format != fmt or entry.package != package or entry.resource != resource:
+                continue
+            if package is None or entry.version == LATEST:
+                return entry
+        return None
 
     def file(self, path: str) -> ManifestEntry:
         """The entry of ``path`` (under the site root, e.g. ``data/reference/latest/reference.zip``)."""
@@ -331,13 +358,14 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
 
 
 def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Path | None = None,
-           base_url: str = DEFAULT_BASE_URL, through=None,
+           base_url: str | None = None, through=None,
            identities: dict[tuple[str, str], str] | None = None) -> Manifest:
     """Write every download and metadata file of ``catalog`` under ``out`` (the site root).
 
     ``previous`` is the last published site (its root folder): its release folders are
     carried forward and each package is compared with its ``latest`` release there.
-    ``base_url`` prefixes download addresses in the catalogs (``/`` keeps them site-relative).
+    ``base_url`` prefixes download addresses in the catalogs, citations and feed (``/`` keeps
+    them site-relative); by default it is the configuration's (:func:`configured_base_url`).
     ``through(name, writer)``, if given, returns the writer to use in place of each of
     ``WRITERS`` (the build cache passes one that reuses files it has written before).
     ``identities`` maps (package, resource) of a table that names enterprises only while a
@@ -345,6 +373,7 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
     carried-forward releases whose key is no longer in the current table are redacted
     (:mod:`pipeline.export.redaction`), and changelogs give counts only for those tables.
     """
+    base_url = configured_base_url() if base_url is None else base_url
     writers = {name: through(name, writer) if through else writer
                for name, writer in WRITERS.items()}
     identities = identities or {}
@@ -382,12 +411,10 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
                          for key, column in identities.items() if key in tables},
         reference_date=reference_date, writers=writers, base_url=base_url)
 
-    manifest.warnings += write_sqlite(catalog, tables, data / SQLITE_NAME,
+    manifest.warnings += write_sqlite(catalog, tables, data / sqlite_name(),
                                       table_writer=writers["write_table_database"])
     write_json(data / "catalog.jsonld", catalogs.dcat_catalog(releases, base_url))
-    pod, warnings = catalogs.pod_catalog(releases, base_url)
-    manifest.warnings += warnings
-    write_json(out / "data.json", pod)
+    write_json(out / "data.json", catalogs.pod_catalog(releases, base_url))
     releases_feed(releases, {name: document["releases"] for name, document in manifest.changelogs.items()},
                   base_url, data / "releases.atom")
 
@@ -399,7 +426,7 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
 def _classify(parts: tuple[str, ...]) -> tuple[str | None, str | None, str, str | None]:
     """(package, resource, format, version) of a file, from its path under the site root."""
     portal = {("data.json",): "pod", ("data", "catalog.jsonld"): "dcat", ("data", "releases.atom"): "atom",
-              ("data", SQLITE_NAME): SQLITE.key, ("data", redaction.LOG): "redactions",
+              ("data", sqlite_name()): SQLITE.key, ("data", redaction.LOG): "redactions",
               ("data", WITHDRAWN): "withdrawn"}
     if parts in portal:
         return None, None, portal[parts], None
@@ -411,8 +438,7 @@ def _classify(parts: tuple[str, ...]) -> tuple[str | None, str | None, str, str 
         for fmt in sorted(RESOURCE_FORMATS, key=lambda f: -len(f.suffix)):
             if rest[1].endswith(fmt.suffix):
                 return package, rest[1][: -len(fmt.suffix)], fmt.key, version
-    names = {"datapackage.json": "datapackage", "README.md": "readme", "LICENSE.txt": "licence",
-             "CHANGELOG.md": "changelog-md", "changelog.json": "changelog", f"{package}.zip": ZIP.key}
+    names = {name: key for key, name in RELEASE_DOCUMENTS.items()} | {ZIP.filename(package): ZIP.key}
     return package, None, names.get(rest[-1], "other"), version
 
 

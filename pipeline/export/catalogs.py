@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.export.metadata import contact_email, licence_url, publisher, text_or
-from pipeline.i18n import both, t
+from pipeline.config import current
+from pipeline.export.metadata import (
+    contact,
+    licence_url,
+    portal_publisher,
+    publisher,
+    text_or,
+)
+from pipeline.i18n import t
 
 IANA = "https://www.iana.org/assignments/media-types/"
 POD_SCHEMA = "https://project-open-data.cio.gov/v1.1/schema"
@@ -20,6 +27,7 @@ DCAT_CONTEXT = {
     "dct": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "spdx": "http://spdx.org/rdf/terms#",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 
@@ -79,6 +87,11 @@ def _date(value: str) -> dict:
     return {"@value": value, "@type": "xsd:date"}
 
 
+def _dcat_contact(descriptor: dict) -> dict:
+    name, email = contact(descriptor, "zh")
+    return {"@type": "vcard:Kind", "vcard:fn": name, "vcard:hasEmail": {"@id": f"mailto:{email}"}}
+
+
 def dcat_catalog(releases: list[PackageRelease], base_url: str) -> dict:
     datasets = []
     for release in releases:
@@ -93,6 +106,7 @@ def dcat_catalog(releases: list[PackageRelease], base_url: str) -> dict:
                 publisher(descriptor, "zh"), publisher(descriptor, "en"))},
             "dct:issued": _date(release.first_released or release.release.get("released")),
             "dct:modified": _date(release.modified),
+            "dcat:contactPoint": _dcat_contact(descriptor),
             "dcat:version": descriptor.get("version"),
             "dcat:keyword": list(descriptor.get("keywords") or []),
             "dcat:distribution": [],
@@ -130,7 +144,7 @@ def dcat_catalog(releases: list[PackageRelease], base_url: str) -> dict:
         "dct:title": _lang_values(t("export.portal.title", "zh"), t("export.portal.title", "en")),
         "dct:description": _lang_values(t("export.portal.description", "zh"), t("export.portal.description", "en")),
         "dct:publisher": {"@type": "foaf:Agent", "foaf:name": _lang_values(
-            t("export.portal.publisher", "zh"), t("export.portal.publisher", "en"))},
+            portal_publisher("zh"), portal_publisher("en"))},
         "dct:language": [{"@id": "http://publications.europa.eu/resource/authority/language/ZHO"},
                          {"@id": "http://publications.europa.eu/resource/authority/language/ENG"}],
         "dcat:dataset": datasets,
@@ -145,18 +159,15 @@ def _both(descriptor: dict, key: str, separator: str) -> str:
     return zh if zh == en or not en else f"{zh}{separator}{en}"
 
 
-def pod_catalog(releases: list[PackageRelease], base_url: str) -> tuple[dict, list[str]]:
-    """Project Open Data 1.1 ``data.json``; returns warnings for fields it could not fill."""
-    warnings = []
+def pod_catalog(releases: list[PackageRelease], base_url: str) -> dict:
+    """Project Open Data 1.1 ``data.json``.
+
+    The contact point of a package is its contributor with an e-mail address, else the
+    portal's configured contact (``site.publisher``, ``site.email``)."""
     datasets = []
     for release in releases:
         descriptor = release.descriptor
-        email = contact_email(descriptor)
-        contact = {"@type": "vcard:Contact", "fn": publisher(descriptor, "zh")}
-        if email:
-            contact["hasEmail"] = f"mailto:{email}"
-        else:
-            warnings.append(both("export.warning.no_contact_email", package=release.name))
+        name, email = contact(descriptor, "zh")
         dataset = {
             "@type": "dcat:Dataset",
             "title": _both(descriptor, "title", " / "),
@@ -165,7 +176,7 @@ def pod_catalog(releases: list[PackageRelease], base_url: str) -> tuple[dict, li
             "modified": release.modified,
             "issued": release.first_released or release.release.get("released"),
             "publisher": {"@type": "org:Organization", "name": publisher(descriptor, "zh")},
-            "contactPoint": contact,
+            "contactPoint": {"@type": "vcard:Contact", "fn": name, "hasEmail": f"mailto:{email}"},
             "identifier": descriptor.get("id", release.name),
             "accessLevel": "public",
             "language": ["zh-CN", "en"],
@@ -191,7 +202,7 @@ def pod_catalog(releases: list[PackageRelease], base_url: str) -> tuple[dict, li
         "conformsTo": POD_SCHEMA,
         "describedBy": f"{POD_SCHEMA}/catalog.json",
         "dataset": datasets,
-    }, warnings
+    }
 
 
 def schema_org_dataset(release: PackageRelease, base_url: str) -> dict:
@@ -216,7 +227,7 @@ def schema_org_dataset(release: PackageRelease, base_url: str) -> dict:
         "isAccessibleForFree": True,
         "spatialCoverage": {"@type": "Place", "name": t("export.portal.spatial", "zh"),
                             "alternateName": t("export.portal.spatial", "en"),
-                            "identifier": t("export.portal.spatial_code", "en")},
+                            "identifier": current().site.city_code},
         "distribution": [{
             "@type": "DataDownload",
             "name": _distribution_title(release, download, "zh"),

@@ -10,7 +10,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from pipeline.export.catalogs import PackageRelease, url
-from pipeline.export.metadata import iso_datetime, text_or
+from pipeline.export.metadata import (
+    configured_base_url,
+    iso_datetime,
+    portal_publisher,
+    text_or,
+)
 from pipeline.i18n import t
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -51,7 +56,7 @@ def releases_feed(releases: list[PackageRelease], histories: dict[str, list[dict
     _sub(feed, f"{{{ATOM}}}title", f"{t('export.feed.title', 'zh')} / {t('export.feed.title', 'en')}")
     _sub(feed, f"{{{ATOM}}}updated", iso_datetime(max((e[0] for e in entries), default="1970-01-01")))
     author = _sub(feed, f"{{{ATOM}}}author")
-    _sub(author, f"{{{ATOM}}}name", t("export.portal.publisher", "zh"))
+    _sub(author, f"{{{ATOM}}}name", portal_publisher("zh"))
     _sub(feed, f"{{{ATOM}}}link", rel="self", href=url(base_url, "data/releases.atom"))
     for released, release, record in entries:
         version = record.get("version", "")
@@ -78,8 +83,11 @@ def _summary(record: dict) -> str:
     return "\n".join(parts)
 
 
-def write_sitemap(page_urls: list[str], out: Path, *, base_url: str = "/", lastmod: str | None = None) -> Path:
-    """Write ``out/sitemap.xml`` for ``page_urls`` (paths under the site root or absolute URLs)."""
+def write_sitemap(page_urls: list[str], out: Path, *, base_url: str | None = None,
+                  lastmod: str | None = None) -> Path:
+    """Write ``out/sitemap.xml`` for ``page_urls`` (paths under the site root or absolute URLs);
+    ``base_url`` defaults to the configuration's (see ``configured_base_url``)."""
+    base_url = configured_base_url() if base_url is None else base_url
     ET.register_namespace("", SITEMAP)
     root = ET.Element(f"{{{SITEMAP}}}urlset")
     for page in sorted(set(page_urls)):

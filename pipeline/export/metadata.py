@@ -1,8 +1,10 @@
 """Reading bilingual metadata out of Data Package descriptors.
 
 Descriptors keep Chinese in ``title``/``description`` and English in ``x-en``; older
-spellings ``x-title-en``/``x-description-en`` are read too. Portal-wide wording (the
-catalog's own title, the default publisher) comes from the message catalogs.
+spellings ``x-title-en``/``x-description-en`` are read too. The portal's own identity (the
+default publisher, its contact address, the site's address) comes from the configuration
+(``portal.yml``, :func:`pipeline.config.current`); other portal-wide wording (the catalog's
+title) from the message catalogs.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.i18n import t
+from pipeline.config import current
+
+DEFAULT_BASE_URL = "/"
+
+
+def configured_base_url() -> str:
+    """The prefix of addresses in catalogs, citations, feeds and sitemaps: ``site.base_url``
+    of the configuration when it is an absolute https address, else ``/`` (site-relative)."""
+    configured = current().site.base_url
+    return configured if configured.lower().startswith("https://") else DEFAULT_BASE_URL
 
 
 def text(descriptor: dict, key: str, lang: str) -> str | None:
@@ -27,21 +38,30 @@ def text_or(descriptor: dict, key: str, lang: str) -> str:
 
 
 def publisher(descriptor: dict, lang: str) -> str:
-    """The contributor with role publisher, else author, else the portal's own name."""
+    """The contributor with role publisher, else author, else the portal's own publisher
+    (``site.publisher`` of the configuration)."""
     contributors = descriptor.get("contributors") or []
     for role in ("publisher", "author", "creator"):
         for contributor in contributors:
             roles = contributor.get("roles") or [contributor.get("role")]
             if role in roles:
                 return text_or(contributor, "title", lang)
-    return t("export.portal.publisher", lang)
+    return portal_publisher(lang)
 
 
-def contact_email(descriptor: dict) -> str | None:
+def portal_publisher(lang: str) -> str:
+    """The portal's publisher in ``lang`` (the configured name, else its first language's)."""
+    names = current().site.publisher
+    return names.get(lang) or next(iter(names.values()))
+
+
+def contact(descriptor: dict, lang: str = "zh") -> tuple[str, str]:
+    """(name, e-mail) to write to about a package: its first contributor with an e-mail,
+    else the portal's configured contact (``site.publisher`` and ``site.email``)."""
     for contributor in descriptor.get("contributors") or []:
         if contributor.get("email"):
-            return contributor["email"]
-    return None
+            return publisher(descriptor, lang), contributor["email"]
+    return portal_publisher(lang), current().site.email
 
 
 def licences(descriptor: dict) -> list[dict]:

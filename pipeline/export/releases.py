@@ -21,11 +21,35 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.export.files import link_or_copy, write_json
-from pipeline.export.formats import PARQUET
+from pipeline.export.formats import PARQUET, RESOURCE_FORMATS, ZIP
 from pipeline.versions import is_version, version_key
 
 LATEST = "latest"
 RELEASE_KEY = "x-release"
+# Files of a release folder that are not a resource's download, by their manifest format.
+RELEASE_DOCUMENTS = {"datapackage": "datapackage.json", "readme": "README.md", "licence": "LICENSE.txt",
+                     "changelog-md": "CHANGELOG.md", "changelog": "changelog.json"}
+
+
+def latest_path(package: str, resource: str | None = None, fmt: str = "csv") -> str:
+    """Where the export puts a file of ``package``'s ``latest`` release, under the site root.
+
+    ``resource`` with a resource format (``csv``, ``xlsx`` ...) names a table's download;
+    without, ``fmt`` is ``zip`` (the package archive) or a release document
+    (``datapackage``, ``changelog`` ...). The manifest of an export run lists the same
+    addresses; this is for pages rendered without one.
+    """
+    folder = f"data/{package}/{LATEST}"
+    if resource is not None:
+        by_key = {f.key: f for f in RESOURCE_FORMATS}
+        if fmt not in by_key:
+            raise ValueError(f"no download format {fmt!r} for a resource")
+        return f"{folder}/data/{by_key[fmt].filename(resource)}"
+    if fmt == ZIP.key:
+        return f"{folder}/{ZIP.filename(package)}"
+    if fmt in RELEASE_DOCUMENTS:
+        return f"{folder}/{RELEASE_DOCUMENTS[fmt]}"
+    raise ValueError(f"no release file of format {fmt!r}")
 
 
 @dataclass

@@ -13,10 +13,7 @@ import shutil
 from pathlib import Path
 
 from pipeline.model import Catalog
-
-ROOT = Path(__file__).resolve().parents[2]
-SITE_SOURCES = ROOT / "site"
-
+from pipeline.pages.sources import SITE_SOURCES
 
 
 def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",

@@ -2,7 +2,9 @@
 
 The root ``mkdocs.yml`` is the configuration people read and edit; the build copies it
 into the work folder, pointing it at the generated ``docs_dir`` and adding what only the
-data can tell (the navigation) and the interface text of the message catalog.
+data can tell (the navigation), the site's name from the portal's configuration
+(``site.name`` of ``portal.yml``, in the edition's language) and the interface text of the
+message catalog.
 """
 
 from __future__ import annotations
@@ -20,22 +22,27 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 
+from pipeline.config import ROOT, current
 from pipeline.i18n import t
-from pipeline.pages import ROOT, SITE_SOURCES
-from pipeline.pages.sections import item_patterns
+from pipeline.pages.sources import SITE_SOURCES
 
 CONFIG = ROOT / "mkdocs.yml"
 
 
 def write_config(work: Path, nav: list, *, lang: str = "zh", sources: Path = SITE_SOURCES,
-                 config: Path = CONFIG) -> Path:
-    """Write ``work/mkdocs.yml`` for the docs in ``work/docs``; copy the theme overrides."""
+                 config: Path = CONFIG, unlisted: list[str] | tuple[str, ...] = ()) -> Path:
+    """Write ``work/mkdocs.yml`` for the docs in ``work/docs``; copy the theme overrides.
+
+    ``unlisted`` are more ``not_in_nav`` patterns (the item pages of the template sections,
+    :func:`pipeline.pages.sections.item_patterns`)."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    names = current().site.name
+    settings["site_name"] = names.get(lang) or names[current().site.languages[0]]
     settings["docs_dir"] = "docs"
     settings["nav"] = nav
     # item pages of the template sections (a page per row) are listed on their section's page
     settings["not_in_nav"] = (settings.get("not_in_nav") or "") + "".join(
-        f"/{unlisted}\n" for unlisted in item_patterns())
+        f"/{pattern}\n" for pattern in unlisted)
     settings["site_description"] = t("site.description", lang)
     settings["copyright"] = str(t("site.copyright", lang))
     theme = settings.setdefault("theme", {})

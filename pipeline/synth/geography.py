@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.config import current
 from pipeline.synth.dates import day
 
-CITY = 320400
+CITY = int(current().site.city_code)  # the whole city's row: portal.yml's site.city.code
 PROVINCE = 320000
 REFORM = day("2015-04-28")  # first day of the new divisions
 ABOLISHED = {320405: 320412, 320482: 320413}  # valid to 2015-04-27 → successor
