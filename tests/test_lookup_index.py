@@ -163,8 +163,8 @@ def test_same_bytes_with_default_parameters(tables):
 def sample():
     from pipeline.derive import derive
     from pipeline.load import load_catalog
-    from pipeline.pages.accidents import Ref
     from pipeline.pages.context import SiteContext
+    from pipeline.pages.core import Ref
     from pipeline.validate import validate_catalog
 
     catalog = load_catalog([ROOT / "datapackages"])

@@ -222,7 +222,7 @@ def test_long_lists_are_cut_and_point_to_the_complete_downloads(tmp_path, monkey
     from pipeline.derive import derive
     from pipeline.export import export
     from pipeline.load import load_catalog
-    from pipeline.pages import credit, write_docs
+    from pipeline.pages import core, write_docs
     from pipeline.validate import validate_catalog
 
     catalog = load_catalog([DATAPACKAGES])
@@ -233,7 +233,7 @@ def test_long_lists_are_cut_and_point_to_the_complete_downloads(tmp_path, monkey
     listings = catalog.table("derived", "blacklist_public").num_rows
     assert len(open_hazards) > 3 and listings > 3
     manifest = export(catalog, tmp_path / "downloads", reference_date=REFERENCE_DATE)
-    monkeypatch.setattr(credit, "ROWS_IN_HTML", 3)
+    monkeypatch.setattr(core, "ROWS_IN_HTML", 3)
     write_docs(catalog, tmp_path / "docs", manifest=manifest, reference_date=REFERENCE_DATE,
                assets_dir=tmp_path / "assets")
 

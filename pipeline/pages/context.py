@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 from jinja2 import Environment
 
+from pipeline.export.releases import latest_path
 from pipeline.model import Catalog
 from pipeline.outdir import inside
 
@@ -35,7 +36,7 @@ class SiteContext:
     manifest: object | None = None  # pipeline.export.Manifest, when the export ran
     reference_date: date | None = None
     written: list[str] = field(default_factory=list)
-    # Values derived from the tables and asked for by several pages (see accidents.rows).
+    # Values derived from the tables and asked for by several pages (see core.rows).
     memo: dict = field(default_factory=dict, repr=False)
 
     def has(self, package: str, resource: str) -> bool:
@@ -44,6 +45,26 @@ class SiteContext:
 
     def table(self, package: str, resource: str) -> pa.Table:
         return self.catalog.table(package, resource)
+
+    def published(self, package: str | None, resource: str | None = None, fmt: str = "csv"):
+        """The manifest entry (path, bytes, sha256) of a file of ``package``'s ``latest``
+        release, or of a portal-wide file when ``package`` is None (``sqlite`` ...); None
+        if the export wrote no such file or did not run."""
+        return None if self.manifest is None else self.manifest.latest(package, resource, fmt)
+
+    def download(self, package: str | None, resource: str | None = None,
+                 fmt: str = "csv") -> str | None:
+        """The address, under the site root, of a file of ``package``'s ``latest`` release
+        (``resource`` in format ``fmt``, or the package's ``zip`` ...), as the export's
+        manifest lists it; None if the export did not publish it (a withheld table).
+
+        Pages rendered without an export (``manifest`` None, as in some tests) get the
+        address the export gives such a file (:func:`pipeline.export.releases.latest_path`);
+        a portal-wide file has none then."""
+        if self.manifest is None:
+            return latest_path(package, resource, fmt) if package is not None else None
+        entry = self.published(package, resource, fmt)
+        return entry.path if entry is not None else None
 
     def render(self, relative: str, template: str, **values) -> None:
         """Render ``template`` with ``values`` into the page source ``relative``."""

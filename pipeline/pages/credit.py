@@ -15,27 +15,23 @@ from pathlib import Path
 from markupsafe import escape
 
 from pipeline.derive.schemas import enum
-from pipeline.export.formats import CSV, XLSX
 from pipeline.i18n import catalog, t
-from pipeline.pages.accidents import (
+from pipeline.pages.core import (
     Ref,
+    blacklist_view,
+    hazards_view,
     number,
     rows,
     script_json,
     synthetic_banner,
-    text,
 )
-from pipeline.pages.dates import stamp, status_date
+from pipeline.pages.dates import stamp
 from pipeline.pages.lookup_index import Params, build_index, fnv1a, normalise
 
 INDEX = "credit/index"
 # The codes as the derived tables' schemas list them (their enum), in that order.
 REASONS = enum("blacklist_public", "reason")
 HAZARD_STATUSES = enum("hazard_rectification", "status")
-# Rows a list page carries in its HTML (newest listings, most overdue hazards first). The
-# lists grow with the data (10,000 open hazards at province scale); the pages must not,
-# so past this the page says how many it shows and links the complete downloads.
-ROWS_IN_HTML = 200
 
 
 def _index_files(ctx, ref: Ref, params: Params | None = None) -> dict[str, bytes]:
@@ -116,91 +112,6 @@ def _grade_tables(ctx, ref: Ref) -> list[dict]:
               lambda c: ref.sectors.get(c, c),
               sorted(by_sector, key=lambda c: -sum(by_sector[c].values()))),
     ]
-
-
-def blacklist_view(ctx, ref: Ref, district: str | None = None) -> dict:
-    """Active listings (with identity) and expired ones (counts only)."""
-    lang = ctx.lang
-    active = [r for r in rows(ctx, "derived", "blacklist_public")
-              if district is None or r["district_code"] == district]
-    active.sort(key=lambda r: (r["listed"], r["listing_id"]), reverse=True)
-    listings = [{"id": r["listing_id"], "name": r.get("enterprise_name") or "", "uscc": r["uscc"],
-                 "district": ref.districts.get(r["district_code"], r["district_code"]),
-                 "reason": t(f"credit.reason.{r['reason']}", lang),
-                 "listed": text(r["listed"]), "expires": text(r["expires"]),
-                 "term": r["term_years"], "accident": r.get("accident_id") or "",
-                 "hazard": r.get("hazard_id") or ""} for r in active[:ROWS_IN_HTML]]
-    counts = defaultdict(lambda: [0, 0, 0])
-    for r in rows(ctx, "derived", "blacklist_expired_counts"):
-        if district is None or r["district_code"] == district:
-            c = counts[(r["year"], r["reason"])]
-            c[0] += r["expired"]
-            c[1] += r["removed"]
-            c[2] += r["listings"]
-    expired = {"title": t("credit.expired_counts", lang),
-               "headers": [t("datapage.year", lang), t("credit.reason", lang),
-                           t("credit.expired", lang), t("credit.removed", lang),
-                           t("credit.total", lang)],
-               "rows": [[str(y), t(f"credit.reason.{reason}", lang), str(c[0]), str(c[1]),
-                         str(c[2])] for (y, reason), c in sorted(counts.items())]}
-    return {"listings": listings, "total": len(active),
-            "more": _more("blacklist_public", len(listings), len(active)),
-            "expired": expired, "as_of": status_date(ctx)}
-
-
-def _more(resource: str, shown: int, total: int) -> dict | None:
-    """What a list cut at ``ROWS_IN_HTML`` says instead of the rest: counts and the
-    addresses of the complete table (stable ``latest`` downloads of the derived package)."""
-    if shown >= total:
-        return None
-    folder = "data/derived/latest/data/"
-    return {"shown": shown, "total": total, "csv": folder + CSV.filename(resource),
-            "xlsx": folder + XLSX.filename(resource)}
-
-
-def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
-    lang = ctx.lang
-    names = {}
-    if ctx.has("enterprise-credit", "enterprises"):
-        e = ctx.table("enterprise-credit", "enterprises")
-        names = dict(zip(e["uscc"].to_pylist(), e["name"].to_pylist(), strict=True))
-    summary = []
-    for r in sorted(rows(ctx, "derived", "hazard_summary"),
-                    key=lambda r: (r["district_code"], r["year"])):
-        if district is not None and r["district_code"] != district:
-            continue
-        rate = r.get("rectification_rate_pct")
-        summary.append([ref.districts.get(r["district_code"], r["district_code"]),
-                        str(r["year"]), number(r["hazards"]), number(r["rectified"]),
-                        number(r["on_time"]), number(r["late"]), number(r["open"]),
-                        number(r["overdue_open"]),
-                        "" if rate is None else f"{rate:.1f}%（{r['rectified']}/{r['hazards']}）"])
-    open_rows = [r for r in rows(ctx, "derived", "hazard_rectification")
-                 if r["status"] in ("open", "overdue_open")
-                 and (district is None or r["district_code"] == district)]
-    open_rows.sort(key=lambda r: (r["status"] != "overdue_open", -(r.get("days_late") or 0),
-                                  r["hazard_id"]))
-    items = [[r["hazard_id"], names.get(r.get("uscc"), ""), r.get("uscc") or "",
-              ref.districts.get(r["district_code"], r["district_code"]),
-              t(f"credit.hazard_level.{r['level']}", lang) if r.get("level") else "",
-              text(r["listed"]), text(r["deadline"]), t(f"hazard.status.{r['status']}", lang),
-              str(r.get("days_late") or "")] for r in open_rows[:ROWS_IN_HTML]]
-    return {
-        "summary": {"title": t("credit.hazard_summary", lang), "rows": summary,
-                    "headers": [t("datapage.district", lang), t("datapage.year", lang),
-                                t("credit.hazards", lang), t("credit.rectified", lang),
-                                t("hazard.status.on_time", lang), t("hazard.status.late", lang),
-                                t("hazard.status.open", lang),
-                                t("hazard.status.overdue_open", lang),
-                                t("credit.rectification_rate", lang)]},
-        "more": _more("hazard_rectification", len(items), len(open_rows)),
-        "open": {"title": t("credit.open_hazards", lang), "rows": items,
-                 "headers": [t("lookup.hazard_id", lang), t("credit.enterprise", lang),
-                             t("lookup.uscc", lang), t("datapage.district", lang),
-                             t("lookup.level", lang), t("lookup.listed", lang),
-                             t("lookup.deadline", lang), t("lookup.state", lang),
-                             t("credit.days_late", lang)]},
-    }
 
 
 def certificates_view(ctx, ref: Ref) -> dict:

@@ -14,20 +14,22 @@ from collections import defaultdict
 from markupsafe import escape
 
 from pipeline.i18n import t
-from pipeline.pages.accidents import (
-    CITY,
-    RATES,
+from pipeline.pages.charts import Chart, bar_chart, chart_block, fmt
+from pipeline.pages.core import (
     Ref,
     attainment_rows,
     attainment_table,
+    blacklist_view,
+    city_code,
+    denominator_decimals,
+    hazards_view,
     number,
+    rate_ids,
     rate_rows,
     rate_table,
     rows,
     synthetic_banner,
 )
-from pipeline.pages.charts import Chart, bar_chart, chart_block, fmt
-from pipeline.pages.credit import blacklist_view, hazards_view
 from pipeline.pages.dates import stamp
 
 
@@ -40,7 +42,7 @@ def _comparison(ctx, ref: Ref, rate_id: str, year: int, code: str, base: str):
     lang = ctx.lang
     values = sorted((r for r in rows(ctx, "derived", "rates")
                      if r["rate_id"] == rate_id and r["year"] == year
-                     and r["district_code"] != CITY and r.get("rate") is not None),
+                     and r["district_code"] != city_code() and r.get("rate") is not None),
                     key=lambda r: (r["rate"], r["district_code"]))
     if not values:
         return None, ""
@@ -58,10 +60,10 @@ def _comparison(ctx, ref: Ref, rate_id: str, year: int, code: str, base: str):
         headers=[t("datapage.district", lang), t(f"accidents.numerator.{rate_id}", lang),
                  t(f"accidents.denominator.{rate_id}", lang), t("accidents.rate", lang)],
         rows=[[label, number(r.get("numerator")),
-               number(r.get("denominator"), 2 if rate_id == "gdp_death_rate" else 0),
+               number(r.get("denominator"), denominator_decimals(ctx, rate_id)),
                fmt(r["rate"], decimals)] for label, r in zip(labels, values, strict=True)],
         caption=title, source=t("accidents.source_rates", lang),
-        csv_href="data/derived/latest/data/rates.csv"), base=base)
+        csv_href=ctx.download("derived", "rates")), base=base)
     text = (t("districts.rank", lang, rank=rank, count=len(values)) if rank
             else t("districts.no_rank", lang))
     return block, text
@@ -114,9 +116,10 @@ def write(ctx) -> list:
         return []
     lang = ctx.lang
     ref = Ref(ctx)
+    rates = rate_ids()
     units = ref.units()
     all_rates = rows(ctx, "derived", "rates")
-    years = sorted({r["year"] for r in all_rates if r["district_code"] == CITY})
+    years = sorted({r["year"] for r in all_rates if r["district_code"] == city_code()})
     latest = years[-1] if years else None
     notes = {b["code"]: b for b in ref.boundary_notes()}
     banner = synthetic_banner(lang, names=True)
@@ -129,7 +132,7 @@ def write(ctx) -> list:
         overview.append([ref.districts[code], code, text_or(d.get("valid_from")),
                          text_or(d.get("valid_to")),
                          *[fmt(latest_rates[rid].get("rate"), latest_rates[rid]["decimals"])
-                           if rid in latest_rates else "" for rid in RATES]])
+                           if rid in latest_rates else "" for rid in rates]])
     ctx.render("districts/index.md", "districts_index.md.j2", banner=banner,
                units=[{"code": c, "name": ref.districts[c], "href": f"{slug(c)}/",
                        "note": notes.get(c)} for c in units],
@@ -137,24 +140,24 @@ def write(ctx) -> list:
                          "headers": [t("datapage.district", lang), t("districts.code", lang),
                                      t("districts.valid_from", lang),
                                      t("districts.valid_to", lang)]
-                         + [t(f"rate.{rid}", lang) for rid in RATES],
+                         + [t(f"rate.{rid}", lang) for rid in rates],
                          "rows": overview},
                boundaries=ref.boundary_notes())
 
     base = "../../"
     for code in units:
         name = ref.districts[code]
-        rates = rate_rows(ctx, ref, code)
-        d_years = sorted({r["year"] for v in rates.values() for r in v if r.get("rate") is not None})
+        by_rate = rate_rows(ctx, code)
+        d_years = sorted({r["year"] for v in by_rate.values() for r in v if r.get("rate") is not None})
         compare_year = d_years[-1] if d_years else latest
         comparisons = []
-        for rid in RATES:
+        for rid in rates:
             block, rank = _comparison(ctx, ref, rid, compare_year, code, base)
             if block is not None:
                 comparisons.append({"chart": block, "rank": rank})
         ctx.render(f"districts/{slug(code)}/index.md", "districts_page.md.j2", banner=banner,
                    name=name, code=code, note=notes.get(code),
-                   rate_tables=[rate_table(ref, lang, rid, rates.get(rid, [])) for rid in RATES],
+                   rate_tables=[rate_table(ctx, rid, by_rate.get(rid, [])) for rid in rates],
                    attainment=attainment_table(lang, attainment_rows(ctx, code)),
                    indicators=_indicators(ctx, code), grades=_grades(ctx, ref, code),
                    b=blacklist_view(ctx, ref, code), h=hazards_view(ctx, ref, code),

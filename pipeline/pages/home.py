@@ -5,26 +5,20 @@ from __future__ import annotations
 
 from markupsafe import escape
 
+from pipeline.export.formats import SQLITE, ZIP
 from pipeline.i18n import t
 from pipeline.pages.charts import fmt
+from pipeline.pages.core import Data, city_code, rate_ids, rows, status_counts
 from pipeline.pages.dates import stamp, status_date
-from pipeline.pages.indicators import CITY, Data, status_counts
 from pipeline.pages.views import catalog_views
-
-SQLITE = "data/changzhou-work-safety.sqlite"
-RATES = ("gdp_death_rate", "industrial_death_rate", "road_death_rate")
-
-
-def _rows(ctx, package, resource):
-    return ctx.table(package, resource).to_pylist() if ctx.has(package, resource) else []
 
 
 def _rates(ctx) -> list[dict]:
-    rows = [r for r in _rows(ctx, "derived", "rates")
-            if r["district_code"] == CITY and r.get("rate") is not None]
+    city = [r for r in rows(ctx, "derived", "rates")
+            if r["district_code"] == city_code() and r.get("rate") is not None]
     out = []
-    for rate_id in RATES:
-        mine = sorted((r for r in rows if r["rate_id"] == rate_id), key=lambda r: r["year"])
+    for rate_id in rate_ids():
+        mine = sorted((r for r in city if r["rate_id"] == rate_id), key=lambda r: r["year"])
         if not mine:
             continue
         r = mine[-1]
@@ -43,11 +37,11 @@ def _rates(ctx) -> list[dict]:
 
 
 def _controls(ctx) -> list[dict]:
-    rows = sorted((r for r in _rows(ctx, "derived", "control_targets_attainment")
-                   if r["district_code"] == CITY), key=lambda r: r["year"])
-    if not rows:
+    years = sorted((r for r in rows(ctx, "derived", "control_targets_attainment")
+                    if r["district_code"] == city_code()), key=lambda r: r["year"])
+    if not years:
         return []
-    r = rows[-1]
+    r = years[-1]
     out = []
     for name in ("accidents", "deaths"):
         met = r.get(f"{name}_met")
@@ -62,19 +56,18 @@ def _controls(ctx) -> list[dict]:
 
 
 def _downloads(ctx) -> list[dict]:
-    if ctx.manifest is None:
-        return []
-    files = {entry.path: entry for entry in ctx.manifest.files}
+    """The database of every table and each package's archive, as the export published them."""
     out = []
-    if SQLITE in files:
-        out.append({"href": SQLITE, "label": t("home.download_sqlite", ctx.lang),
-                    "bytes": files[SQLITE].bytes})
+    database = ctx.published(None, None, SQLITE.key)
+    if database is not None:
+        out.append({"href": database.path, "label": t("home.download_sqlite", ctx.lang),
+                    "bytes": database.bytes})
     for name in sorted(ctx.catalog.packages):
-        path = f"data/{name}/latest/{name}.zip"
-        if path in files:
+        archive = ctx.published(name, None, ZIP.key)
+        if archive is not None:
             title = ctx.catalog.packages[name].descriptor.get("title") or name
-            out.append({"href": path, "label": t("home.download_zip", ctx.lang, title=title),
-                        "bytes": files[path].bytes})
+            out.append({"href": archive.path, "label": t("home.download_zip", ctx.lang, title=title),
+                        "bytes": archive.bytes})
     return out
 
 

@@ -38,7 +38,6 @@ exactly those ``dumps`` writes for the same records and objects.
 
 from __future__ import annotations
 
-import json
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.export.jsonfile import json_text
+from pipeline.pages.core import INERT, inert_json
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 VERSION = 2  # 2: stop grams in shards of their own, not in meta.json
@@ -95,10 +95,8 @@ def base36(n: int) -> str:
 
 def dumps(value) -> bytes:
     """Compact JSON, sorted keys, non-ASCII kept (smaller), and ``< > &`` as escapes so a
-    shard is inert even if someone opens it as HTML."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return text.encode("utf-8")
+    shard is inert even if someone opens it as HTML (:func:`pipeline.pages.core.inert_json`)."""
+    return inert_json(value).encode("utf-8")
 
 
 def stop_files(stop, params: Params) -> tuple[int, dict[str, bytes]]:
@@ -130,12 +128,11 @@ def _text(value) -> str | None:
 # The shards are the bytes ``dumps`` would write, but built with Arrow's string kernels:
 # every value becomes its JSON text, and records, lists and objects are those texts joined.
 
-_INERT = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
 # Bytes of a string that its JSON text does not hold as they are: control characters,
 # quote and backslash (JSON escapes), and < > & (``dumps`` escapes). UTF-8 never uses
 # these bytes inside a multi-byte character, so looking at bytes is exact.
 _ESCAPED = np.zeros(256, dtype=bool)
-_ESCAPED[list(range(0x20)) + [ord(c) for c in '"\\<>&']] = True
+_ESCAPED[list(range(0x20)) + [ord(c) for c in '"\\'] + [ord(plain) for plain, _ in INERT]] = True
 
 
 def _combined(column) -> pa.Array:
@@ -155,7 +152,7 @@ def _json_values(column, *, cells: bool = True) -> pa.Array:
             text = pc.binary_join_element_wise('"', column, '"', "")  # nothing to escape
         else:
             text = json_text(column)
-            for plain, escape in _INERT:
+            for plain, escape in INERT:
                 text = pc.replace_substring(text, plain, escape)
         return pc.fill_null(text, "null")
     if cells and pa.types.is_date(type_):  # few distinct days: each written once

@@ -8,7 +8,7 @@ from collections import defaultdict
 from markupsafe import escape
 
 from pipeline.i18n import t
-from pipeline.pages.indicators import Data, _card, slug
+from pipeline.pages.core import Data, indicator_card, slug
 
 
 def _measure_view(data: Data, m: dict, lang: str) -> dict:
@@ -21,7 +21,7 @@ def _measure_view(data: Data, m: dict, lang: str) -> dict:
             "text": m.get("text") or "", "note": m.get("note") or "",
             "lead": [r for r in roles if r["role"] == "lead"],
             "others": [r for r in roles if r["role"] != "lead"],
-            "cards": [_card(data, ind, lang) for ind in data.by_measure.get(m["id"], [])]}
+            "cards": [indicator_card(data, ind, lang) for ind in data.by_measure.get(m["id"], [])]}
 
 
 def write(ctx) -> list:

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from pipeline.export.formats import CSV, ZIP
 from pipeline.export.metadata import publisher
+from pipeline.export.releases import latest_path
 from pipeline.i18n import t
 from pipeline.model import Catalog, Package, Resource
 from pipeline.pages.dates import data_updated, release_record
@@ -144,7 +146,7 @@ class PackageView:
     data_updated: str | None = None
     metadata_updated: str | None = None
     archive: Download | None = None
-    descriptor_href: str = "latest/datapackage.json"
+    descriptor_href: str = ""  # relative to the package page
     citations: dict[str, str] = field(default_factory=dict)
     changelog: list[Release] = field(default_factory=list)
     jsonld: str | None = None  # the schema.org Dataset as JSON text (escaped by the theme)
@@ -231,10 +233,7 @@ def _type_label(kind: str, lang: str) -> str:
 
 def _latest_csv(manifest, resource: Resource):
     """The published canonical CSV of ``resource`` in its package's ``latest`` release."""
-    if manifest is None:
-        return None
-    path = f"data/{resource.package}/latest/data/{resource.name}.csv"
-    return next((entry for entry in manifest.files if entry.path == path), None)
+    return None if manifest is None else manifest.latest(resource.package, resource.name, CSV.key)
 
 
 PREVIEW_ROWS = 10
@@ -259,10 +258,8 @@ def resource_downloads(manifest, package: str, resource: str, lang: str) -> list
     """Every format of ``resource`` in the ``latest`` release, linked from its package page."""
     if manifest is None:
         return []
-    prefix = f"data/{package}/latest/data/"
-    entries = {e.format: e for e in manifest.files
-               if e.package == package and e.resource == resource and e.path.startswith(prefix)}
-    return [_download(entries[key], f"data/{package}/", lang) for key in FORMAT_ORDER if key in entries]
+    entries = [manifest.latest(package, resource, key) for key in FORMAT_ORDER]
+    return [_download(entry, package_url(package), lang) for entry in entries if entry is not None]
 
 
 def cell_text(value) -> str:
@@ -355,7 +352,8 @@ def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
         ))
     published = _latest_csv(manifest, resource)
     if published is not None:  # the page sits at data/<package>/, the release below it
-        path, size, digest = f"latest/data/{resource.name}.csv", published.bytes, published.sha256
+        path = published.path.removeprefix(package_url(resource.package))
+        size, digest = published.bytes, published.sha256
     else:
         path = str(d.get("path", f"data/{resource.name}.csv"))
         size = resource.path.stat().st_size if resource.path and resource.path.is_file() else None
@@ -393,14 +391,13 @@ def package_view(package: Package, lang: str, manifest=None) -> PackageView:
     if manifest is not None and package.name in manifest.descriptors:
         release = release_record(manifest, package.name)
         dataset = manifest.datasets.get(package.name) or {}
-        archive = next((e for e in manifest.files if e.package == package.name and e.format == "zip"
-                        and e.path.startswith(f"data/{package.name}/latest/")), None)
+        archive = manifest.latest(package.name, None, ZIP.key)
         extra = {
             "released": release.get("released"), "data_updated": data_updated(manifest, package.name),
             "metadata_updated": release.get("metadata_updated"),
             "temporal": str(dataset["temporalCoverage"]) if dataset.get("temporalCoverage") else None,
             "spatial": _place(dataset, lang),
-            "archive": _download(archive, f"data/{package.name}/", lang) if archive else None,
+            "archive": _download(archive, package_url(package.name), lang) if archive else None,
             "citations": dict(manifest.citations.get(package.name) or {}),
             "changelog": release_history(manifest.changelogs.get(package.name)),
             "jsonld": json.dumps(dataset, ensure_ascii=False, sort_keys=True) if dataset else None,
@@ -418,8 +415,17 @@ def package_view(package: Package, lang: str, manifest=None) -> PackageView:
         synthetic=synthetic,
         resources=resources,
         publisher=publisher(d, lang),
+        descriptor_href=_descriptor_href(manifest, package.name),
         **extra,
     )
+
+
+def _descriptor_href(manifest, package: str) -> str:
+    """The published ``datapackage.json`` of the latest release, relative to the package page
+    (where the export puts it when the pages are rendered without an export)."""
+    entry = manifest.latest(package, None, "datapackage") if manifest is not None else None
+    path = entry.path if entry is not None else latest_path(package, None, "datapackage")
+    return quote(path.removeprefix(package_url(package)), safe="/")
 
 
 def catalog_views(catalog: Catalog, lang: str, manifest=None) -> list[PackageView]:
