@@ -37,6 +37,8 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.i18n import t
+from pipeline.unsafe_text import offending
+from pipeline.unsafe_text import shown as safe_shown
 from pipeline.versions import is_version
 
 MAX_DESCRIPTOR_BYTES = 16 << 20
@@ -266,6 +268,12 @@ def _scan(node, path: str, file: str, duplicates: dict, problems: list[Problem])
         if _SURROGATE.search(node):
             problems.append(Problem(file, path, "package-error", "descriptor.surrogate",
                                     {"value": shown(node)}))
+        elif (unsafe := offending(node)) is not None:
+            # the same characters the text-safety rule refuses in cells: a title with a
+            # right-to-left override reads as something else on every page and in every file
+            kind, char, position = unsafe
+            problems.append(Problem(file, path, "package-error", "descriptor.unsafe_text",
+                                    {"value": safe_shown(node)[:80], "char": char, "position": position}))
     elif isinstance(node, _Token):
         key = "descriptor.non_finite" if node.kind == "non-finite" else "descriptor.big_integer"
         problems.append(Problem(file, path, "package-error", key, {"value": shown(node), "limit": INT64}))

@@ -102,6 +102,22 @@ def test_duplicate_keys_are_found_where_they_are(tmp_path, text, path):
     assert [(p.path, p.key) for p in problems] == [(path, "descriptor.duplicate_key")]
 
 
+@pytest.mark.parametrize("text, path, char", [
+    ('{"name": "p", "title": "行业\\u202e分类", "resources": []}', "title", "U+202E"),
+    ('{"name": "p", "description": "说明\\u001b[31m", "resources": []}', "description", "U+001B"),
+    ('{"name": "p", "x": [{"title": "a\\u200bb"}], "resources": []}', "x[0].title", "U+200B"),
+    ('{"name": "p", "description": "line one\\nline two\\ttab", "resources": []}', None, None),
+])
+def test_hidden_and_direction_changing_characters_in_descriptor_text_are_refused(tmp_path, text, path, char):
+    (tmp_path / "datapackage.json").write_text(text, encoding="utf-8")
+    _, problems, _ = read(tmp_path / "datapackage.json")
+    if path is None:  # line breaks and tabs are text
+        assert problems == []
+    else:
+        assert [(p.path, p.key) for p in problems] == [(path, "descriptor.unsafe_text")]
+        assert char in problems[0].message("en") and char in problems[0].message("zh")
+
+
 def test_locate_finds_the_line_of_a_value():
     text = '{\n "a": [\n  1,\n  {"b": 2,\n   "c": [3, 4]}\n ],\n "d": "x"\n}\n'
     assert locate(text, {"a", "a[1].b", "a[1].c[1]", "d", "nope"}) == {
