@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import bench
-from pipeline.bench import GIB, cache_key, evaluate_budgets, page_markdown, plain_table
+from pipeline import bench, bench_report
+from pipeline.bench import cache_key, evaluate_budgets
+from pipeline.bench_report import GIB, STAGES, page_markdown, plain_table
 from pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ def test_sample_bench_measures_every_stage(sample_results):
     assert set(results["machine"]) >= {"platform", "cpu_count", "memory_bytes", "python", "libraries"}
     assert results["machine"]["libraries"]["pyarrow"]
     stages = results["tiers"]["sample"]["stages"]
-    assert set(stages) == {*bench.STAGES, "frictionless"}
+    assert set(stages) == {*STAGES, "frictionless"}
     for name, figures in stages.items():
         assert "error" not in figures, (name, figures)
         assert figures["seconds"] > 0, name
@@ -164,9 +165,9 @@ def test_pages_and_mkdocs_time_must_stay_flat_across_tiers():
 def test_plain_table_aligns_chinese_text():
     text = plain_table(["层级", "x"], [["sample", "1"], ["省级数据", "22"]])
     header, rule, *rows = text.splitlines()
-    starts = [bench._width(line[:line.rindex(cell)])
+    starts = [bench_report._width(line[:line.rindex(cell)])
               for line, cell in zip([header, *rows], ["x", "1", "22"])]
-    assert starts == [bench._width("省级数据") + 2] * 3
+    assert starts == [bench_report._width("省级数据") + 2] * 3
     assert rule.split() == ["-" * 8, "--"]
 
 

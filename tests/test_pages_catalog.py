@@ -20,7 +20,9 @@ import pytest
 
 from pipeline.build import build
 from pipeline.cli import _parser
-from pipeline.pages.methodology import cli_commands
+from pipeline.cli_reference import describe
+from pipeline.cli_reference import text as cli_reference_text
+from pipeline.pages.methodology import CLI_REFERENCE, cli_commands
 from pipeline.pages.views import BANNER_PARTIAL, synthetic_banner_partial
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,7 +191,7 @@ def test_the_cli_reference_lists_every_subcommand_and_option_of_the_parser(site)
                 assert html.escape(shown, quote=False) in section.replace("&#39;", "'").replace("&#34;", '"')
 
 
-def test_cli_commands_reads_a_parser_it_was_never_told_about():
+def test_the_cli_reference_reads_a_parser_it_was_never_told_about():
     import argparse
 
     parser = argparse.ArgumentParser(prog="x", description="d")
@@ -197,11 +199,18 @@ def test_cli_commands_reads_a_parser_it_was_never_told_about():
     p = sub.add_parser("go", help="run it")
     p.add_argument("--fast", action="store_true", help="quickly")
     p.add_argument("--level", type=int, default=3, choices=[1, 2, 3], help="how much")
-    description, commands = cli_commands(parser)
+    description, commands = cli_commands(json.loads(json.dumps(describe(parser))))
     assert description == "d"
     (go,) = commands
     assert (go.name, go.help) == ("go", "run it")
     assert [(o.names, o.default, o.choices) for o in go.options] == [("--fast", "False", ""), ("--level", "3", "1, 2, 3")]
+
+
+def test_the_committed_cli_reference_is_the_parser_of_today():
+    """The page reads site/reference/cli.json, not the parser: the file must say what the
+    command line does now (write it again with python -m pipeline.cli_reference)."""
+    assert CLI_REFERENCE.read_text("utf-8") == cli_reference_text(_parser()), \
+        "run: python -m pipeline.cli_reference"
 
 
 def test_the_grades_table_equals_the_reference_data(site):

@@ -1,4 +1,5 @@
-"""The benchmark page: the figures of the last recorded `python -m pipeline bench --record`."""
+"""The benchmark page: the figures of the last recorded `python -m pipeline bench --record`,
+read from the recorded results (``benchmarks/results.json``), not from the benchmark."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 from markupsafe import escape
 
-from pipeline.bench import RECORD, page_markdown
+from pipeline.bench_report import RECORD, page_markdown
 from pipeline.i18n import t
 
 

@@ -5,12 +5,13 @@ Pages: the three rates (from ``derive.steps.rates.rate_specs`` and the outcomes 
 grades (the reference table), progress status (``derive.progress`` constants), data quality
 (the validator's error types and rules, and ``validate.divergences``), privacy, provenance
 of the plan's targets (indicators whose target is not simply stated), what is synthetic
-(descriptor flags), and the command line (``pipeline.cli``'s argparse parser).
+(descriptor flags), and the command line (``site/reference/cli.json``, which
+``python -m pipeline.cli_reference`` writes from the command line's parser).
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -19,9 +20,12 @@ from markupsafe import escape
 from pipeline.i18n import catalog as messages
 from pipeline.i18n import t
 from pipeline.pages import real_figures
+from pipeline.pages.sources import SITE_SOURCES
 from pipeline.pages.views import catalog_views, cell_text
 
 PAGES = ("rates", "grades", "progress", "quality", "privacy", "provenance", "synthetic", "cli")
+# The command line as data (``python -m pipeline.cli_reference`` writes it from the parser).
+CLI_REFERENCE = SITE_SOURCES / "reference" / "cli.json"
 
 
 # --- the three rates ---------------------------------------------------------------------
@@ -152,35 +156,14 @@ class Command:
     options: list[Option]
 
 
-def cli_commands(parser: argparse.ArgumentParser | None = None) -> tuple[str, list[Command]]:
-    """Every subcommand of ``python -m pipeline`` with every option, read from the parser."""
-    if parser is None:
-        from pipeline.cli import _parser
-
-        parser = _parser()
-    commands = []
-    for action in parser._actions:
-        if not isinstance(action, argparse._SubParsersAction):
-            continue
-        helps = {choice.dest: str(choice.help or "") for choice in action._choices_actions}
-        for name, sub in action.choices.items():
-            options = []
-            for opt in sub._actions:
-                if isinstance(opt, argparse._HelpAction):
-                    continue
-                names = ", ".join(opt.option_strings) or opt.dest
-                default = opt.default
-                shown_default = "" if default in (None, argparse.SUPPRESS) or opt.required else (
-                    ", ".join(str(d) for d in default) if isinstance(default, list) else str(default))
-                if isinstance(default, bool) and not opt.option_strings:
-                    shown_default = ""
-                metavar = opt.metavar or ("" if opt.nargs == 0 else opt.dest.upper())
-                options.append(Option(names, str(metavar) if opt.option_strings else "", shown_default,
-                                      str(opt.help or "").replace("%(default)s", shown_default),
-                                      ", ".join(str(c) for c in opt.choices) if opt.choices else ""))
-            usage = " ".join(sub.format_usage().split()).removeprefix("usage: ")
-            commands.append(Command(name, helps.get(name, ""), usage, options))
-    return str(parser.description or ""), commands
+def cli_commands(reference: dict | None = None) -> tuple[str, list[Command]]:
+    """Every subcommand of ``python -m pipeline`` with every option, from the reference file
+    (:data:`CLI_REFERENCE`) or a document of the same form."""
+    if reference is None:
+        reference = json.loads(CLI_REFERENCE.read_text(encoding="utf-8"))
+    commands = [Command(c["name"], c["help"], c["usage"], [Option(**o) for o in c["options"]])
+                for c in reference["commands"]]
+    return str(reference["description"]), commands
 
 
 # --- the section ---------------------------------------------------------------------------

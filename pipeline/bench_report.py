@@ -1,0 +1,185 @@
+"""The benchmark's figures as tables: plain text for the terminal, Markdown for the site.
+
+Reads only a results document (what ``python -m pipeline bench`` writes to
+``results.json``, and ``--record`` keeps in :data:`RECORD`): the site's benchmark page is
+made from the recorded file, never by importing the benchmark that measured it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+from pipeline.i18n import t
+
+# The recorded run the site publishes (``python -m pipeline bench --record``).
+RECORD = Path(__file__).resolve().parent.parent / "benchmarks" / "results.json"
+STAGES = ("synth", "load_validate", "derive", "export", "build")
+# A stage whose first run took longer than this is not repeated: its noise is small
+# against its length, and repeating a province build costs minutes on a shared machine.
+REPEAT_BELOW_SECONDS = 60.0
+GIB = 1024 ** 3
+
+
+def _num(value, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+def _mb(value) -> str:
+    return "—" if value is None else f"{value / 2**20:,.0f}"
+
+
+def _budget_value(budget: dict) -> str:
+    value, budget_id = budget["value"], budget["id"]
+    if value is None:
+        return "—"
+    if budget_id.endswith("_bytes"):
+        return f"{value / GIB:.2f} GiB"
+    if budget_id.endswith("_seconds"):
+        return f"{value:.1f} s"
+    if budget_id == "same_findings":
+        return "yes" if value else "no"
+    if budget_id == "lookup_query_kb":
+        return f"{value:.1f} KB"
+    if budget_id == "lookup_ms":
+        return f"{value:.0f} ms"
+    return f"{value:.2f}×"
+
+
+def _budget_limit(budget: dict) -> str:
+    limit, budget_id = budget["limit"], budget["id"]
+    if budget_id.endswith("_bytes"):
+        return f"{budget['op']} {limit / GIB:.0f} GiB"
+    if budget_id.endswith("_seconds"):
+        return f"{budget['op']} {limit} s"
+    if budget_id == "same_findings":
+        return "yes"
+    if budget_id == "lookup_query_kb":
+        return f"{budget['op']} {limit} KB"
+    if budget_id == "lookup_ms":
+        return f"{budget['op']} {limit} ms"
+    return f"{budget['op']} {limit}×"
+
+
+def stage_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the stage table (medians)."""
+    header = [t(f"bench.col.{c}", lang) for c in
+              ("tier", "stage", "seconds", "runs", "rows", "rows_per_second", "peak_mb",
+               "output_mb", "note")]
+    rows = []
+    for tier, entry in results["tiers"].items():
+        for stage in (*STAGES, "frictionless"):
+            f = entry["stages"].get(stage)
+            if f is None:
+                continue
+            note = _note(stage, f, lang)
+            runs = f.get("runs")
+            rows.append([tier, t(f"bench.stage.{stage}", lang), _num(f.get("seconds"), 2),
+                         str(len(runs)) if isinstance(runs, list) else _num(runs),
+                         _num(f.get("rows")), _num(f.get("rows_per_second"), 0),
+                         _mb(f.get("peak_bytes")), _mb(f.get("output_bytes")), note])
+    return header, rows
+
+
+def _note(stage: str, f: dict, lang: str) -> str:
+    if f.get("error"):
+        return t("bench.note.error", lang, error=str(f["error"])[:120])
+    if stage == "synth":
+        return t("bench.note.cached", lang) if f.get("cached") else ""
+    if stage == "export":
+        return t("bench.note.export", lang, seconds=_num(f.get("pipeline_seconds"), 1))
+    if stage == "build":
+        return t("bench.note.build", lang, pages=_num(f.get("pages")),
+                 mkdocs=_num(f.get("mkdocs_seconds"), 1), data=_mb(f.get("site_data_bytes")),
+                 noop=_num(f.get("noop_seconds"), 1), row=_num(f.get("row_seconds"), 1),
+                 weekly=_num(f.get("weekly_seconds"), 1),
+                 query_kb=_num(f.get("lookup_bytes_max", 0) / 1000, 0)
+                 if f.get("lookup_bytes_max") else "—",
+                 query_ms=_num(f.get("lookup_ms_median"), 0))
+    if stage == "frictionless":
+        return t("bench.note.frictionless", lang, seconds=_num(f.get("frictionless_seconds"), 1),
+                 ratio=_num(f.get("ratio"), 1), peak=_mb(f.get("frictionless_peak_bytes")),
+                 same=t("bench.yes" if f.get("same_findings") else "bench.no", lang))
+    return ""
+
+
+def package_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
+    header = [t(f"bench.col.{c}", lang) for c in
+              ("tier", "package", "seconds", "frictionless_seconds", "ratio", "peak_mb",
+               "frictionless_peak_mb", "same")]
+    rows = []
+    for tier, entry in results["tiers"].items():
+        for name, p in (entry["stages"].get("frictionless") or {}).get("packages", {}).items():
+            rows.append([tier, name, _num(p["ours"]["seconds"], 2),
+                         _num(p["frictionless"]["seconds"], 2), _num(p["speedup"], 1),
+                         _mb(p["ours"]["maxrss_kb"] * 1024),
+                         _mb(p["frictionless"]["maxrss_kb"] * 1024),
+                         t("bench.yes" if p["same_findings"] else "bench.no", lang)])
+    return header, rows
+
+
+def budget_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
+    header = [t(f"bench.col.{c}", lang) for c in ("budget", "tier", "figure", "limit", "result")]
+    rows = [[t(f"bench.budget.{b['id']}", lang), b["tier"], _budget_value(b), _budget_limit(b),
+             t("bench.pass" if b["pass"] else "bench.miss", lang)]
+            for b in results.get("budgets", [])]
+    return header, rows
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def plain_table(header: list[str], rows: list[list[str]]) -> str:
+    """Aligned columns; CJK characters count double, as a terminal shows them."""
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)]) + "\n"
+
+
+def render_text(results: dict, lang: str = "zh") -> str:
+    parts = [plain_table(*stage_rows(results, lang))]
+    header, rows = package_rows(results, lang)
+    if rows:
+        parts.append(plain_table(header, rows))
+    header, rows = budget_rows(results, lang)
+    if rows:
+        parts.append(plain_table(header, rows))
+    return "\n".join(parts)
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+    lines = ["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def page_markdown(results: dict, lang: str = "zh") -> str:
+    """The benchmark page of the site, from ``results`` as :func:`run` returns or writes them."""
+    m = results["machine"]
+    memory = m.get("memory_bytes")
+    libraries = ", ".join(f"{k} {v}" for k, v in sorted(m.get("libraries", {}).items()) if v)
+    parts = [
+        f"# {t('bench.page.title', lang)}\n",
+        t("bench.page.intro", lang, repeat=results["settings"]["repeat"],
+          seconds=int(results["settings"].get("repeat_below_seconds", REPEAT_BELOW_SECONDS))) + "\n",
+        t("bench.page.machine", lang, date=results["date"][:10], platform=m["platform"],
+          cpus=m["cpu_count"], memory="—" if memory is None else f"{memory / GIB:.0f}",
+          python=m["python"], libraries=libraries) + "\n",
+        f"## {t('bench.page.stages', lang)}\n", _md_table(*stage_rows(results, lang)),
+    ]
+    header, rows = package_rows(results, lang)
+    if rows:
+        parts += [f"## {t('bench.page.frictionless', lang)}\n", _md_table(header, rows)]
+    header, rows = budget_rows(results, lang)
+    if rows:
+        parts += [f"## {t('bench.page.budgets', lang)}\n", _md_table(header, rows)]
+    return "\n".join(parts)
