@@ -67,8 +67,8 @@ class Section:
     items: tuple[Item, ...] = ()
 
 
-BUILT_IN_SECTIONS = ("home", "indicators", "accidents", "credit", "plan", "districts", "catalog",
-                     "methodology", "benchmark")
+BUILT_IN_SECTIONS = ("home", "indicators", "accidents", "investigations", "credit", "plan",
+                     "districts", "catalog", "methodology", "benchmark")
 
 
 @dataclass(frozen=True)

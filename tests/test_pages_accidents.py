@@ -70,7 +70,7 @@ def test_the_accident_list_is_a_json_asset_with_its_first_rows_in_the_html(site)
     # nothing personal: the columns are the ones the page promises
     assert data["columns"] == ["id", "date", "district", "sector", "category", "grade",
                                "deaths", "serious_injuries", "loss", "report",
-                               "report_published"]
+                               "report_published", "report_page"]
 
 
 def test_a_page_per_district_kept_out_of_the_navigation(site):

@@ -33,6 +33,7 @@ from pipeline.pages.core import (
     synthetic_banner,
     text,
 )
+from pipeline.pages.reports import report_path
 
 LIST_ROWS_IN_HTML = 50
 
@@ -128,7 +129,9 @@ def accident_list(ctx, ref: Ref) -> list[list]:
                     r["deaths"], r["serious_injuries"], r["direct_loss_yuan"],
                     t("accidents.report.published" if published else "accidents.report.pending",
                       lang),
-                    text(r.get("report_published"))])
+                    text(r.get("report_published")),
+                    # the report page's path under the edition root, linked relatively
+                    f"{page}/" if (page := report_path(r.get("report_url"))) else None])
     out.sort(key=lambda r: (r[1], r[0]), reverse=True)
     return out
 
@@ -178,7 +181,7 @@ def write(ctx) -> list:
     listing = accident_list(ctx, ref)
     ctx.publish({"accidents/accidents.json": inert_json(
         {"columns": ["id", "date", "district", "sector", "category", "grade", "deaths",
-                     "serious_injuries", "loss", "report", "report_published"],
+                     "serious_injuries", "loss", "report", "report_published", "report_page"],
          "rows": listing}).encode("utf-8")})
     ctx.render("accidents/list/index.md", "accidents_list.md.j2",
                banner=synthetic_banner(lang), rows=listing[:LIST_ROWS_IN_HTML],

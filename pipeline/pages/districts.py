@@ -31,6 +31,7 @@ from pipeline.pages.core import (
     synthetic_banner,
 )
 from pipeline.pages.dates import stamp
+from pipeline.pages.reports import district_reports
 
 
 def slug(code: str) -> str:
@@ -162,6 +163,7 @@ def write(ctx) -> list:
                    indicators=_indicators(ctx, code), grades=_grades(ctx, ref, code),
                    b=blacklist_view(ctx, ref, code), h=hazards_view(ctx, ref, code),
                    comparisons=comparisons, compare_year=compare_year,
+                   reports=district_reports(ctx, ref, code),
                    stamps={"progress": stamp(ctx, "indicator-progress"),
                            "credit": stamp(ctx, "enterprise-credit")})
     return [{str(escape(t("nav.districts", lang))): "districts/index.md"}]

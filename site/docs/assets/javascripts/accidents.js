@@ -3,6 +3,10 @@
 (function () {
   "use strict";
 
+  // Columns of a row: 9 is the report status, 11 the report page's path under the edition
+  // root (null while the report is pending); only the first 11 are shown.
+  var REPORT = 9, REPORT_PAGE = 11;
+
   function fmt(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, k) {
       return values[k] === undefined ? m : String(values[k]);
@@ -27,7 +31,9 @@
       return r.json();
     }).then(function (data) {
       self.rows = data.rows;
-      self.search = data.rows.map(function (r) { return r.join(" ").toLowerCase(); });
+      self.search = data.rows.map(function (r) {
+        return r.slice(0, REPORT_PAGE).join(" ").toLowerCase();
+      });
       self.ready();
     }).catch(function () {
       self.status.textContent = self.labels.failed;
@@ -95,11 +101,21 @@
     });
     var shown = rows.slice(0, this.limit);
     var fragment = document.createDocumentFragment();
+    var root = this.root.getAttribute("data-root") || "";
     shown.forEach(function (r) {
       var tr = document.createElement("tr");
-      r.forEach(function (cell, j) {
+      r.slice(0, REPORT_PAGE).forEach(function (cell, j) {
         var td = document.createElement("td");
-        td.textContent = cell === null ? "" : (j === 8 ? Number(cell).toLocaleString("zh-CN") : String(cell));
+        var value = cell === null ? "" : (j === 8 ? Number(cell).toLocaleString("zh-CN") : String(cell));
+        if (j === REPORT && r[REPORT_PAGE]) {
+          // the report's page, relative to this page (the site may live in a sub-folder)
+          var a = document.createElement("a");
+          a.href = root + r[REPORT_PAGE];
+          a.textContent = value;
+          td.appendChild(a);
+        } else {
+          td.textContent = value;
+        }
         tr.appendChild(td);
       });
       fragment.appendChild(tr);
