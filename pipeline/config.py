@@ -1,7 +1,7 @@
 """The portal's configuration (``portal.yml``): policy that a data pull request cannot change.
 
-What is withheld, which packages may be published and which domain rules apply where are
-decided here, not in the descriptors a publisher edits: deleting ``"x-public": false`` from
+What is withheld, which packages may be published and which domain checks run where (with
+which parameters) are decided here, not in the descriptors a publisher edits: deleting ``"x-public": false`` from
 a descriptor, or adding ``"x-public": true`` after it, must not publish the full blacklist.
 A descriptor may only *add* a restriction (withhold a resource the configuration does not).
 The file is owned by the portal's maintainers (``.github/CODEOWNERS``), read by this module
@@ -67,6 +67,20 @@ class Section:
     items: tuple[Item, ...] = ()
 
 
+@dataclass(frozen=True)
+class CheckBinding:
+    """One entry of ``checks:``: a domain check (:mod:`pipeline.validate.rules`), the
+    ``package/resource`` patterns it runs on and its parameters."""
+
+    check: str
+    resources: tuple[str, ...]
+    params: dict  # every key of the entry but check and resources
+    path: str = ""  # "checks[3]": where it is written, for messages
+
+    def binds(self, package: str, resource: str) -> bool:
+        return any(fnmatch.fnmatchcase(f"{package}/{resource}", p) for p in self.resources)
+
+
 BUILT_IN_SECTIONS = ("home", "indicators", "accidents", "investigations", "credit", "plan",
                      "districts", "catalog", "methodology", "benchmark")
 
@@ -80,7 +94,7 @@ class Config:
     # navigation order: names of built-in sections (modules of pipeline.pages) and Sections
     sections: tuple[str | Section, ...] = BUILT_IN_SECTIONS
     packages: dict[str, frozenset[str]] = field(default_factory=dict)  # package → withheld resources
-    rules: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule group → "package/resource" globs
+    checks: tuple[CheckBinding, ...] = ()  # the domain checks, in the order they run
 
     def declared(self, package: str) -> bool:
         return package in self.packages
@@ -88,12 +102,11 @@ class Config:
     def withheld(self, package: str, resource: str) -> bool:
         return resource in self.packages.get(package, frozenset())
 
-    def applies(self, group: str, package: str, resource: str) -> bool:
-        """Whether the domain rule ``group`` checks ``package/resource``: only where bound,
-        and only in declared packages (a third-party package gets the Table Schema checks)."""
-        if not self.declared(package):
-            return False
-        return any(fnmatch.fnmatchcase(f"{package}/{resource}", scope) for scope in self.rules.get(group, ()))
+    def bound(self, check: str, package: str, resource: str) -> bool:
+        """Whether ``check`` runs on ``package/resource``: only where bound, and only in
+        declared packages (a third-party package gets the Table Schema checks)."""
+        return self.declared(package) and any(
+            b.check == check and b.binds(package, resource) for b in self.checks)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -133,12 +146,8 @@ def parse(text: str, path: Path | None = None) -> Config:
         detail = "; ".join(f"{_path(e)}: {e.message}" for e in errors[:5])
         raise ConfigError(both("config.invalid", path=_path(errors[0]), detail=detail))
     packages = {name: frozenset((spec or {}).get("withheld", [])) for name, spec in data["packages"].items()}
-    rules = {group: tuple(scopes) for group, scopes in (data.get("rules") or {}).items()}
-    for group, scopes in rules.items():
-        for scope in scopes:
-            package = scope.split("/", 1)[0]
-            if package != "*" and package not in packages:
-                raise ConfigError(both("config.unknown_package", path=f"rules.{group}", package=package))
+    rates = tuple(data.get("indicators", {}).get("rates", ()))
+    checks = _checks(data.get("checks") or [], schema, packages, rates)
     spec = data["site"]
     site = Site(name=dict(spec["name"]), city_code=spec["city"]["code"], city_name=dict(spec["city"]["name"]),
                 publisher=dict(spec["publisher"]["name"]), email=spec["publisher"]["email"],
@@ -156,7 +165,32 @@ def parse(text: str, path: Path | None = None) -> Config:
                                        package=ref.split("/", 1)[0]))
     return Config(path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), site=site,
                   sections=sections,
-                  rates=tuple(data.get("indicators", {}).get("rates", ())), packages=packages, rules=rules)
+                  rates=rates, packages=packages, checks=checks)
+
+
+def _checks(entries: list, schema: dict, packages: dict, rates: tuple[str, ...]) -> tuple[CheckBinding, ...]:
+    """The bindings of ``checks:`` (already valid against the schema), each pattern and role
+    in a declared package; a rate of ``rate-mismatch`` is one of ``indicators.rates``."""
+    roles = {name.removeprefix("check."): [p for p, spec in d["properties"].items()
+                                            if spec is not True and spec.get("$ref") == "#/$defs/resource"]
+             for name, d in schema["$defs"].items() if name.startswith("check.")}
+    out = []
+    for i, entry in enumerate(entries):
+        binding = CheckBinding(check=entry["check"], resources=tuple(entry["resources"]),
+                               params={k: v for k, v in entry.items() if k not in ("check", "resources")},
+                               path=f"checks[{i}]")
+        named = [(f"{binding.path}.resources", p) for p in binding.resources]
+        named += [(f"{binding.path}.{r}", binding.params[r]) for r in roles[binding.check] if r in binding.params]
+        for where, pattern in named:
+            package = pattern.split("/", 1)[0]
+            if package != "*" and package not in packages:
+                raise ConfigError(both("config.unknown_package", path=where, package=package))
+        for rate in binding.params.get("rates", {}) if binding.check == "rate-mismatch" else ():
+            if rate not in rates:  # the rate columns are the target rates' ids
+                raise ConfigError(both("config.check_unknown_rate", path=f"{binding.path}.rates.{rate}",
+                                       rate=rate, rates=", ".join(rates)))
+        out.append(binding)
+    return tuple(out)
 
 
 def _section(entry) -> str | Section:
@@ -186,7 +220,46 @@ def load_config(path: Path | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(both("config.unreadable", path=path, detail=error.strerror or error)) from error
-    return _cached(str(path.resolve()), text)
+    config = _cached(str(path.resolve()), text)
+    _check_beside(config, path.resolve().parent / "datapackages")
+    return config
+
+
+def _check_beside(config: Config, root: Path) -> None:
+    """Refuse bindings of ``checks:`` that name a resource, field or role column the packages
+    beside the configuration (the repository's ``datapackages/``) do not have: a misspelt
+    name would otherwise check nothing. Other data folders get a warning in the report."""
+    if not config.checks or not root.is_dir():
+        return
+    files = sorted(root.glob("*/datapackage.json"))
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    key = (config.digest, stamp)
+    if key not in _BESIDE:
+        _BESIDE[key] = _problems_beside(config, stamp)
+    problems = _BESIDE[key]
+    if problems:
+        raise ConfigError(" ; ".join(problems[:5]))
+
+
+_BESIDE: dict[tuple, list[str]] = {}
+
+
+def _problems_beside(config: Config, stamp: tuple) -> list[str]:
+    from pipeline.validate.rules import binding_problems
+
+    schemas = {}
+    for file, _, _ in stamp:
+        try:
+            descriptor = json.loads(Path(file).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # the loader reports it
+        package = descriptor.get("name") if isinstance(descriptor, dict) else None
+        for resource in descriptor.get("resources", []) if isinstance(package, str) else []:
+            schema = resource.get("schema") if isinstance(resource, dict) else None
+            if isinstance(schema, dict) and isinstance(resource.get("name"), str):
+                schemas[package, resource["name"]] = [f.get("name") for f in schema.get("fields", [])
+                                                      if isinstance(f, dict)]
+    return binding_problems(config, schemas)
 
 
 @cache

@@ -62,8 +62,10 @@ def test_a_configuration_without_a_full_site_section_is_refused(text, message):
     ("packages:\n  reference: {}\npublic: [enterprise-credit/blacklist]\n", "(root)"),
     ("packages:\n  Bad_Name: {}\n", "packages"),
     ("packages:\n  reference:\n    withheld: blacklist\n", "packages.reference.withheld"),
-    ("packages:\n  reference: {}\nrules:\n  uscc: [enterprise-credit/*]\n", "未声明的数据包 enterprise-credit"),
-    ("packages:\n  reference: {}\nrules:\n  nonsense: [reference/*]\n", "rules"),
+    ("packages:\n  reference: {}\nchecks:\n  - {check: uscc-check-digit, resources: [enterprise-credit/*], field: uscc}\n",
+     "未声明的数据包 enterprise-credit"),
+    ("packages:\n  reference: {}\nchecks:\n  - {check: nonsense, resources: [reference/*]}\n", "check"),
+    ("packages:\n  reference: {}\nrules:\n  uscc: [reference/*]\n", "rules"),
     ("packages: [reference\n", "不是有效的 YAML"),
 ])
 def test_a_broken_configuration_is_refused_with_its_key_path(text, message):
@@ -169,7 +171,7 @@ def test_domain_rules_run_where_the_configuration_binds_them_and_nowhere_else(tm
 
     assert "uscc-check-digit" in types(data)
     assert "uscc-check-digit" not in types(third)
-    unbound = parse(DEFAULT.read_text(encoding="utf-8").split("\nrules:")[0])
+    unbound = parse(DEFAULT.read_text(encoding="utf-8").split("\nchecks:")[0])
     catalog = load_catalog([data])
     report = validate_catalog(catalog, config=unbound)
     assert "uscc-check-digit" not in {e.type for task in report.tasks for e in task.errors}

@@ -102,8 +102,8 @@ CONFIG_LINES = {
 
 def bind_uscc_check(text: str) -> str:
     """portal.yml with the USCC check-digit rule bound to the new table's ``uscc`` field."""
-    return text.replace('uscc: ["accident-outcomes/*", "enterprise-credit/*"]',
-                        f'uscc: ["accident-outcomes/*", "enterprise-credit/*", "{PACKAGE}/visits"]')
+    return text.replace('resources: ["enterprise-credit/*"]\n    field: uscc',
+                        f'resources: ["enterprise-credit/*", "{PACKAGE}/visits"]\n    field: uscc')
 
 
 def _copy_repository(target: Path) -> Path:

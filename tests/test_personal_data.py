@@ -251,24 +251,30 @@ def test_a_field_missing_from_the_file_is_skipped_not_a_crash(tmp_path):
 
 
 def test_exemptions_name_one_field_and_one_kind(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from pipeline.config import CheckBinding, load_config
     from pipeline.load import load_catalog
     from pipeline.validate import rules, validate_catalog
-    from pipeline.validate.rules import View, personal
+    from pipeline.validate.rules import personal, run_rules
 
     fields = [{"name": "hotline", "type": "string"}, {"name": "note", "type": "string"}]
     catalog = load_catalog([_package(tmp_path, fields, [["13812345678", "13812345678"],
                                                         ["11010519491231002X", "x"]])])
     captured = {}
     monkeypatch.setattr(rules, "run_rules", lambda checked, *args: captured.update(checked))
-    validate_catalog(catalog, max_errors=None)  # the cell checks, then the rule by hand below
+    validate_catalog(catalog, max_errors=None)  # the cell checks, then the check by hand below
     item = captured[("indicator-progress", "observations")]
-    view = View(captured, catalog)
-    personal.check(view, exempt={"indicator-progress/observations/hotline": ["mobile"]})
+
+    def bound(resources, **params):
+        return replace(load_config(), checks=(CheckBinding("personal-data", resources, params, "checks[0]"),))
+
+    run_rules(captured, catalog, bound(("*/*",), exempt={"indicator-progress/observations/hotline": ["mobile"]}))
     found = sorted((e.rowNumber, e.fieldName, e.key) for e in item.out.kept() if e.type == "personal-data")
     # the hotline may hold a mobile number, not an ID number; the note may hold neither
     assert found == [(2, "note", "rule.personal-data-mobile"), (3, "hotline", "rule.personal-data-id")]
     with pytest.raises(ValueError):
-        personal.check(view, exempt={"indicator-progress/observations/hotline": ["phone"]})
+        personal.scan(item, exempt={"indicator-progress/observations/hotline": ["phone"]})
     item.out.items.clear()
-    personal.check(view, packages={"reference"})  # out of scope: nothing is read
+    run_rules(captured, catalog, bound(("reference/*",)))  # bound elsewhere: nothing is read
     assert not item.out.items

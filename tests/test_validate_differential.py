@@ -43,16 +43,39 @@ def ours(root: Path, rules: bool = False) -> set:
         from dataclasses import replace
 
         from pipeline.config import load_config
-        from pipeline.validate.rules import run_rules  # noqa: F401 - every group, everywhere
 
-        groups = ("uscc", "accidents", "rates", "districts", "blacklist", "certificates", "outcomes",
-                  "percent", "personal", "synthetic", "text_safety")
         config = replace(load_config(), packages={name: frozenset() for name in catalog.packages},
-                         rules={group: ("*",) for group in groups})
+                         checks=_every_check_everywhere())
         report = validate_catalog(catalog, max_errors=None, config=config)
     else:
         report = validate_catalog(catalog, max_errors=None, rules=False)
     return {(e.type, e.rowNumber, e.fieldName) for e in report.errors if e.table_schema}
+
+
+def _every_check_everywhere() -> tuple:
+    """Every binding of portal.yml on every resource: once as written, once with its fields
+    renamed to those of the generated tables (a number for numbers, ``uscc`` for anything
+    else, so a date is read from text: a field of the wrong type) and its roles on the
+    generated table itself (without their columns)."""
+    from dataclasses import replace
+
+    from pipeline.config import load_config
+    from pipeline.validate.rules import NUMERIC, Field, Role, registry
+
+    checks = registry()
+    out = []
+    for binding in load_config().checks:
+        params = dict(binding.params)
+        for name, spec in checks[binding.check].params.items():
+            if isinstance(spec, Field) and name in params:
+                params[name] = "count" if spec.types[0] in NUMERIC else "uscc"
+            elif isinstance(spec, Role) and name in params:
+                params[name] = "generated/t"
+        if "rates" in params:
+            params["rates"] = {"share_pct": {"numerator": "count", "denominator": "count", "scale": 100,
+                                             "decimals": 1}}
+        out += [replace(binding, resources=("*/*",)), replace(binding, resources=("*/*",), params=params)]
+    return tuple(out)
 
 
 def theirs(root: Path) -> set:

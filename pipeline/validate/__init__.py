@@ -106,13 +106,14 @@ def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_E
         check_foreign_keys(item, lambda p, r: checked.get((p, r)), lambda p: p in catalog.packages)
         timings[(item.resource.package, item.resource.name)] += time.perf_counter() - t0
 
+    warnings: list[str] = []
     if rules:
         from pipeline.config import load_config
         from pipeline.validate.rules import run_rules
 
-        run_rules(checked, catalog, config if config is not None else load_config())
+        warnings = run_rules(checked, catalog, config if config is not None else load_config()) or []
 
-    report = Report()
+    report = Report(warnings=list(warnings))
     for key, item in checked.items():
         r = item.resource
         report.tasks.append(Task(

@@ -1,7 +1,9 @@
 """A district code used outside its validity dates (DOMAIN 7: the 2015-04-28 reform).
 
 Dated rows (an accident's date, a hazard's listing) must fall inside [valid_from,
-valid_to]; yearly rows need the district to exist on some day of that year.
+valid_to] of the code in the districts table (a role); yearly rows need the district to
+exist on some day of that year. Which columns hold the code and the date is bound in
+``portal.yml``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.validate.rules import View, col, mask, report
+from pipeline.validate.rules import Bound, Field, Role, check, mask
 
-DATED = (("accident-outcomes", "accidents", "date"), ("enterprise-credit", "hazards", "listed"))
-YEARLY = (("accident-outcomes", "annual_outcomes"), ("accident-outcomes", "control_targets"),
-          ("indicator-progress", "observations"))
 NEVER = np.iinfo(np.int64).max
 SINCE_EVER = np.iinfo(np.int64).min
 
@@ -25,46 +24,41 @@ def days(array) -> np.ndarray:
         zero_copy_only=False).astype(np.int64)
 
 
-def check(view: View) -> None:
-    districts = view.get("reference", "districts", "code", "valid_from", "valid_to")
+def _shown(value) -> str:
+    if value in (NEVER, SINCE_EVER):
+        return "…"
+    return str(np.datetime64(int(value), "D"))
+
+
+@check("district-validity",
+       field=Field(("string",), "the district code"),
+       date_field=Field(("date", "year", "integer"), "the row's date, or its year"),
+       districts=Role({"code": ("string",), "valid_from": ("date",), "valid_to": ("date",)},
+                      "the districts with the dates each code is valid (an empty end: still valid)"))
+def district_validity(b: Bound) -> None:
+    """A dated row needs its district valid on that day; a yearly row (``date_field`` an
+    integer or year column) needs it valid on some day of that year."""
+    districts = b.role("districts")
     if districts is None:
         return
-    codes = col(districts, "code")
-    start = np.where(mask(pc.is_valid(col(districts, "valid_from"))), days(col(districts, "valid_from")), SINCE_EVER)
-    end = np.where(mask(pc.is_valid(col(districts, "valid_to"))), days(col(districts, "valid_to")), NEVER)
-
-    def lookup(item):
-        where = pc.index_in(col(item, "district_code"), value_set=codes)
-        known = mask(pc.is_valid(where))
-        idx = pc.fill_null(where, 0).to_numpy(zero_copy_only=False)
-        return known, start[idx], end[idx]
-
-    def shown(value):
-        if value in (NEVER, SINCE_EVER):
-            return "…"
-        return str(np.datetime64(int(value), "D"))
-
-    for package, resource, date_field in DATED:
-        item = view.get(package, resource, "district_code", date_field)
-        if item is None:
-            continue
-        known, lo, hi = lookup(item)
-        dates = col(item, date_field)
-        d = days(dates)
-        bad = known & mask(pc.is_valid(dates)) & ((d < lo) | (d > hi))
-        report(item, "district-validity", "rule.district-validity", bad, "district_code",
-               values=lambda row, lo=lo, hi=hi, d=d: {"when": shown(d[row]), "start": shown(lo[row]),
-                                                      "end": shown(hi[row])})
-    for package, resource in YEARLY:
-        item = view.get(package, resource, "district_code", "year")
-        if item is None:
-            continue
-        known, lo, hi = lookup(item)
-        years = col(item, "year")
-        y = pc.fill_null(pc.cast(years, pa.int64()), 1970).to_numpy(zero_copy_only=False)
-        first = (np.clip(y, 1, 9999) - 1970).astype("M8[Y]").astype("M8[D]").astype(np.int64)
-        last = (np.clip(y, 1, 9999) - 1970 + 1).astype("M8[Y]").astype("M8[D]").astype(np.int64) - 1
-        bad = known & mask(pc.is_valid(years)) & ((last < lo) | (first > hi))
-        report(item, "district-validity", "rule.district-validity", bad, "district_code",
-               values=lambda row, lo=lo, hi=hi, y=y: {"when": str(y[row]), "start": shown(lo[row]),
-                                                      "end": shown(hi[row])})
+    valid_from, valid_to = districts.col("valid_from"), districts.col("valid_to")
+    start = np.where(mask(pc.is_valid(valid_from)), days(valid_from), SINCE_EVER)
+    end = np.where(mask(pc.is_valid(valid_to)), days(valid_to), NEVER)
+    field = b.field("field")
+    where = pc.index_in(b.col(field), value_set=districts.col("code"))
+    known = mask(pc.is_valid(where))
+    idx = pc.fill_null(where, 0).to_numpy(zero_copy_only=False)
+    lo, hi = start[idx], end[idx]
+    when = b.col(b.field("date_field"))
+    if pa.types.is_date(when.type):
+        d = days(when)
+        bad = known & mask(pc.is_valid(when)) & ((d < lo) | (d > hi))
+        b.report("rule.district-validity", bad, field,
+                 values=lambda row: {"when": _shown(d[row]), "start": _shown(lo[row]), "end": _shown(hi[row])})
+        return
+    y = pc.fill_null(pc.cast(when, pa.int64(), safe=False), 1970).to_numpy(zero_copy_only=False)
+    first = (np.clip(y, 1, 9999) - 1970).astype("M8[Y]").astype("M8[D]").astype(np.int64)
+    last = (np.clip(y, 1, 9999) - 1970 + 1).astype("M8[Y]").astype("M8[D]").astype(np.int64) - 1
+    bad = known & mask(pc.is_valid(when)) & ((last < lo) | (first > hi))
+    b.report("rule.district-validity", bad, field,
+             values=lambda row: {"when": str(y[row]), "start": _shown(lo[row]), "end": _shown(hi[row])})

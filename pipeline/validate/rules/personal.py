@@ -32,24 +32,23 @@ cell, an ID number that is the whole cell: check digits in numpy), and only the 
 (several numbers in one note, exotic digits, a decimal point) is read in Python, once per
 distinct value. Every expression is linear in the length of the text.
 
-``check(view, *, packages=None, exempt=None)`` takes the scope from the caller:
-``packages`` limits the scan to those packages (``None``: every resource the view holds),
-and ``exempt`` maps ``"package/resource/field"`` to the kinds (``"mobile"``, ``"id"``)
-that field may hold, e.g. a public hotline column; nothing else is exempt.
+The check runs on the resources ``portal.yml`` binds it to; its optional parameter
+``exempt`` maps ``"package/resource/field"`` to the kinds (``"mobile"``, ``"id"``) that
+field may hold, e.g. a public hotline column; nothing else is exempt.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import uscc
-from pipeline.validate.rules import View, mask, report
+from pipeline.validate.rules import Bound, Value, check, mask, report
 from pipeline.validate.rules.text_safety import printable_ascii
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -270,28 +269,34 @@ def _exemptions(exempt: Mapping[str, Iterable[str]] | None) -> dict[str, frozens
     return out
 
 
-def check(view: View, *, packages: Collection[str] | None = None,
-          exempt: Mapping[str, Iterable[str]] | None = None) -> None:
+@check("personal-data", exempt=Value(
+    "\"package/resource/field\" → the kinds (mobile, id) that field may hold, e.g. a public "
+    "hotline column; nothing else is exempt", required=False))
+def personal_data(b: Bound) -> None:
+    """No mobile or resident ID number in any field of the bound resources."""
+    scan(b.item, b.value("exempt"))
+
+
+def scan(item, exempt: Mapping[str, Iterable[str]] | None = None) -> None:
+    """Report the personal data in every field of ``item`` (a checked resource), but the
+    kinds ``exempt`` allows in a field (``"package/resource/field"`` → kinds)."""
     allowed = _exemptions(exempt)
-    for item in view:
-        r = item.resource
-        if packages is not None and r.package not in packages:
-            continue
-        for fld in r.fields:
-            name = fld.get("name", "")
-            col = item.column_of(name)
-            if col is None:
-                continue  # a field without a column (fieldsMatch): nothing to read
-            credit_code = name == "uscc" or name.endswith("_uscc")
-            cells = r.table.column(col)  # the cells as written (typed only after validation)
-            kinds = detect(cells if pa.types.is_string(cells.type) else pc.cast(cells, pa.string()), credit_code)
-            parsed = item.key(name)
-            published = _published_text(parsed) if parsed is not None and parsed.numeric else None
-            if published is not None:
-                kinds = np.maximum(kinds, detect(published, credit_code))
-            for code in allowed.get(f"{r.package}/{r.name}/{name}", ()):
-                kinds[kinds == code] = NONE
-            for code in (ID, ID_UNCHECKED, MOBILE):
-                # the report must not repeat what it found: CI logs are public too
-                report(item, "personal-data", f"rule.personal-data-{KINDS[code - 1]}", kinds == code,
-                       name, redact=True)
+    r = item.resource
+    for fld in r.fields:
+        name = fld.get("name", "")
+        col = item.column_of(name)
+        if col is None:
+            continue  # a field without a column (fieldsMatch): nothing to read
+        credit_code = name == "uscc" or name.endswith("_uscc")
+        cells = r.table.column(col)  # the cells as written (typed only after validation)
+        kinds = detect(cells if pa.types.is_string(cells.type) else pc.cast(cells, pa.string()), credit_code)
+        parsed = item.key(name)
+        published = _published_text(parsed) if parsed is not None and parsed.numeric else None
+        if published is not None:
+            kinds = np.maximum(kinds, detect(published, credit_code))
+        for code in allowed.get(f"{r.package}/{r.name}/{name}", ()):
+            kinds[kinds == code] = NONE
+        for code in (ID, ID_UNCHECKED, MOBILE):
+            # the report must not repeat what it found: CI logs are public too
+            report(item, "personal-data", f"rule.personal-data-{KINDS[code - 1]}", kinds == code,
+                   name, redact=True)

@@ -1,5 +1,8 @@
 """Every stated rate against its numerator and denominator (DOMAIN 2 and 8).
 
+The columns of each rate are parameters in ``portal.yml``; the unit → scale table of the
+indicators (``UNIT_SCALE``) is the meaning of those unit codes and fixed here.
+
 A stated rate may differ from numerator ÷ denominator × scale by at most half a unit in
 its last published decimal (no formal rounding rule was found, so any rounding passes).
 """
@@ -10,14 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.validate.rules import View, col, report
+from pipeline.validate.rules import NUMERIC, Bound, Field, Role, Value, check
 
-# rate field → (numerator, denominator, scale, decimals), from the contract
-ANNUAL = {
-    "gdp_death_rate": ("deaths", "gdp_100m_yuan", 1, 3),
-    "industrial_death_rate": ("industrial_deaths", "industrial_employees", 100_000, 2),
-    "road_death_rate": ("road_deaths", "motor_vehicles", 10_000, 1),
-}
 # indicator unit → scale of value = numerator / denominator × scale
 UNIT_SCALE = {"percent": 100, "per_100m_yuan_gdp": 1, "per_100k_workers": 100_000,
               "per_10k_vehicles": 10_000}
@@ -25,7 +22,7 @@ EPS = 1e-9  # float noise at the tolerance boundary
 
 
 def floats(array) -> np.ndarray:
-    return pc.fill_null(pc.cast(array, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    return pc.fill_null(pc.cast(array, pa.float64(), safe=False), np.nan).to_numpy(zero_copy_only=False)
 
 
 def mismatch(stated, numerator, denominator, scale, decimals):
@@ -37,35 +34,52 @@ def mismatch(stated, numerator, denominator, scale, decimals):
     return known & (np.abs(stated - computed) > tolerance), computed
 
 
-def check(view: View) -> None:
-    for rate, (num, den, scale, decimals) in ANNUAL.items():
-        item = view.get("accident-outcomes", "annual_outcomes", rate, num, den)
-        if item is None:
-            continue
-        stated = floats(col(item, rate))
-        bad, computed = mismatch(stated, floats(col(item, num)), floats(col(item, den)), scale, decimals)
-        report(item, "rate-mismatch", "rule.rate-mismatch", bad, rate, values=lambda row, c=computed,
-               num=num, den=den, d=decimals: {"expected": f"{c[row]:.{d}f}", "numerator": num,
-                                              "denominator": den})
-    _observations(view)
+def _rate_columns(params) -> list[tuple[str, str, tuple[str, ...]]]:
+    out = []
+    for rate, spec in params.get("rates", {}).items():
+        out.append((f"rates.{rate}", rate, NUMERIC))
+        out += [(f"rates.{rate}.{part}", spec[part], NUMERIC) for part in ("numerator", "denominator")]
+    return out
 
 
-def _observations(view: View) -> None:
-    item = view.get("indicator-progress", "observations", "indicator_id", "value", "numerator", "denominator")
-    indicators = view.get("indicator-progress", "indicators", "id", "unit", "decimals")
-    if item is None or indicators is None:
+@check("rate-mismatch", columns=_rate_columns,
+       rates=Value("rate column (an indicator id of indicators.rates) → numerator and denominator "
+                   "columns, scale (rate = numerator ÷ denominator × scale) and published decimals"))
+def rate_mismatch(b: Bound) -> None:
+    """Each stated rate column against its numerator and denominator columns in the same row."""
+    for rate, spec in b.value("rates").items():
+        num, den, scale, decimals = spec["numerator"], spec["denominator"], spec["scale"], spec["decimals"]
+        stated = floats(b.col(rate))
+        bad, computed = mismatch(stated, floats(b.col(num)), floats(b.col(den)), scale, decimals)
+        b.report("rule.rate-mismatch", bad, rate, values=lambda row, c=computed, num=num, den=den,
+                 d=decimals: {"expected": f"{c[row]:.{d}f}", "numerator": num, "denominator": den})
+
+
+@check("rate-mismatch.indicator",
+       indicator_field=Field(("string",), "the indicator id of the row"),
+       value_field=Field(NUMERIC, "the stated value"),
+       numerator_field=Field(NUMERIC, "its numerator"),
+       denominator_field=Field(NUMERIC, "its denominator"),
+       indicators=Role({"id": ("string",), "unit": ("string",), "decimals": ("integer",)},
+                       "the indicators: id, unit (its scale below) and decimals published"))
+def rate_mismatch_by_indicator(b: Bound) -> None:
+    """A stated value against its numerator and denominator, with the scale of its
+    indicator's unit (UNIT_SCALE; counts and milestones have no rate to check)."""
+    indicators = b.role("indicators")
+    if indicators is None:
         return
-    ids = col(indicators, "id")
-    position = pc.index_in(col(item, "indicator_id"), value_set=ids)
-    unit = col(indicators, "unit").take(position)
-    decimals = floats(col(indicators, "decimals").take(position))
+    ids = indicators.col("id")
+    position = pc.index_in(b.col(b.field("indicator_field")), value_set=ids)
+    unit = indicators.col("unit").take(position)
+    decimals = floats(indicators.col("decimals").take(position))
     scale = floats(pa.array(list(UNIT_SCALE.values()), pa.float64()).take(
         pc.index_in(unit, value_set=pa.array(list(UNIT_SCALE)))))
     decimals = np.where(np.isnan(decimals), 0, decimals)
-    stated = floats(col(item, "value"))
-    bad, computed = mismatch(stated, floats(col(item, "numerator")), floats(col(item, "denominator")),
+    value, num, den = (b.field(p) for p in ("value_field", "numerator_field", "denominator_field"))
+    stated = floats(b.col(value))
+    bad, computed = mismatch(stated, floats(b.col(num)), floats(b.col(den)),
                              np.where(np.isnan(scale), 1, scale), decimals)
     bad &= ~np.isnan(scale)  # counts and milestones have no rate to check
-    report(item, "rate-mismatch", "rule.rate-mismatch", bad, "value",
-           values=lambda row: {"expected": f"{computed[row]:.{int(decimals[row])}f}",
-                               "numerator": "numerator", "denominator": "denominator"})
+    b.report("rule.rate-mismatch", bad, value,
+             values=lambda row: {"expected": f"{computed[row]:.{int(decimals[row])}f}",
+                                 "numerator": num, "denominator": den})

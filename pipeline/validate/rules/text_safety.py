@@ -8,47 +8,19 @@ them has a use in this portal's data, so they are refused with the code point na
 rather than published and hoped to be harmless wherever the text is shown next.
 
 Tab, line feed and carriage return stay allowed: quoted plan paragraphs have line breaks.
-The column is screened with one RE2 pass; only candidate rows are looked at in Python.
+The character set is :mod:`pipeline.unsafe_text`, which the descriptors' texts are checked
+against too. The column is screened with one RE2 pass; only candidate rows are looked at in Python.
 """
 
 from __future__ import annotations
-
-import re
-import unicodedata
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.unsafe_text import SCREEN, offending, shown
 from pipeline.validate.errors import ValidationError
-from pipeline.validate.rules import View, col, mask, raw
-
-BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-INVISIBLE = "\u200b-\u200d\u2060-\u2064\ufeff\u180e"
-CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
-_KINDS = (("bidi", re.compile(f"[{BIDI}]")), ("invisible", re.compile(f"[{INVISIBLE}]")),
-          ("control", re.compile(f"[{CONTROL}]")))
-_ANY = re.compile(f"[{BIDI}{INVISIBLE}{CONTROL}]")
-# the same class for RE2 (Arrow), written with \x{...} escapes
-SCREEN = "[" + "".join(
-    f"\\x{{{ord(a):x}}}-\\x{{{ord(b):x}}}" if b else f"\\x{{{ord(a):x}}}"
-    for a, b in re.findall(r"(.)(?:-(.))?", BIDI + INVISIBLE + CONTROL, re.DOTALL)) + "]"
-
-
-def offending(text: str) -> tuple[str, str, int] | None:
-    """(kind, "U+XXXX NAME", 1-based character position) of the first unsafe character."""
-    found = _ANY.search(text)
-    if found is None:
-        return None
-    char = found.group()
-    kind = next(k for k, pattern in _KINDS if pattern.match(char))
-    name = unicodedata.name(char, "") or {"\x00": "NULL"}.get(char, "CONTROL")
-    return kind, f"U+{ord(char):04X} {name}", found.start() + 1
-
-
-def shown(text: str) -> str:
-    """The cell as it may appear in a report: every unsafe character as a visible escape."""
-    return _ANY.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+from pipeline.validate.rules import Bound, check, col, mask, raw
 
 
 def printable_ascii(values) -> bool:
@@ -70,25 +42,27 @@ def printable_ascii(values) -> bool:
     return True
 
 
-def check(view: View) -> None:
-    for item in view:
-        for fld in item.resource.fields:
-            name = fld.get("name", "")
-            if fld.get("type", "string") not in ("string", "any") or item.key(name) is None:
-                continue
-            values = col(item, name)
-            if printable_ascii(values):
-                continue  # every unsafe character is a control byte or beyond ASCII
-            rows = np.flatnonzero(mask(pc.match_substring_regex(values, SCREEN)))
-            if not len(rows):
-                continue
-            found = {}
-            for row, text in zip(rows.tolist(), values.take(pa.array(rows)).to_pylist()):
-                hit = offending(text)
-                if hit is not None:
-                    found[row] = hit
-            if found:
-                _report(item, name, found)
+@check("text-safety")
+def text_safety(b: Bound) -> None:
+    """No control, invisible or direction-changing character in any text field."""
+    item = b.item
+    for fld in item.resource.fields:
+        name = fld.get("name", "")
+        if fld.get("type", "string") not in ("string", "any") or item.key(name) is None:
+            continue
+        values = col(item, name)
+        if not pa.types.is_string(values.type) or printable_ascii(values):
+            continue  # every unsafe character is a control byte or beyond ASCII
+        rows = np.flatnonzero(mask(pc.match_substring_regex(values, SCREEN)))
+        if not len(rows):
+            continue
+        found = {}
+        for row, text in zip(rows.tolist(), values.take(pa.array(rows)).to_pylist()):
+            hit = offending(text)
+            if hit is not None:
+                found[row] = hit
+        if found:
+            _report(item, name, found)
 
 
 def _report(item, field: str, found: dict[int, tuple[str, str, int]]) -> None:

@@ -1,4 +1,4 @@
-"""USCC check character (GB 32100-2015, DOMAIN 5) on every ``uscc`` / ``*_uscc`` field."""
+"""USCC check character (GB 32100-2015, DOMAIN 5) on the bound ``field``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import uscc
-from pipeline.validate.rules import View, mask, report
+from pipeline.validate.rules import Bound, Field, check, mask
 
 SHAPE = "^[0-9A-HJ-NP-RTUW-Y]{18}$"
 
@@ -45,28 +45,23 @@ def wrong_codes(codes: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return shaped, wrong, expected
 
 
-def check(view: View) -> None:
-    for item in view:
-        for fld in item.resource.fields:
-            name = fld.get("name", "")
-            if (name != "uscc" and not name.endswith("_uscc")) or fld.get("type", "string") != "string":
-                continue
-            if item.key(name) is None:
-                continue  # a field without a column (fieldsMatch): nothing to read
-            # A code repeats in every table that refers to the firm (a rating per year):
-            # each distinct code is checked once and the verdict mapped back to its rows
-            # (the foreign-key check has usually found the distinct codes already).
-            at, distinct = item.encoding(name)
-            if not len(distinct):
-                continue
-            shaped, wrong, expected = wrong_codes(distinct)
-            present = at >= 0
-            at = np.where(present, at, 0)
-            report(item, "uscc-check-digit", "rule.uscc-shape", present & ~shaped[at], name)
-            bad = present & wrong[at]
-            if not bad.any():
-                continue
-            rows = np.flatnonzero(bad)
-            want = dict(zip(rows.tolist(), (chr(c) for c in expected[at[rows]])))
-            report(item, "uscc-check-digit", "rule.uscc-check-digit", bad, name,
-                   values=lambda row, want=want: {"expected": want[row]})
+@check("uscc-check-digit", field=Field(("string",), "the credit code column"))
+def uscc_check_digit(b: Bound) -> None:
+    """The shape and the check character of each code in ``field``."""
+    name = b.field("field")
+    # A code repeats in every table that refers to the firm (a rating per year): each
+    # distinct code is checked once and the verdict mapped back to its rows (the
+    # foreign-key check has usually found the distinct codes already).
+    at, distinct = b.item.encoding(name)
+    if not len(distinct):
+        return
+    shaped, wrong, expected = wrong_codes(distinct)
+    present = at >= 0
+    at = np.where(present, at, 0)
+    b.report("rule.uscc-shape", present & ~shaped[at], name)
+    bad = present & wrong[at]
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad)
+    want = dict(zip(rows.tolist(), (chr(c) for c in expected[at[rows]])))
+    b.report("rule.uscc-check-digit", bad, name, values=lambda row: {"expected": want[row]})
