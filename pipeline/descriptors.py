@@ -547,18 +547,18 @@ def _licences(c: _Check, kind: str, node: dict, path: str) -> None:
         c.english(kind, licence, where, keys=("title",))
 
 
-def _contributors(c: _Check, node: dict, path: str) -> None:
-    for where, person in c.objects("package", node, "contributors", path, min_items=1):
+def _contributors(c: _Check, node: dict, path: str, kind: str = "package") -> None:
+    for where, person in c.objects(kind, node, "contributors", path, min_items=1):
         if not person:
-            c.add("package", where, "descriptor.empty_object", value="{}")
+            c.add(kind, where, "descriptor.empty_object", value="{}")
             continue
         for key in ("title", "givenName", "familyName", "organization", "role"):
-            c.text("package", person, key, where)
-        c.web_or_relative("package", person, "path", where)
-        if c.text("package", person, "email", where) and not _EMAIL.fullmatch(person["email"]):
-            c.add("package", join(where, "email"), "descriptor.email", value=shown(person["email"]))
-        c.strings("package", person, "roles", where, min_items=1)
-        c.english("package", person, where, keys=("title",))
+            c.text(kind, person, key, where)
+        c.web_or_relative(kind, person, "path", where)
+        if c.text(kind, person, "email", where) and not _EMAIL.fullmatch(person["email"]):
+            c.add(kind, join(where, "email"), "descriptor.email", value=shown(person["email"]))
+        c.strings(kind, person, "roles", where, min_items=1)
+        c.english(kind, person, where, keys=("title",))
 
 
 def _sources(c: _Check, kind: str, node: dict, path: str) -> None:
@@ -645,6 +645,9 @@ def _resource(c: _Check, r: dict, path: str, seen: dict[str, str]) -> None:
         c.add("resource", join(path, "hash"), "descriptor.hash", value=shown(r["hash"]))
     _licences(c, "resource", r, path)
     _sources(c, "resource", r, path)
+    # frictionless reads a resource's contributors too (and fails on one that is not an
+    # object): the same checks as the package's
+    _contributors(c, r, path, "resource")
     c.computed("resource", r, path)
     if "dialect" in r and c.typed("resource", join(path, "dialect"), r["dialect"], "object"):
         _dialect(c, r["dialect"], join(path, "dialect"))

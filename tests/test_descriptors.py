@@ -233,3 +233,14 @@ def test_a_licence_with_only_a_name_or_a_path_is_written_into_readme_and_licence
     shown = [licence.get("title") or licence.get("name"), licence.get("path")]
     for value in filter(None, shown):
         assert value in readme and value in text
+
+
+@pytest.mark.parametrize("value, message", [(None, "should be a JSON array"), (["x"], "should be a JSON object"),
+                                            ([{"title": "t", "email": "not-an-email"}], "email")])
+def test_a_resources_contributors_are_checked_like_the_packages(value, message):
+    # frictionless reads them too, and failed with an AttributeError on ["x"] where the
+    # portal's profile had let the descriptor through
+    descriptor = {"name": "p", "resources": [{**resource(), "contributors": value}]}
+    problems, _ = check_package(descriptor, "f", "p")
+    assert any(p.path.startswith("resources[0].contributors") and message in p.message("en")
+               for p in problems), [p.message("en") for p in problems]
