@@ -32,7 +32,7 @@ from pipeline.export import export
 from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
 from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
-from pipeline.outdir import check_out, mark
+from pipeline.outdir import check_cache, check_out, mark
 from pipeline.pages import write_docs
 from pipeline.pages.csp import add_csp
 from pipeline.pages.mkdocs_site import run_mkdocs, write_config
@@ -100,6 +100,8 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
     config = config if config is not None else load_config()
     day = reference_date or date.today()
     check_out(Path(out), Path(data))  # a folder the build owns, before anything is written
+    if cache is not None:
+        check_cache(Path(cache), Path(out), Path(data))
     out = Path(out).resolve()  # mkdocs would read a relative site_dir against its config's folder
     if previous is not None and not Path(previous).is_dir():
         raise NotADirectoryError(previous)

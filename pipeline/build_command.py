@@ -19,11 +19,22 @@ from pipeline.i18n import both, t
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
+def iso_date(text: str) -> date:
+    """An ``--reference-date`` value: a real calendar day written YYYY-MM-DD, or a usage
+    error (exit 2) that says so in both languages."""
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(both("cli.bad_date", value=text[:40])) from None
+
+
 def add_arguments(p: argparse.ArgumentParser, *, serve: bool = False) -> None:
     """The options of ``build`` (and ``serve``, which adds ``--port``)."""
     p.add_argument("--data", type=Path, default=Path("datapackages"))
     p.add_argument("--out", type=Path, default=Path("build/site"))
-    p.add_argument("--reference-date", type=date.fromisoformat, default=None,
+    p.add_argument("--reference-date", type=iso_date, default=None,
                    metavar="YYYY-MM-DD",
                    help="the day the build speaks for (active listings, current "
                         "certificates); default today. Fix it for reproducible output")

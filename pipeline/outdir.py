@@ -60,6 +60,40 @@ def check_out(out: Path, data: Path | None = None) -> None:
         refuse("foreign", marker=MARKER)
 
 
+# What a build keeps in its cache folder (pipeline.cache, pipeline.sitecheck).
+CACHE_FOLDERS = frozenset({"export", "sitecheck"})
+
+
+def check_cache(cache: Path, out: Path, data: Path | None = None) -> None:
+    """Raise :class:`LoadError` (key ``build.cache.*``) unless ``cache`` may be a build's
+    cache: the build writes and replaces entries there, so it must not be (or hold, or lie
+    inside) the site, the data or the repository, and a non-empty folder must hold nothing
+    but what a cache holds. Reads only; writes nothing."""
+    target = Path(cache).resolve()
+    shown = str(cache)
+
+    def refuse(kind: str, **values) -> None:
+        raise LoadError("usage-error", f"build.cache.{kind}", file=shown, path=shown, **values)
+
+    def overlap(a: Path, b: Path) -> bool:
+        return a == b or a in b.parents or b in a.parents
+
+    if overlap(target, Path(out).resolve()):
+        refuse("out", out=str(out))
+    if data is not None and overlap(target, Path(data).resolve()):
+        refuse("data", data=str(data))
+    if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents \
+            or target == CODE_ROOT or target in CODE_ROOT.parents:
+        refuse("repository")
+    if not target.exists() and not target.is_symlink():
+        return
+    if not target.is_dir():
+        refuse("not_folder")
+    foreign = sorted(p.name for p in target.iterdir() if p.name not in CACHE_FOLDERS)
+    if foreign:
+        refuse("foreign", found=", ".join(foreign[:5]), expected=", ".join(sorted(CACHE_FOLDERS)))
+
+
 def mark(site: Path) -> None:
     """Mark ``site`` as a build's output (before it is checked and swapped in)."""
     (Path(site) / MARKER).write_text(MARKER_TEXT, encoding="utf-8")

@@ -284,3 +284,21 @@ def test_names_the_profile_accepts_never_share_a_sqlite_table():
             assert table_name(p1, r1) != table_name(p2, r2)
 
     check()
+
+
+def test_a_cache_folder_must_be_the_builds_own(tmp_path):
+    from pipeline.load import LoadError
+    from pipeline.outdir import check_cache
+
+    data, out = tmp_path / "datapackages", tmp_path / "site"
+    data.mkdir()
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.jpg").write_bytes(b"x")
+    for cache, key in ((out, "out"), (out / "cache", "out"), (tmp_path, "out"), (data, "data"),
+                       (data / "cache", "data"), (tmp_path / "photos", "foreign")):
+        with pytest.raises(LoadError) as refused:
+            check_cache(cache, out, data)
+        assert refused.value.key == f"build.cache.{key}", (cache, refused.value.key)
+    check_cache(tmp_path / "cache", out, data)  # new: fine
+    (tmp_path / "cache" / "export").mkdir(parents=True)
+    check_cache(tmp_path / "cache", out, data)  # a cache's own folders: fine
