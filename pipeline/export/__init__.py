@@ -28,27 +28,22 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.config import current
-from pipeline.export import catalogs, changelog, documents, redaction
+from pipeline.export import catalogs, changelog, redaction
 from pipeline.export.catalogs import Download, PackageRelease, schema_org_dataset
-from pipeline.export.citation import citation, release_url
+from pipeline.export.citation import citation
 from pipeline.export.csvfiles import write_csv, write_excel_csv
+from pipeline.export.errors import ExportError, output_path
 from pipeline.export.feeds import releases_feed, write_sitemap
-from pipeline.export.files import (
-    link_or_copy,
-    sha256,
-    write_json,
-    write_text,
-    write_zip,
-)
+from pipeline.export.files import link_or_copy, sha256, write_json
 from pipeline.export.formats import CSV, RESOURCE_FORMATS, SQLITE, ZIP
 from pipeline.export.jsonfile import write_json_records
-from pipeline.export.metadata import (
-    configured_base_url,
-    publisher,
-    temporal_coverage,
-    text_or,
-)
+from pipeline.export.metadata import configured_base_url, temporal_coverage
 from pipeline.export.parquetfile import write_parquet
+from pipeline.export.release_files import (
+    published_resource,
+    write_release_documents,
+    write_resource,
+)
 from pipeline.export.releases import (
     LATEST,
     RELEASE_DOCUMENTS,
@@ -65,7 +60,6 @@ from pipeline.export.sqlitefile import table_name, write_sqlite, write_table_dat
 from pipeline.export.xlsx import write_xlsx
 from pipeline.i18n import both
 from pipeline.model import Catalog, Package, Resource
-from pipeline.outdir import OutsideOutput, inside
 from pipeline.versions import calendar_version, is_version, newest, version_key
 
 __all__ = [
@@ -94,21 +88,6 @@ ARROW_FAMILIES = {
     "boolean": pa.types.is_boolean, "date": pa.types.is_date, "string": pa.types.is_string,
     "year": pa.types.is_integer, "datetime": pa.types.is_timestamp,
 }
-
-
-class ExportError(Exception):
-    """The catalog cannot be published as it is (message in Chinese and English)."""
-
-
-def _inside(root: Path, *parts: str) -> Path:
-    """An output path from names (package, version, resource): it must stay inside ``root``.
-
-    The names were validated when the descriptors were read; this is the second line of
-    defence, so a name that got through can never make the export write elsewhere."""
-    try:
-        return inside(root, *parts)
-    except OutsideOutput as error:
-        raise ExportError(both("export.error.outside", detail=str(error))) from None
 
 
 @dataclass(frozen=True)
@@ -177,79 +156,11 @@ def _typed_table(resource: Resource) -> pa.Table:
     return resource.table.sort_by([(k, "ascending") for k in primary_key]) if primary_key else resource.table
 
 
-def _published_resource(source: dict, files: dict[str, Path], version_dir: Path) -> dict:
-    """The resource's entry in the published datapackage.json: its files, sizes and hashes."""
-    descriptor = {k: v for k, v in source.items() if k not in changelog.COMPUTED_RESOURCE_KEYS}
-    canonical = files[CSV.key]
-    descriptor.update({
-        "path": canonical.relative_to(version_dir).as_posix(), "type": "table", "scheme": "file",
-        "format": "csv", "mediatype": CSV.mediatype, "encoding": "utf-8",
-        "bytes": canonical.stat().st_size, "hash": f"sha256:{sha256(canonical)}",
-    })
-    descriptor["x-downloads"] = [{
-        "format": fmt.key, "path": files[fmt.key].relative_to(version_dir).as_posix(),
-        "mediatype": fmt.mediatype, "bytes": files[fmt.key].stat().st_size,
-        "hash": f"sha256:{sha256(files[fmt.key])}",
-    } for fmt in RESOURCE_FORMATS if fmt is not CSV]
-    return descriptor
-
-
 # A writer's name → the function. ``export(..., through=...)`` may wrap each one (the build
 # cache stores and reuses files keyed by table, name and options); every writer is pure.
 WRITERS = {"write_csv": write_csv, "write_excel_csv": write_excel_csv, "write_xlsx": write_xlsx,
            "write_parquet": write_parquet, "write_json_records": write_json_records,
            "write_table_database": write_table_database}
-
-
-def _write_resource(package_descriptor: dict, resource_descriptor: dict, table: pa.Table, data_dir: Path,
-                    stamp: dt.date, writers: dict) -> dict[str, Path]:
-    """Every download file of one resource; ``package_descriptor`` without its resources."""
-    name = resource_descriptor["name"]
-    paths = {fmt.key: _inside(data_dir, fmt.filename(name)) for fmt in RESOURCE_FORMATS}
-    fields = (resource_descriptor.get("schema") or {}).get("fields", [])
-    writers["write_csv"](table, paths["csv"])
-    writers["write_excel_csv"](table, paths["csv-excel"])
-    writers["write_xlsx"](table, paths["xlsx"], fields=fields, reference_date=stamp,
-                          creator=publisher(package_descriptor, "zh"),
-                          title=text_or(resource_descriptor, "title", "zh") or name)
-    writers["write_parquet"](table, paths["parquet"], fields=fields,
-                             package=package_descriptor, resource=resource_descriptor)
-    writers["write_json_records"](table, paths["json"])
-    return paths
-
-
-def _citations(published: dict, base_url: str) -> dict[str, str]:
-    return {f"{style}_{lang}": citation(published, style, lang, base_url=base_url)
-            for style in ("gbt7714", "apa") for lang in ("zh", "en")}
-
-
-def write_release_documents(version_dir: Path, published: dict, document: dict, rows: dict[str, int],
-                            stamp: dt.date, base_url: str) -> dict[str, str]:
-    """datapackage.json, README, licence, changelogs and the ZIP of one release folder.
-
-    Returns the citations. Files are written afresh (never through a hard link, which may
-    be shared with the site being replaced).
-    """
-    package = published["name"]
-    citations = _citations(published, base_url)
-    url = release_url(base_url, package, published["version"])
-    documents_ = {
-        "datapackage.json": lambda path: write_json(path, published),
-        "README.md": lambda path: write_text(path, documents.readme(published, citations=citations, url=url,
-                                                                    rows=rows)),
-        "LICENSE.txt": lambda path: write_text(path, documents.licence_text(published, citations=citations)),
-        "changelog.json": lambda path: write_json(path, document),
-        "CHANGELOG.md": lambda path: write_text(path, documents.changelog_markdown(document)),
-    }
-    for name, write in documents_.items():
-        (version_dir / name).unlink(missing_ok=True)
-        write(version_dir / name)
-    members = {name: version_dir / name for name in ("datapackage.json", "README.md", "LICENSE.txt", "CHANGELOG.md")}
-    members.update({r["path"]: _inside(version_dir, *r["path"].split("/")) for r in published["resources"]})
-    archive = _inside(version_dir, ZIP.filename(package))
-    archive.unlink(missing_ok=True)
-    write_zip(archive, members, stamp)
-    return citations
 
 
 def _data_differs(prior, package: Package, tables: dict[str, pa.Table]) -> bool:
@@ -295,7 +206,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
     prior = find_previous(previous, package.name)
     version = _release_version(package, tables, previous, prior, reference_date)
     package.descriptor["version"] = version  # a computed version is what the pages show too
-    version_dir = _inside(data, package.name, version)
+    version_dir = output_path(data, package.name, version)
     data_dir = version_dir / "data"
     data_dir.mkdir(parents=True)
 
@@ -315,8 +226,8 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
                              "x-en": resource.descriptor.get("x-en"),
                              "publishedAs": resource.descriptor.get("x-publishedAs")})
             continue
-        files = _write_resource(source_package, resource.descriptor, tables[name], data_dir, stamp, writers)
-        published["resources"].append(_published_resource(resource.descriptor, files, version_dir))
+        files = write_resource(source_package, resource.descriptor, tables[name], data_dir, stamp, writers)
+        published["resources"].append(published_resource(resource.descriptor, files, version_dir))
     if withheld:  # said in the descriptor, so a reader knows the table exists and why it is absent
         published["x-withheld"] = withheld
 
@@ -329,7 +240,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
     document = changelog.changelog_document(package.name, entry, prior)
     citations = write_release_documents(version_dir, published, document,
                                         {n: t.num_rows for n, t in tables.items()}, stamp, base_url)
-    shutil.copytree(version_dir, _inside(data, package.name, LATEST), copy_function=link_or_copy)
+    shutil.copytree(version_dir, output_path(data, package.name, LATEST), copy_function=link_or_copy)
 
     release = PackageRelease(
         name=package.name, descriptor=published, temporal=temporal_coverage(package.descriptor, tables),
@@ -349,7 +260,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
                                       ZIP.key, ZIP.label, ZIP.mediatype, None))
 
     dataset = schema_org_dataset(release, base_url)
-    write_json(_inside(data, package.name, "dataset.jsonld"), dataset)
+    write_json(output_path(data, package.name, "dataset.jsonld"), dataset)
     manifest.descriptors[package.name] = published
     manifest.datasets[package.name] = dataset
     manifest.citations[package.name] = citations

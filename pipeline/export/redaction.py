@@ -70,10 +70,10 @@ def redact(previous: Path | None, data: Path, identities: dict[tuple[str, str], 
 
 def _redact_folder(folder: Path, resource: str, column: str, current: set, *, reference_date: dt.date,
                    writers: dict, base_url: str) -> dict | None:
-    from pipeline.export import (
-        _published_resource,
-        _write_resource,
+    from pipeline.export.release_files import (
+        published_resource,
         write_release_documents,
+        write_resource,
     )
 
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
@@ -98,8 +98,8 @@ def _redact_folder(folder: Path, resource: str, column: str, current: set, *, re
             (data_dir / fmt.filename(resource)).unlink(missing_ok=True)
         source = {k: v for k, v in entries[resource].items() if k not in changelog.COMPUTED_RESOURCE_KEYS}
         package_descriptor = {k: v for k, v in descriptor.items() if k != "resources"}
-        files = _write_resource(package_descriptor, source, table.filter(keep), data_dir, stamp, writers)
-        descriptor["resources"] = [_published_resource(source, files, folder) if r["name"] == resource else r
+        files = write_resource(package_descriptor, source, table.filter(keep), data_dir, stamp, writers)
+        descriptor["resources"] = [published_resource(source, files, folder) if r["name"] == resource else r
                                    for r in descriptor["resources"]]
     descriptor[REDACTIONS_KEY] = [*descriptor.get(REDACTIONS_KEY, []),
                                   {"date": reference_date.isoformat(), "resource": resource,

@@ -173,7 +173,7 @@ def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path
         name = table_name(package, resource)
         if name in entries:
             # not at the top: the export imports this module
-            from pipeline.export import ExportError
+            from pipeline.export.errors import ExportError
 
             other = entries[name][0]
             raise ExportError(both("export.error.table_collision", table=name,

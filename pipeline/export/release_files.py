@@ -1,0 +1,85 @@
+"""The files of one release folder: a resource's downloads, its entry in the published
+``datapackage.json``, and the release documents (descriptor, README, licence, changelogs,
+ZIP). Used by the export and by a redaction, which re-issues a carried-forward release."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+
+from pipeline.export import changelog, documents
+from pipeline.export.citation import citation, release_url
+from pipeline.export.errors import output_path
+from pipeline.export.files import sha256, write_json, write_text, write_zip
+from pipeline.export.formats import CSV, RESOURCE_FORMATS, ZIP
+from pipeline.export.metadata import publisher, text_or
+
+
+def published_resource(source: dict, files: dict[str, Path], version_dir: Path) -> dict:
+    """The resource's entry in the published datapackage.json: its files, sizes and hashes."""
+    descriptor = {k: v for k, v in source.items() if k not in changelog.COMPUTED_RESOURCE_KEYS}
+    canonical = files[CSV.key]
+    descriptor.update({
+        "path": canonical.relative_to(version_dir).as_posix(), "type": "table", "scheme": "file",
+        "format": "csv", "mediatype": CSV.mediatype, "encoding": "utf-8",
+        "bytes": canonical.stat().st_size, "hash": f"sha256:{sha256(canonical)}",
+    })
+    descriptor["x-downloads"] = [{
+        "format": fmt.key, "path": files[fmt.key].relative_to(version_dir).as_posix(),
+        "mediatype": fmt.mediatype, "bytes": files[fmt.key].stat().st_size,
+        "hash": f"sha256:{sha256(files[fmt.key])}",
+    } for fmt in RESOURCE_FORMATS if fmt is not CSV]
+    return descriptor
+
+
+def write_resource(package_descriptor: dict, resource_descriptor: dict, table: pa.Table, data_dir: Path,
+                    stamp: dt.date, writers: dict) -> dict[str, Path]:
+    """Every download file of one resource; ``package_descriptor`` without its resources."""
+    name = resource_descriptor["name"]
+    paths = {fmt.key: output_path(data_dir, fmt.filename(name)) for fmt in RESOURCE_FORMATS}
+    fields = (resource_descriptor.get("schema") or {}).get("fields", [])
+    writers["write_csv"](table, paths["csv"])
+    writers["write_excel_csv"](table, paths["csv-excel"])
+    writers["write_xlsx"](table, paths["xlsx"], fields=fields, reference_date=stamp,
+                          creator=publisher(package_descriptor, "zh"),
+                          title=text_or(resource_descriptor, "title", "zh") or name)
+    writers["write_parquet"](table, paths["parquet"], fields=fields,
+                             package=package_descriptor, resource=resource_descriptor)
+    writers["write_json_records"](table, paths["json"])
+    return paths
+
+
+def _citations(published: dict, base_url: str) -> dict[str, str]:
+    return {f"{style}_{lang}": citation(published, style, lang, base_url=base_url)
+            for style in ("gbt7714", "apa") for lang in ("zh", "en")}
+
+
+def write_release_documents(version_dir: Path, published: dict, document: dict, rows: dict[str, int],
+                            stamp: dt.date, base_url: str) -> dict[str, str]:
+    """datapackage.json, README, licence, changelogs and the ZIP of one release folder.
+
+    Returns the citations. Files are written afresh (never through a hard link, which may
+    be shared with the site being replaced).
+    """
+    package = published["name"]
+    citations = _citations(published, base_url)
+    url = release_url(base_url, package, published["version"])
+    documents_ = {
+        "datapackage.json": lambda path: write_json(path, published),
+        "README.md": lambda path: write_text(path, documents.readme(published, citations=citations, url=url,
+                                                                    rows=rows)),
+        "LICENSE.txt": lambda path: write_text(path, documents.licence_text(published, citations=citations)),
+        "changelog.json": lambda path: write_json(path, document),
+        "CHANGELOG.md": lambda path: write_text(path, documents.changelog_markdown(document)),
+    }
+    for name, write in documents_.items():
+        (version_dir / name).unlink(missing_ok=True)
+        write(version_dir / name)
+    members = {name: version_dir / name for name in ("datapackage.json", "README.md", "LICENSE.txt", "CHANGELOG.md")}
+    members.update({r["path"]: output_path(version_dir, *r["path"].split("/")) for r in published["resources"]})
+    archive = output_path(version_dir, ZIP.filename(package))
+    archive.unlink(missing_ok=True)
+    write_zip(archive, members, stamp)
+    return citations
