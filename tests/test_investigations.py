@@ -272,20 +272,52 @@ def test_the_section_summarises_timeliness_and_penalties(site, tables):
     assert sum(int(r["within_deadline"]) for r in city) == within
 
 
+REFERENCE = date(2026, 12, 7)
+
+
 @pytest.fixture(scope="module")
-def english(tmp_path_factory):
-    """The English edition's page sources (no mkdocs run)."""
+def catalog():
     from pipeline.derive import derive
     from pipeline.load import load_catalog
-    from pipeline.pages import write_docs
     from pipeline.validate import validate_catalog
 
     catalog = load_catalog([DATA])
     assert validate_catalog(catalog).valid
-    derive(catalog, reference_date=date(2026, 12, 7))
+    derive(catalog, reference_date=REFERENCE)
+    return catalog
+
+
+@pytest.fixture(scope="module")
+def english(catalog, tmp_path_factory):
+    """The English edition's page sources (no mkdocs run)."""
+    from pipeline.pages import write_docs
+
     docs = tmp_path_factory.mktemp("en") / "docs"
-    write_docs(catalog, docs, lang="en", reference_date=date(2026, 12, 7))
+    write_docs(catalog, docs, lang="en", reference_date=REFERENCE)
     return docs
+
+
+def test_without_the_section_no_page_links_a_report(catalog, tmp_path):
+    """A site whose portal.yml leaves the investigations section out has no report pages,
+    so the district pages and the accident list must not link to them."""
+    import json
+
+    from pipeline.config import DEFAULT, parse, use
+    from pipeline.pages import write_docs
+
+    text = DEFAULT.read_text(encoding="utf-8")
+    assert "accidents, investigations, credit" in text
+    config = parse(text.replace("accidents, investigations, credit", "accidents, credit"), DEFAULT)
+    with use(config):
+        write_docs(catalog, tmp_path / "docs", reference_date=REFERENCE,
+                   assets_dir=tmp_path / "assets")
+    assert not (tmp_path / "docs" / "reports").exists()
+    assert not (tmp_path / "docs" / "investigations").exists()
+    for page in sorted((tmp_path / "docs" / "districts").glob("*/index.md")):
+        assert "reports/" not in page.read_text("utf-8"), page
+    listing = json.loads((tmp_path / "assets" / "accidents" / "accidents.json").read_text("utf-8"))
+    assert not any(row[11] for row in listing["rows"])
+    assert "reports/" not in (tmp_path / "docs" / "accidents" / "list" / "index.md").read_text("utf-8")
 
 
 def test_the_english_edition_has_the_reports_in_english(english, tables):

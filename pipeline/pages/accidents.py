@@ -33,7 +33,7 @@ from pipeline.pages.core import (
     synthetic_banner,
     text,
 )
-from pipeline.pages.reports import report_path
+from pipeline.pages.reports import linked_report
 
 LIST_ROWS_IN_HTML = 50
 
@@ -131,7 +131,7 @@ def accident_list(ctx, ref: Ref) -> list[list]:
                       lang),
                     text(r.get("report_published")),
                     # the report page's path under the edition root, linked relatively
-                    f"{page}/" if (page := report_path(r.get("report_url"))) else None])
+                    linked_report(r.get("report_url"))])
     out.sort(key=lambda r: (r[1], r[0]), reverse=True)
     return out
 

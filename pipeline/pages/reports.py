@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from pipeline.config import current
 from pipeline.i18n import t
 from pipeline.pages.core import Ref, number, rows, text
 
 PACKAGE = "accident-investigations"
+SECTION = "investigations"  # the section (pipeline.pages.investigations) that writes the pages
 REPORT_URL = re.compile(r"/reports/(A20[0-9]{7})/")
 LATEST = 20  # reports a district page shows as a table; the others as links by year
 
@@ -29,11 +31,25 @@ def report_path(report_url: str | None) -> str | None:
     return f"reports/{match.group(1)}" if match else None
 
 
+def has_report_pages() -> bool:
+    """Whether this site writes the report pages: the investigations section is among the
+    sections of the configuration in force (``portal.yml``). Without it no page links a
+    report, since the link would lead nowhere."""
+    return SECTION in current().sections
+
+
+def linked_report(report_url: str | None) -> str | None:
+    """``reports/<id>/`` (the page's path under the edition's root) for a report this site
+    has a page for, else None."""
+    path = report_path(report_url)
+    return f"{path}/" if path and has_report_pages() else None
+
+
 def report_href(report_url: str | None, root: str) -> str | None:
     """The relative link to a report from a page ``root`` away from the edition's root
-    (``"../../"`` from ``districts/<code>/``)."""
-    path = report_path(report_url)
-    return f"{root}{path}/" if path else None
+    (``"../../"`` from ``districts/<code>/``); None if the site has no page for it."""
+    path = linked_report(report_url)
+    return f"{root}{path}" if path else None
 
 
 def yes_no(value, lang: str) -> str:
@@ -112,7 +128,7 @@ def district_reports(ctx, ref: Ref, code: str, root: str = "../../") -> dict | N
     """The published reports of one district for its page: the newest ``LATEST`` as a
     table, and every one of them by year as links. None without the package."""
     data = investigations(ctx)
-    if data is None:
+    if data is None or not has_report_pages():
         return None
     items = [r for r in data.rows if r["district_code"] == code and report_path(r.get("report_url"))]
     entries = report_list(ctx, ref, data, items, root)
