@@ -102,12 +102,6 @@ class Config:
     def withheld(self, package: str, resource: str) -> bool:
         return resource in self.packages.get(package, frozenset())
 
-    def bound(self, check: str, package: str, resource: str) -> bool:
-        """Whether ``check`` runs on ``package/resource``: only where bound, and only in
-        declared packages (a third-party package gets the Table Schema checks)."""
-        return self.declared(package) and any(
-            b.check == check and b.binds(package, resource) for b in self.checks)
-
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     pass
