@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline.uscc import check_char
 
@@ -86,24 +87,28 @@ synthetic: "all"
 </div>
 """
 
-CONFIG_LINES = {
-    "packages:\n": f"packages:\n  {PACKAGE}: {{}}\n",
-    "sections: [home, indicators, accidents, credit, plan, districts, catalog, methodology, benchmark]":
-        "sections:\n  - home\n  - indicators\n  - accidents\n  - name: inspections\n"
-        "    title: {zh: 职业卫生检查, en: Occupational-health inspections}\n"
-        f"    needs: [{PACKAGE}/visits]\n"
-        "    items:\n"
-        f"      - table: {PACKAGE}/visits\n"
-        "        path: \"inspections/visits/{visit_id}\"\n"
-        "        template: inspections-visit.md.j2\n"
-        "  - credit\n  - plan\n  - districts\n  - catalog\n  - methodology\n  - benchmark",
+SECTION = {
+    "name": "inspections",
+    "title": {"zh": "职业卫生检查", "en": "Occupational-health inspections"},
+    "needs": [f"{PACKAGE}/visits"],
+    "items": [{"table": f"{PACKAGE}/visits", "path": "inspections/visits/{visit_id}",
+               "template": "inspections-visit.md.j2"}],
 }
+# The USCC check-digit check bound to the new table's ``uscc`` field.
+BINDING = {"check": "uscc-check-digit", "resources": [f"{PACKAGE}/visits"], "field": "uscc"}
 
 
-def bind_uscc_check(text: str) -> str:
-    """portal.yml with the USCC check-digit rule bound to the new table's ``uscc`` field."""
-    return text.replace('resources: ["enterprise-credit/*"]\n    field: uscc',
-                        f'resources: ["enterprise-credit/*", "{PACKAGE}/visits"]\n    field: uscc')
+def configure(text: str, *, bind: bool = True) -> str:
+    """portal.yml declaring the package, its section after the accidents and (``bind``) the
+    check on its field: what a maintainer writes, edited as data so that the test does not
+    depend on how the rest of the file is laid out."""
+    config = yaml.safe_load(text)
+    config["packages"][PACKAGE] = {}
+    sections = config["sections"]
+    sections.insert(sections.index("accidents") + 1, SECTION)
+    if bind:
+        config["checks"].append(BINDING)
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
 
 
 def _copy_repository(target: Path) -> Path:
@@ -137,11 +142,7 @@ def repo(tmp_path_factory) -> Path:
     codes[2] = codes[2][:-1] + wrong  # the planted error: a check digit that does not match
     (folder / "data" / "visits.csv").write_text(_visits_csv(codes), "utf-8")
     config = repo / "portal.yml"
-    text = config.read_text("utf-8")
-    for old, new in CONFIG_LINES.items():
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    config.write_text(bind_uscc_check(text), "utf-8")
+    config.write_text(configure(config.read_text("utf-8")), "utf-8")
     templates = repo / "site" / "templates"
     templates.mkdir(parents=True, exist_ok=True)
     (templates / "section-inspections.md.j2").write_text(SECTION_TEMPLATE, "utf-8")
@@ -166,7 +167,7 @@ def test_the_configured_rule_catches_the_planted_error(repo):
 def test_unbound_the_rule_does_not_run(repo, tmp_path):
     # the same data with the binding removed: Table Schema checks only, so it is valid
     config = tmp_path / "portal.yml"
-    config.write_text((repo / "portal.yml").read_text("utf-8").replace(f', "{PACKAGE}/visits"]', "]"), "utf-8")
+    config.write_text(configure((ROOT / "portal.yml").read_text("utf-8"), bind=False), "utf-8")
     result = _run(repo, "validate", "datapackages", "--config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
 
