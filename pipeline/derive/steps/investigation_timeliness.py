@@ -1,7 +1,14 @@
-"""Timeliness of accident investigations per year of the accident and district, with a row
-for the whole city: reports due, submitted within the legal deadline (国务院令第493号
-art. 29: 60 days, extended by at most 60), published, and the median days from the
-accident to publication.
+"""Accident investigations in figures, the tables the 事故调查 section shows.
+
+``investigation_timeliness``: per year of the accident and district, with a row for the
+whole city: reports due, submitted within the legal deadline (国务院令第493号 art. 29:
+60 days, extended by at most 60), published, and the median days from the accident to
+publication.
+
+``investigation_results``: per year of the accident (every year with an investigation), the
+handling of those held responsible, counted (persons referred to the judiciary, persons
+sanctioned, persons and units fined and the fines in 10,000 yuan), and the rectification
+measures by status. Nobody is named: the package counts handling, it names no one.
 
 A report is *due* once it was submitted or its deadline passed; one still inside its
 deadline is counted as neither on time nor late. Shares are of the reports due (within
@@ -16,8 +23,9 @@ import pyarrow.compute as pc
 
 from pipeline.derive._arrow import flag, pct
 
-INPUTS = (("accident-investigations", "investigations"),)
-OUTPUTS = ("investigation_timeliness",)
+INPUTS = (("accident-investigations", "investigations"), ("accident-investigations", "handling"),
+          ("accident-investigations", "rectification"))
+OUTPUTS = ("investigation_timeliness", "investigation_results")
 ORDER = 60
 
 
@@ -70,6 +78,57 @@ def _median(both: pa.Table, grouped: pa.Table) -> pa.Array:
     return pa.array(out, pa.float64())
 
 
+# handling code → (column of persons or units, column of the fines or None)
+HANDLING = {"criminal_referral": ("referred_persons", None),
+            "party_government_sanction": ("sanctioned_persons", None),
+            "personal_fine": ("fined_persons", "personal_fines_10k_yuan"),
+            "unit_fine": ("fined_units", "unit_fines_10k_yuan")}
+STATUSES = ("completed", "in_progress", "overdue")
+
+
+def investigation_results(investigations: pa.Table, handling: pa.Table,
+                          rectification: pa.Table) -> pa.Table:
+    """Handling and rectification per year of the accident; handling or measures of an
+    accident without an investigation row are not counted (no year to put them in)."""
+    year_of = dict(zip(investigations["accident_id"].to_pylist(),
+                       pc.year(investigations["accident_date"]).to_pylist(), strict=True))
+    years = sorted(set(year_of.values()))
+    counts = {name: dict.fromkeys(years, 0) for name, _ in HANDLING.values()}
+    fines = {name: dict.fromkeys(years, 0.0) for _, name in HANDLING.values() if name}
+    for accident, kind, subjects, amount in zip(
+            handling["accident_id"].to_pylist(), handling["handling"].to_pylist(),
+            handling["subjects"].to_pylist(), handling["amount_10k_yuan"].to_pylist(), strict=True):
+        year = year_of.get(accident)
+        if year is None or kind not in HANDLING:
+            continue
+        count, fine = HANDLING[kind]
+        counts[count][year] += subjects or 0
+        if fine:
+            fines[fine][year] += amount or 0.0
+    measures = {s: dict.fromkeys(years, 0) for s in STATUSES}
+    for accident, status in zip(rectification["accident_id"].to_pylist(),
+                                rectification["status"].to_pylist(), strict=True):
+        year = year_of.get(accident)
+        if year is not None and status in measures:
+            measures[status][year] += 1
+    per_year = {year: 0 for year in years}
+    for year in year_of.values():
+        per_year[year] += 1
+    out = {"year": pa.array(years, pa.int64()),
+           "investigations": pa.array([per_year[y] for y in years], pa.int64())}
+    for count, fine in HANDLING.values():
+        out[count] = pa.array([counts[count][y] for y in years], pa.int64())
+        if fine:
+            out[fine] = pa.array([round(fines[fine][y], 1) for y in years], pa.float64())
+    out["measures"] = pa.array([sum(measures[s][y] for s in STATUSES) for y in years], pa.int64())
+    for s in STATUSES:
+        out[f"measures_{s}"] = pa.array([measures[s][y] for y in years], pa.int64())
+    return pa.table(out)
+
+
 def run(inputs, *, reference_date, config) -> dict:
-    return {"investigation_timeliness": investigation_timeliness(
-        inputs["accident-investigations", "investigations"], config.site.city_code)}
+    investigations = inputs["accident-investigations", "investigations"]
+    return {"investigation_timeliness": investigation_timeliness(investigations, config.site.city_code),
+            "investigation_results": investigation_results(
+                investigations, inputs["accident-investigations", "handling"],
+                inputs["accident-investigations", "rectification"])}
