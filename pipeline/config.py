@@ -50,10 +50,24 @@ class Site:
 
 @dataclass(frozen=True)
 class Item:
-    """A page per row of ``table`` (``package/resource``), at ``path`` filled from the row."""
+    """A page per row of ``table`` (``package/resource``), at ``path`` filled from the row;
+    only the rows whose fields equal every value of ``where`` (``(field, value)`` pairs);
+    listed in the navigation under the section when ``nav``."""
 
     table: str
     path: str
+    template: str
+    where: tuple[tuple[str, str | int | bool], ...] = ()
+    nav: bool = False
+
+
+@dataclass(frozen=True)
+class DistrictPart:
+    """What a section adds to every district page: ``template`` rendered with the rows of
+    ``table`` whose ``field`` is the district's code."""
+
+    table: str
+    field: str
     template: str
 
 
@@ -65,6 +79,7 @@ class Section:
     title: dict[str, str]
     needs: tuple[str, ...]
     items: tuple[Item, ...] = ()
+    districts: DistrictPart | None = None
 
 
 @dataclass(frozen=True)
@@ -81,8 +96,9 @@ class CheckBinding:
         return any(fnmatch.fnmatchcase(f"{package}/{resource}", p) for p in self.resources)
 
 
-BUILT_IN_SECTIONS = ("home", "indicators", "accidents", "investigations", "credit", "plan",
-                     "districts", "catalog", "methodology", "benchmark")
+DERIVED = "derived"  # the package the derive stage makes (pipeline.derive.package.NAME)
+BUILT_IN_SECTIONS = ("home", "indicators", "accidents", "credit", "plan", "districts", "catalog",
+                     "methodology", "benchmark")
 
 
 @dataclass(frozen=True)
@@ -153,8 +169,11 @@ def parse(text: str, path: Path | None = None) -> Config:
     if repeated:
         raise ConfigError(both("config.section_repeated", name=", ".join(repeated)))
     for section in sections:
-        for ref in ([] if isinstance(section, str) else [*section.needs, *(i.table for i in section.items)]):
-            if ref.split("/", 1)[0] not in packages:
+        refs = [] if isinstance(section, str) else [
+            *section.needs, *(i.table for i in section.items),
+            *([section.districts.table] if section.districts else [])]
+        for ref in refs:  # a package of portal.yml, or the tables the pipeline derives
+            if ref.split("/", 1)[0] not in packages and ref.split("/", 1)[0] != DERIVED:
                 raise ConfigError(both("config.unknown_package", path=f"sections.{section.name}",
                                        package=ref.split("/", 1)[0]))
     return Config(path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), site=site,
@@ -190,8 +209,12 @@ def _checks(entries: list, schema: dict, packages: dict, rates: tuple[str, ...])
 def _section(entry) -> str | Section:
     if isinstance(entry, str):
         return entry
+    items = tuple(Item(table=item["table"], path=item["path"], template=item["template"],
+                       where=tuple((item.get("where") or {}).items()), nav=item.get("nav", False))
+                  for item in entry.get("items", []))
+    part = entry.get("districts")
     return Section(name=entry["name"], title=dict(entry["title"]), needs=tuple(entry["needs"]),
-                   items=tuple(Item(**item) for item in entry.get("items", [])))
+                   items=items, districts=DistrictPart(**part) if part else None)
 
 
 def apply(catalog, config: Config) -> None:

@@ -186,14 +186,87 @@ def test_the_package_validates(capsys):
 
 # --- the pages -----------------------------------------------------------------------------
 
-def test_report_links_are_relative():
-    from pipeline.pages.reports import report_href, report_path
+def _context(catalog, lang="zh"):
+    from pipeline.pages.context import SiteContext
+    from pipeline.pages.render import environment
 
-    assert report_path("/reports/A201300123/") == "reports/A201300123"
-    assert report_href("/reports/A201300123/", "../../") == "../../reports/A201300123/"
-    for bad in (None, "", "/reports/../x/", "https://example.org/reports/A201300123/",
-                "/reports/A201300123/x/", "/reports/A201300123"):
-        assert report_path(bad) is None and report_href(bad, "../") is None
+    return SiteContext(catalog=catalog, docs_dir=Path("unused"), env=environment(lang), lang=lang)
+
+
+def test_report_links_are_relative_and_only_to_pages_the_site_writes(catalog, tables):
+    from pipeline.pages.sections import linked_page
+
+    ctx = _context(catalog)
+    inv = tables["investigations"]
+    published = next(r["accident_id"] for r in inv if r["stage"] == "published")
+    pending = next(r["accident_id"] for r in inv if r["stage"] != "published")
+    assert linked_page(ctx, f"/reports/{published}/") == f"reports/{published}/"
+    # the where: filter decides: no page for an unpublished report, so no link
+    assert linked_page(ctx, f"/reports/{pending}/") is None
+    for bad in (None, "", "/reports/../x/", f"https://example.org/reports/{published}/",
+                f"/reports/{published}/x/", f"/reports/{published}", f"reports/{published}/"):
+        assert linked_page(ctx, bad) is None, bad
+
+
+def _section(**item) -> str:
+    import yaml
+
+    from pipeline.config import DEFAULT
+
+    config = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+    section = next(s for s in config["sections"] if isinstance(s, dict) and s["name"] == "investigations")
+    section["items"][1].update(item)
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+
+
+def test_the_where_filter_is_validated(catalog):
+    from pipeline.config import ConfigError, parse
+    from pipeline.pages.mkdocs_site import SiteError
+    from pipeline.pages.sections import SectionData
+
+    for bad in ({"where": {}}, {"where": {"stage": ["published"]}}, {"where": {"Stage!": "x"}}):
+        with pytest.raises(ConfigError):
+            parse(_section(**bad))
+    config = parse(_section(where={"stag": "published"}))
+    item = next(s for s in config.sections if not isinstance(s, str)).items[1]
+    with pytest.raises(SiteError, match="stag"):  # a misspelt field writes no page silently
+        SectionData(_context(catalog)).item_rows(item)
+
+
+def test_the_district_part_is_validated(catalog):
+    import yaml
+
+    from pipeline.config import DEFAULT, ConfigError, parse, use
+    from pipeline.pages.mkdocs_site import SiteError
+    from pipeline.pages.sections import district_parts
+
+    config = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+    section = next(s for s in config["sections"] if isinstance(s, dict) and s["name"] == "investigations")
+    part = section["districts"]
+    for key, bad in (("field", "District code"), ("template", "../x.md.j2"), ("table", "nowhere")):
+        section["districts"] = {**part, key: bad}
+        with pytest.raises(ConfigError):
+            parse(yaml.safe_dump(config, allow_unicode=True))
+    section["districts"] = {**part, "field": "district"}
+    with use(parse(yaml.safe_dump(config, allow_unicode=True))), pytest.raises(SiteError, match="district"):
+        district_parts(_context(catalog), "320402", "天宁区")
+    section["districts"] = part
+    with use(parse(yaml.safe_dump(config, allow_unicode=True))):
+        parts = district_parts(_context(catalog), "320402", "天宁区")
+    assert len(parts) == 1 and 'id="reports"' not in parts[0] and "{ #reports }" in parts[0]
+    assert "../../reports/A20" in parts[0]
+
+
+def test_an_item_path_value_must_be_a_plain_name(catalog):
+    from pipeline.config import parse
+    from pipeline.pages.mkdocs_site import SiteError
+    from pipeline.pages.sections import SectionData
+
+    # district_code is a plain name; the accident date (2010-01-03) is too; a report_url is not
+    config = parse(_section(path="reports/{report_url}"))
+    item = next(s for s in config.sections if not isinstance(s, str)).items[1]
+    with pytest.raises(SiteError, match="report_url"):
+        SectionData(_context(catalog)).item_rows(item)
 
 
 def _article(page: Path) -> str:
@@ -302,12 +375,15 @@ def test_without_the_section_no_page_links_a_report(catalog, tmp_path):
     so the district pages and the accident list must not link to them."""
     import json
 
+    import yaml
+
     from pipeline.config import DEFAULT, parse, use
     from pipeline.pages import write_docs
 
-    text = DEFAULT.read_text(encoding="utf-8")
-    assert "accidents, investigations, credit" in text
-    config = parse(text.replace("accidents, investigations, credit", "accidents, credit"), DEFAULT)
+    data = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+    kept = [s for s in data["sections"] if not (isinstance(s, dict) and s["name"] == "investigations")]
+    assert len(kept) == len(data["sections"]) - 1
+    config = parse(yaml.safe_dump({**data, "sections": kept}, allow_unicode=True), DEFAULT)
     with use(config):
         write_docs(catalog, tmp_path / "docs", reference_date=REFERENCE,
                    assets_dir=tmp_path / "assets")
@@ -357,3 +433,39 @@ def test_timeliness_counts_shares_and_median():
     assert later["reports_due"] == 0 and later["within_deadline_pct"] is None
     assert later["median_days_to_publication"] is None
     assert out[(2020, "320404")]["published_pct"] == 0.0
+
+
+def test_the_results_table_counts_handling_and_measures_per_year(catalog, tables):
+    """derived/investigation_results, the section's penalties and rectification tables: per
+    year of the accident, the handling rows' subjects and fines and the measures by status."""
+    from collections import Counter, defaultdict
+
+    year = {r["accident_id"]: int(r["accident_date"][:4]) for r in tables["investigations"]}
+    subjects, fines = defaultdict(Counter), defaultdict(Counter)
+    for h in tables["handling"]:
+        subjects[year[h["accident_id"]]][h["handling"]] += int(h["subjects"])
+        fines[year[h["accident_id"]]][h["handling"]] += float(h["amount_10k_yuan"] or 0)
+    measures = defaultdict(Counter)
+    for m in tables["rectification"]:
+        measures[year[m["accident_id"]]][m["status"]] += 1
+    rows = catalog.table("derived", "investigation_results").to_pylist()
+    assert [r["year"] for r in rows] == sorted(set(year.values()))
+    assert sum(r["investigations"] for r in rows) == len(year)
+    for r in rows:
+        y = r["year"]
+        assert (r["referred_persons"], r["sanctioned_persons"], r["fined_persons"], r["fined_units"]) == (
+            subjects[y]["criminal_referral"], subjects[y]["party_government_sanction"],
+            subjects[y]["personal_fine"], subjects[y]["unit_fine"])
+        assert r["personal_fines_10k_yuan"] == pytest.approx(fines[y]["personal_fine"], abs=0.051)
+        assert r["unit_fines_10k_yuan"] == pytest.approx(fines[y]["unit_fine"], abs=0.051)
+        assert (r["measures_completed"], r["measures_in_progress"], r["measures_overdue"]) == (
+            measures[y]["completed"], measures[y]["in_progress"], measures[y]["overdue"])
+        assert r["measures"] == sum(measures[y].values())
+    assert sum(r["referred_persons"] for r in rows) > 0 and sum(r["measures_overdue"] for r in rows) > 0
+
+
+def test_the_district_pages_name_no_section():
+    """The district pages render what a section of portal.yml declares (districts:), so the
+    module knows nothing of investigations or reports."""
+    source = (ROOT / "pipeline" / "pages" / "districts.py").read_text("utf-8")
+    assert not re.search(r"investigat|report", source, re.IGNORECASE)

@@ -33,7 +33,7 @@ from pipeline.pages.core import (
     synthetic_banner,
     text,
 )
-from pipeline.pages.reports import linked_report
+from pipeline.pages.sections import linked_page
 
 LIST_ROWS_IN_HTML = 50
 
@@ -130,8 +130,9 @@ def accident_list(ctx, ref: Ref) -> list[list]:
                     t("accidents.report.published" if published else "accidents.report.pending",
                       lang),
                     text(r.get("report_published")),
-                    # the report page's path under the edition root, linked relatively
-                    linked_report(r.get("report_url"))])
+                    # the report page's path under the edition root, linked relatively,
+                    # when a section of portal.yml writes a page at the report's URL
+                    linked_page(ctx, r.get("report_url"))])
     out.sort(key=lambda r: (r[1], r[0]), reverse=True)
     return out
 

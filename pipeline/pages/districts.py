@@ -1,6 +1,8 @@
 """One page per district (county-level unit, 2012 and current ones): its rates, accidents,
 indicator statuses, enterprises by grade, active listings and open hazards, how it compares
-with the other districts, and the 2015 boundary change where it breaks a series.
+with the other districts, and the 2015 boundary change where it breaks a series. Sections of
+``portal.yml`` may add a part of their own at the end (``districts:`` of a template section,
+see :func:`pipeline.pages.sections.district_parts`).
 
 District pages are item pages: listed on ``districts/``, kept out of the navigation
 (``not_in_nav`` in mkdocs.yml) so the navigation every page carries stays small.
@@ -31,7 +33,7 @@ from pipeline.pages.core import (
     synthetic_banner,
 )
 from pipeline.pages.dates import stamp
-from pipeline.pages.reports import district_reports
+from pipeline.pages.sections import district_parts
 
 
 def slug(code: str) -> str:
@@ -163,7 +165,7 @@ def write(ctx) -> list:
                    indicators=_indicators(ctx, code), grades=_grades(ctx, ref, code),
                    b=blacklist_view(ctx, ref, code), h=hazards_view(ctx, ref, code),
                    comparisons=comparisons, compare_year=compare_year,
-                   reports=district_reports(ctx, ref, code),
+                   parts=district_parts(ctx, code, name, root=base),
                    stamps={"progress": stamp(ctx, "indicator-progress"),
                            "credit": stamp(ctx, "enterprise-credit")})
     return [{str(escape(t("nav.districts", lang))): "districts/index.md"}]

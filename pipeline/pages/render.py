@@ -9,6 +9,13 @@ attr_list, toc markers, raw HTML) would happily interpret a title such as
 * where a value must sit in Markdown itself (headings, admonition titles) it goes
   through ``md``, which writes every ASCII punctuation character as a numeric character
   reference: Markdown syntax needs the literal characters, so none can form.
+
+Values of the data are written with the filters every template may use (a new package's
+templates included): ``number`` (thousands separators, ``number(1)`` one decimal), ``pct``
+(a percentage, ``12.3%``), ``text`` (a date as ``2015-06-30``), ``yes_no`` and ``label``
+(the name of a code in the message catalog: ``r.stage|label("investigations.stage")`` is
+``t("investigations.stage.published")``); each gives an empty string for a null, so no
+page shows ``None``.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from pipeline.i18n import t
+from pipeline.pages.core import number, text
 from pipeline.pages.views import human_size
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,6 +63,11 @@ def yaml_html(value) -> Markup:
     return Markup(json.dumps(str(escape(" ".join(str(value).split()))), ensure_ascii=False))
 
 
+def percent(value, decimals: int = 1) -> str:
+    """A percentage (already ×100) with ``decimals`` and a ``%`` sign; '' for null."""
+    return "" if value is None else f"{float(value):.{decimals}f}%"
+
+
 def environment(lang: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader([SITE_TEMPLATES, TEMPLATES]),
@@ -68,6 +81,13 @@ def environment(lang: str) -> Environment:
     env.filters["lines"] = html_lines
     env.filters["yaml_html"] = yaml_html
     env.filters["breakable"] = breakable
+    env.filters["number"] = number
+    env.filters["pct"] = percent
+    env.filters["text"] = text
+    env.filters["label"] = lambda value, prefix, default="": (
+        default if value is None or value == "" else t(f"{prefix}.{value}", lang))
+    env.filters["yes_no"] = lambda value: t("datapage.na" if value is None else
+                                            "datapage.yes" if value else "datapage.no", lang)
     env.globals["t"] = lambda key, **values: t(key, lang, **values)
     env.globals["lang"] = lang
     env.globals["size"] = lambda n: human_size(n, lang)
