@@ -107,6 +107,9 @@ class Config:
     digest: str  # of the file's text: part of the build key (the policy decides what is published)
     site: Site
     rates: tuple[str, ...]  # indicator ids of the target death rates, in page order
+    # rate id → numerator, denominator (columns of annual_outcomes), scale, decimals, unit:
+    # the one definition of how each target rate is computed (derive, checks, generator)
+    rate_formulas: dict[str, dict] = field(default_factory=dict)
     # navigation order: names of built-in sections (modules of pipeline.pages) and Sections
     sections: tuple[str | Section, ...] = BUILT_IN_SECTIONS
     packages: dict[str, frozenset[str]] = field(default_factory=dict)  # package → withheld resources
@@ -156,7 +159,13 @@ def parse(text: str, path: Path | None = None) -> Config:
         detail = "; ".join(f"{_path(e)}: {e.message}" for e in errors[:5])
         raise ConfigError(both("config.invalid", path=_path(errors[0]), detail=detail))
     packages = {name: frozenset((spec or {}).get("withheld", [])) for name, spec in data["packages"].items()}
-    rates = tuple(data.get("indicators", {}).get("rates", ()))
+    formulas = {rate: dict(spec) for rate, spec in (data.get("indicators") or {}).get("rates", {}).items()}
+    rates = tuple(formulas)
+    for entry in data.get("checks") or []:
+        # the rate check reads the formulas of indicators.rates unless given its own
+        if entry.get("check") == "rate-mismatch" and "rates" not in entry:
+            entry["rates"] = {rate: {k: spec[k] for k in ("numerator", "denominator", "scale", "decimals")}
+                              for rate, spec in formulas.items()}
     checks = _checks(data.get("checks") or [], schema, packages, rates)
     spec = data["site"]
     site = Site(name=dict(spec["name"]), city_code=spec["city"]["code"], city_name=dict(spec["city"]["name"]),
@@ -178,7 +187,7 @@ def parse(text: str, path: Path | None = None) -> Config:
                                        package=ref.split("/", 1)[0]))
     return Config(path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), site=site,
                   sections=sections,
-                  rates=rates, packages=packages, checks=checks)
+                  rates=rates, rate_formulas=formulas, packages=packages, checks=checks)
 
 
 def _checks(entries: list, schema: dict, packages: dict, rates: tuple[str, ...]) -> tuple[CheckBinding, ...]:

@@ -274,8 +274,14 @@ def _config(**site_or_top):
     return dataclasses.replace(config, site=dataclasses.replace(config.site, **site), **top)
 
 
+def _rates(*ids):
+    """The configuration in force with only the rates ``ids``, in that order."""
+    formulas = current().rate_formulas
+    return _config(rates=ids, rate_formulas={rate: formulas[rate] for rate in ids})
+
+
 def test_the_rates_are_the_configurations_in_its_order():
-    config = _config(rates=("road_death_rate", "gdp_death_rate"))
+    config = _rates("road_death_rate", "gdp_death_rate")
     tables = derived_tables(small_catalog(), reference_date=REF, config=config)
     assert set(tables["rates"]["rate_id"].to_pylist()) == {"road_death_rate", "gdp_death_rate"}
     derived = derive(small_catalog(), reference_date=REF, config=config).packages[NAME]
@@ -292,13 +298,25 @@ def test_the_rates_are_the_configurations_in_its_order():
     assert progress["goal-gdp-death-rate"]["target_value"] == 0.002  # the 2014 average
 
 
-def test_a_configured_rate_without_a_formula_is_refused_in_both_languages():
-    from pipeline.config import ConfigError
+def test_a_configured_rate_without_its_formula_is_refused_with_its_key_path():
+    from pipeline.config import DEFAULT, ConfigError, parse
 
-    config = _config(rates=("gdp_death_rate", "fire_death_rate"))
-    with pytest.raises(ConfigError, match="fire_death_rate") as refused:
-        derive(small_catalog(), reference_date=REF, config=config)
-    assert CJK.search(str(refused.value)) and "formula" in str(refused.value)
+    text = DEFAULT.read_text(encoding="utf-8").replace("scale: 10000,\n", "", 1)
+    with pytest.raises(ConfigError, match="indicators.rates.road_death_rate") as refused:
+        parse(text)
+    assert CJK.search(str(refused.value)) and "scale" in str(refused.value)
+
+
+def test_a_formula_changed_in_the_configuration_changes_the_derived_rates():
+    formulas = dict(current().rate_formulas)
+    formulas["road_death_rate"] = {**formulas["road_death_rate"], "scale": 100_000}
+    config = _config(rate_formulas=formulas)
+    base = derived_tables(small_catalog(), reference_date=REF)["rates"].to_pylist()
+    changed = derived_tables(small_catalog(), reference_date=REF, config=config)["rates"].to_pylist()
+    pairs = [(a["rate"], b["rate"]) for a, b in zip(base, changed, strict=True)
+             if a["rate_id"] == "road_death_rate" and a["rate"]]
+    # both rounded to one decimal: ten times the first may be off by ten half-units, plus one
+    assert pairs and all(abs(b - a * 10) <= 0.55 + 1e-9 for a, b in pairs)
 
 
 def test_the_city_code_is_the_configurations():

@@ -35,9 +35,15 @@ from pipeline.synth.dates import (
 from pipeline.synth.enterprises import Enterprises
 
 YEARS = range(OBSERVATIONS_START, LAST_FULL_YEAR + 1)
-RATES = {"per_100m_yuan_gdp": ("gdp_death_rate", "deaths", "gdp_100m_yuan"),
-         "per_100k_workers": ("industrial_death_rate", "industrial_deaths", "industrial_employees"),
-         "per_10k_vehicles": ("road_death_rate", "road_deaths", "motor_vehicles")}
+
+def _rates() -> dict[str, tuple[str, str, str]]:
+    """Indicator unit → (rate column, numerator, denominator) of the configuration's rates."""
+    from pipeline.config import current
+
+    return {spec["unit"]: (rate, spec["numerator"], spec["denominator"])
+            for rate, spec in current().rate_formulas.items()}
+
+
 NOTE_2015 = "2015-04-28区划调整后边界变化，与以前年度不可比"
 # Rough sizes of the units a percentage counts (villages, schools, workplaces) per unit weight.
 BASE_SIZE = {"m02-village-inspectors": 900, "m08-school-safety-facilities": 1100}
@@ -52,10 +58,11 @@ def read_indicators(path: Path) -> list[dict]:
 def generate(rng: np.random.Generator, indicators: list[dict], outcomes: dict, firms: Enterprises, certs: dict,
              haz: dict) -> dict:
     rows = []  # (indicator_id, district, year, value, numerator, denominator, note) as text
+    rates = _rates()
     for ind in indicators:
         unit, dec = ind["unit"], int(ind["decimals"] or 0)
-        if unit in RATES or unit in ("accidents", "deaths"):
-            rows.extend(_from_outcomes(ind, outcomes))
+        if unit in rates or unit in ("accidents", "deaths"):
+            rows.extend(_from_outcomes(ind, outcomes, rates))
         elif unit == "percent":
             rows.extend(_percent(ind, dec, firms, certs, haz))
         else:
@@ -68,15 +75,15 @@ def generate(rng: np.random.Generator, indicators: list[dict], outcomes: dict, f
                zip(("value", "numerator", "denominator", "note"), cols[3:])}}
 
 
-def _from_outcomes(ind, out) -> list[tuple]:
+def _from_outcomes(ind, out, rates) -> list[tuple]:
     rows = []
     city = np.flatnonzero(out["district_code"] == geo.CITY)
     for i in city:
         year = int(out["year"][i])
         if year not in YEARS:
             continue
-        if ind["unit"] in RATES:
-            rate, num, den = RATES[ind["unit"]]
+        if ind["unit"] in rates:
+            rate, num, den = rates[ind["unit"]]
             value = _fmt_col(out[rate], i)
             rows.append((ind["id"], str(geo.CITY), year, value, _fmt_col(out[num], i),
                          _fmt_col(out[den], i), None))

@@ -129,6 +129,19 @@ def _row(code, year, partial, m, acc, industrial, road, gdp, emp, veh, note) -> 
         "gdp": gdp, "emp": emp, "veh": veh, "boundary_note": note})
 
 
+# The generator's own rate of each numerator (computed in _rates from its model's units).
+_MODEL_RATE = {"deaths": "gdp_rate", "industrial_deaths": "ind_rate", "road_deaths": "road_rate"}
+
+
+def _rate_columns() -> list[tuple[str, str, int]]:
+    """(model key, rate column, decimals) of each target rate of the configuration, matched
+    by its numerator: the rate ids and their decimals are written once, in portal.yml."""
+    from pipeline.config import current
+
+    return [(_MODEL_RATE[spec["numerator"]], rate, spec["decimals"])
+            for rate, spec in current().rate_formulas.items()]
+
+
 def _rates(r: dict) -> dict:
     if r["gdp"] is None:
         r.update(gdp_rate=np.nan, ind_rate=np.nan, road_rate=np.nan)
@@ -155,9 +168,7 @@ def _outcome_columns(rows: list[dict]) -> dict:
         "gdp_100m_yuan": (gdp, 2),
         "industrial_employees": col("emp"),
         "motor_vehicles": col("veh"),
-        "gdp_death_rate": (col("gdp_rate", float), 3),
-        "industrial_death_rate": (col("ind_rate", float), 2),
-        "road_death_rate": (col("road_rate", float), 1),
+        **{rate: (col(key, float), decimals) for key, rate, decimals in _rate_columns()},
         "boundary_note": col("boundary_note"),
     }
 
@@ -169,8 +180,7 @@ def _benchmarks(rng, rows) -> dict:
     years = np.array([r["year"] for r in city])
     factor = 1.0 + 0.03 * np.minimum(years - 2010, 5) + 0.01 * np.maximum(years - 2015, 0)
     out = {"year": years}
-    for key, name, dp in (("gdp_rate", "gdp_death_rate", 3), ("ind_rate", "industrial_death_rate", 2),
-                          ("road_rate", "road_death_rate", 1)):
+    for key, name, dp in _rate_columns():
         values = np.array([r[key] for r in city]) * factor * rng.lognormal(0.0, 0.04, len(city))
         out[name] = (np.round(values, dp), dp)
     return out

@@ -1,9 +1,9 @@
 """The three death rates per district and year, recomputed and set against the provincial
 average (DOMAIN 2).
 
-Which rates are the plan's targets is the configuration's (``indicators.rates`` in
-``portal.yml``); how each is computed is here, in ``FORMULAS``, keyed by the rate's id (the
-column of ``annual_outcomes`` and ``provincial_benchmarks`` that holds it).
+Which rates are the plan's targets, and how each is computed, is the configuration's
+(``indicators.rates`` in ``portal.yml``), keyed by the rate's id (the column of
+``annual_outcomes`` and ``provincial_benchmarks`` that holds it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.derive._arrow import F64, flags, null_like
-from pipeline.i18n import both
 
 INPUTS = (("accident-outcomes", "annual_outcomes"), ("accident-outcomes", "provincial_benchmarks"))
 OUTPUTS = ("rates",)
@@ -30,26 +29,15 @@ class RateSpec(NamedTuple):
     unit: str  # indicator-progress/indicators unit of an indicator of this rate
 
 
-# rate id → (numerator, denominator, scale, decimals, unit): the formulas of DOMAIN 2.
-FORMULAS = {
-    "gdp_death_rate": ("deaths", "gdp_100m_yuan", 1, 3, "per_100m_yuan_gdp"),
-    "industrial_death_rate": ("industrial_deaths", "industrial_employees", 100_000, 2,
-                              "per_100k_workers"),
-    "road_death_rate": ("road_deaths", "motor_vehicles", 10_000, 1, "per_10k_vehicles"),
-}
-
-
 def rate_specs(config=None) -> tuple[RateSpec, ...]:
     """The configuration's rates (default: the one in force), in its order, with their
-    formulas; a rate without a formula here is a configuration error, refused by name."""
-    from pipeline.config import ConfigError, current
+    formulas (``indicators.rates`` in ``portal.yml``, the one place they are written)."""
+    from pipeline.config import current
 
     config = current() if config is None else config
-    unknown = [rate_id for rate_id in config.rates if rate_id not in FORMULAS]
-    if unknown:
-        raise ConfigError(both("derive.rate_unknown", rate=", ".join(unknown),
-                              known=", ".join(FORMULAS)))
-    return tuple(RateSpec(rate_id, *FORMULAS[rate_id]) for rate_id in config.rates)
+    return tuple(RateSpec(rate_id, spec["numerator"], spec["denominator"], spec["scale"],
+                          spec["decimals"], spec["unit"])
+                 for rate_id, spec in config.rate_formulas.items())
 
 
 def rates(outcomes: pa.Table, benchmarks: pa.Table, specs=None) -> pa.Table:

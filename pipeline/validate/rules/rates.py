@@ -1,6 +1,7 @@
 """Every stated rate against its numerator and denominator (DOMAIN 2 and 8).
 
-The columns of each rate are parameters in ``portal.yml``; the unit → scale table of the
+The columns of each rate come from ``portal.yml`` (``indicators.rates``, or the binding's own
+``rates``); the unit → scale table of the
 indicators (``UNIT_SCALE``) is the meaning of those unit codes and fixed here.
 
 A stated rate may differ from numerator ÷ denominator × scale by at most half a unit in
@@ -44,7 +45,8 @@ def _rate_columns(params) -> list[tuple[str, str, tuple[str, ...]]]:
 
 @check("rate-mismatch", columns=_rate_columns,
        rates=Value("rate column (an indicator id of indicators.rates) → numerator and denominator "
-                   "columns, scale (rate = numerator ÷ denominator × scale) and published decimals"))
+                   "columns, scale (rate = numerator ÷ denominator × scale) and published decimals; "
+                   "by default the formulas of indicators.rates", required=False))
 def rate_mismatch(b: Bound) -> None:
     """Each stated rate column against its numerator and denominator columns in the same row."""
     for rate, spec in b.value("rates").items():
