@@ -952,7 +952,7 @@ def collisions(packages: list[tuple[str, str, list[str]]]) -> list[Problem]:
     (``data/<package>/<version>/data/<resource>.<suffix>``, compared as lowercase for
     file systems that ignore case) must each be distinct.
     """
-    from pipeline.export.sqlitefile import table_name
+    from pipeline.tablenames import table_name
 
     problems: list[Problem] = []
     tables: dict[str, tuple[str, str]] = {}

@@ -31,16 +31,9 @@ import pyarrow as pa
 from pipeline.i18n import both
 from pipeline.model import Catalog, Resource
 from pipeline.outdir import inside
+from pipeline.tablenames import table_name
 
 BATCH_ROWS = 65_536
-
-
-def table_name(package: str, resource: str) -> str:
-    """``<package>__<resource>`` with hyphens as underscores. Package names join their words
-    with single hyphens and resource names with single underscores
-    (:mod:`pipeline.descriptors`), so no two tables get the same name; :func:`write_sqlite`
-    refuses a collision all the same rather than let one table replace another."""
-    return f"{package}__{resource}".replace("-", "_")
 
 
 def _quote(identifier: str) -> str:
