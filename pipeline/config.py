@@ -114,6 +114,8 @@ class Config:
     sections: tuple[str | Section, ...] = BUILT_IN_SECTIONS
     packages: dict[str, frozenset[str]] = field(default_factory=dict)  # package → withheld resources
     checks: tuple[CheckBinding, ...] = ()  # the domain checks, in the order they run
+    # the derived steps that run (pipeline/derive/steps), None: every one found
+    derived: tuple[str, ...] | None = None
 
     def declared(self, package: str) -> bool:
         return package in self.packages
@@ -187,7 +189,8 @@ def parse(text: str, path: Path | None = None) -> Config:
                                        package=ref.split("/", 1)[0]))
     return Config(path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), site=site,
                   sections=sections,
-                  rates=rates, rate_formulas=formulas, packages=packages, checks=checks)
+                  rates=rates, rate_formulas=formulas, packages=packages, checks=checks,
+                  derived=tuple(data["derived"]) if "derived" in data else None)
 
 
 def _checks(entries: list, schema: dict, packages: dict, rates: tuple[str, ...]) -> tuple[CheckBinding, ...]:

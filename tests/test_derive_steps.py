@@ -354,3 +354,18 @@ def test_derive_is_the_same_for_the_same_date_and_moves_with_it():
                derived_tables(small_catalog(), reference_date=REF).items())
     later = derived_tables(small_catalog(), reference_date=date(2016, 3, 2))
     assert later["blacklist_public"].num_rows < first["blacklist_public"].num_rows
+
+
+def test_portal_yml_chooses_the_steps_that_run():
+    from pipeline.config import ConfigError
+    from pipeline.derive import configured
+
+    assert {s.name for s in configured()} == set(current().derived)  # every name is a step
+    only = _config(derived=("rates", "accident_statistics"))
+    tables = derived_tables(small_catalog(), reference_date=REF, config=only)
+    assert set(tables) == {"rates", "accident_statistics"}
+    everything = _config(derived=None)
+    assert len(derived_tables(small_catalog(), reference_date=REF, config=everything)) > 2
+    with pytest.raises(ConfigError, match="fire_rates") as refused:
+        derived_tables(small_catalog(), reference_date=REF, config=_config(derived=("rates", "fire_rates")))
+    assert CJK.search(str(refused.value))

@@ -18,6 +18,7 @@ from datetime import date
 from pipeline.derive import schemas
 from pipeline.derive.package import NAME, package_descriptor, resource_descriptor
 from pipeline.derive.steps import Step, discover
+from pipeline.i18n import both
 from pipeline.model import Catalog, Package, Resource
 
 # Tables that name an enterprise only while its listing is in force (DOMAIN 6), with the
@@ -30,19 +31,35 @@ IDENTITIES = {(NAME, name): schemas.spec(name)["x-identity"]
 __all__ = ["IDENTITIES", "NAME", "derive", "derived_tables", "missing_sources", "runnable"]
 
 
-def missing_sources(catalog: Catalog) -> dict[str, list[str]]:
+def configured(config=None) -> tuple[Step, ...]:
+    """The steps ``portal.yml`` turns on (``derived:``; every step found when it says
+    nothing), in the order their tables are listed. A name that is no step is refused."""
+    from pipeline.config import ConfigError
+
+    config = _config(config)
+    steps = discover()
+    if config.derived is None:
+        return steps
+    known = {step.name for step in steps}
+    unknown = [name for name in config.derived if name not in known]
+    if unknown:
+        raise ConfigError(both("config.unknown_step", step=", ".join(unknown), known=", ".join(sorted(known))))
+    return tuple(step for step in steps if step.name in config.derived)
+
+
+def missing_sources(catalog: Catalog, config=None) -> dict[str, list[str]]:
     """Step name → the inputs it needs that ``catalog`` does not hold (``package/resource``),
-    for every step that cannot run; empty when every step can."""
-    return {step.name: missing for step in discover() if (missing := step.missing(catalog))}
+    for every configured step that cannot run; empty when every one can."""
+    return {step.name: missing for step in configured(config) if (missing := step.missing(catalog))}
 
 
-def runnable(catalog: Catalog) -> tuple[Step, ...]:
-    """The steps whose inputs ``catalog`` holds, in the order their tables are listed."""
-    return tuple(step for step in discover() if not step.missing(catalog))
+def runnable(catalog: Catalog, config=None) -> tuple[Step, ...]:
+    """The configured steps whose inputs ``catalog`` holds, in the order their tables are listed."""
+    return tuple(step for step in configured(config) if not step.missing(catalog))
 
 
 def _run(catalog: Catalog, reference_date: date, config) -> list[tuple[Step, dict]]:
-    steps = runnable(catalog)
+    steps = runnable(catalog, config)
     for step in steps:
         for package, resource in step.inputs:
             if not catalog.resource(package, resource).typed:
