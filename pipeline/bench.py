@@ -38,7 +38,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.bench_report import (
-    GIB,
     RECORD,
     REPEAT_BELOW_SECONDS,
     page_markdown,
@@ -81,54 +80,34 @@ def _check(budget_id: str, tier: str, value, limit, op: str) -> dict:
     return {"id": budget_id, "tier": tier, "value": value, "limit": limit, "op": op, "pass": passed}
 
 
-def evaluate_budgets(tiers: dict) -> list[dict]:
-    """Every budget that applies to the measured ``tiers`` (the ``tiers`` part of the results).
+def evaluate_budgets(tiers: dict, config=None) -> list[dict]:
+    """Every budget of ``portal.yml`` (``benchmark:``, or ``config``'s) that applies to the
+    measured ``tiers`` (the ``tiers`` part of the results): each compares one figure of one
+    stage with its limit; a spread compares, across the tiers that built a site, the largest
+    figure over the smallest (flat: pages do not grow with data)."""
+    from pipeline.config import current
 
-    province: full build < 180 s and < 4 GiB peak; national: load → export < 600 s and
-    < 12 GiB peak; province and national: our validation ≥ 20× faster than frictionless;
-    every tier: the same findings as frictionless; across tiers (when at least two have a
-    build): the same page count and mkdocs time within 1.5× (flat: pages do not grow with data).
-    """
+    config = current() if config is None else config
     out = []
-    if "province" in tiers:
-        build = _stage(tiers, "province", "build")
-        out.append(_check("build_seconds", "province", build.get("seconds"), 180, "<"))
-        out.append(_check("build_peak_bytes", "province", build.get("peak_bytes"), 4 * GIB, "<"))
-    if "national" in tiers:
-        export = _stage(tiers, "national", "export")
-        out.append(_check("validate_export_seconds", "national", export.get("pipeline_seconds"),
-                          600, "<"))
-        out.append(_check("validate_export_peak_bytes", "national", export.get("peak_bytes"),
-                          12 * GIB, "<"))
-    for tier in tiers:
-        fl = _stage(tiers, tier, "frictionless")
-        if tier in ("province", "national"):
-            out.append(_check("validation_ratio", tier, fl.get("ratio"), 20, ">="))
-        same = fl.get("same_findings")
-        out.append(_check("same_findings", tier, None if same is None else int(same), 1, ">="))
-    if "sample" in tiers:
-        out.append(_check("noop_rebuild_seconds", "sample",
-                          _stage(tiers, "sample", "build").get("noop_seconds"), 3, "<"))
-    if "city" in tiers:
-        out.append(_check("row_rebuild_seconds", "city",
-                          _stage(tiers, "city", "build").get("row_seconds"), 10, "<"))
-        out.append(_check("weekly_rebuild_seconds", "city",
-                          _stage(tiers, "city", "build").get("weekly_seconds"), 10, "<="))
-    for tier in tiers:
-        build = _stage(tiers, tier, "build")
-        if build.get("lookup_bytes_max") is not None:
-            out.append(_check("lookup_query_kb", tier, build["lookup_bytes_max"] / 1000, 150, "<="))
-        if build.get("lookup_ms_median") is not None:
-            out.append(_check("lookup_ms", tier, build["lookup_ms_median"], 300, "<="))
-    built = {tier: _stage(tiers, tier, "build") for tier in tiers}
-    built = {tier: b for tier, b in built.items() if b.get("pages") is not None}
-    if len(built) >= 2:
-        pages = [b["pages"] for b in built.values()]
-        out.append(_check("pages_spread", "all", max(pages) / min(pages) if min(pages) else None,
-                          1.0, "<="))
-        times = [b.get("mkdocs_seconds") for b in built.values()]
-        spread = max(times) / min(times) if None not in times and min(times) > 0 else None
-        out.append(_check("mkdocs_seconds_spread", "all", spread, 1.5, "<="))
+    for budget in config.budgets:
+        wanted = tiers if budget["tiers"] == "*" else [t for t in budget["tiers"] if t in tiers]
+        for tier in wanted:
+            value = _stage(tiers, tier, budget["stage"]).get(budget["figure"])
+            if value is None and budget.get("if_measured"):
+                continue
+            if isinstance(value, bool):
+                value = int(value)
+            if value is not None and "scale" in budget:
+                value = value * budget["scale"]
+            out.append(_check(budget["id"], tier, value, budget["limit"], budget["op"]))
+    for spread in config.spreads:
+        built = {tier: _stage(tiers, tier, spread["stage"]) for tier in tiers}
+        built = {tier: b for tier, b in built.items() if b.get("pages") is not None}
+        if len(built) < 2:
+            continue
+        values = [b.get(spread["figure"]) for b in built.values()]
+        ratio = max(values) / min(values) if None not in values and min(values) > 0 else None
+        out.append(_check(spread["id"], "all", ratio, spread["limit"], "<="))
     return out
 
 

@@ -116,6 +116,9 @@ class Config:
     checks: tuple[CheckBinding, ...] = ()  # the domain checks, in the order they run
     # the derived steps that run (pipeline/derive/steps), None: every one found
     derived: tuple[str, ...] | None = None
+    # the benchmark's budgets (benchmark.budgets) and flat-across-tiers limits (spreads)
+    budgets: tuple[dict, ...] = ()
+    spreads: tuple[dict, ...] = ()
 
     def declared(self, package: str) -> bool:
         return package in self.packages
@@ -190,7 +193,9 @@ def parse(text: str, path: Path | None = None) -> Config:
     return Config(path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), site=site,
                   sections=sections,
                   rates=rates, rate_formulas=formulas, packages=packages, checks=checks,
-                  derived=tuple(data["derived"]) if "derived" in data else None)
+                  derived=tuple(data["derived"]) if "derived" in data else None,
+                  budgets=tuple((data.get("benchmark") or {}).get("budgets", ())),
+                  spreads=tuple((data.get("benchmark") or {}).get("spreads", ())))
 
 
 def _checks(entries: list, schema: dict, packages: dict, rates: tuple[str, ...]) -> tuple[CheckBinding, ...]:

@@ -271,7 +271,7 @@ def _scan(node, path: str, file: str, duplicates: dict, problems: list[Problem])
         elif (unsafe := offending(node)) is not None:
             # the same characters the text-safety rule refuses in cells: a title with a
             # right-to-left override reads as something else on every page and in every file
-            kind, char, position = unsafe
+            _kind, char, position = unsafe
             problems.append(Problem(file, path, "package-error", "descriptor.unsafe_text",
                                     {"value": safe_shown(node)[:80], "char": char, "position": position}))
     elif isinstance(node, _Token):

@@ -199,3 +199,20 @@ def test_the_weekly_rebuild_is_the_same_command_a_week_later():
     command = ["python", "-m", "pipeline", "build", "--reference-date", "2026-12-28", "--out", "x"]
     assert _a_week_later(command) == ["python", "-m", "pipeline", "build", "--reference-date", "2027-01-04",
                                       "--out", "x"]
+
+
+def test_the_budgets_are_portal_yml_s():
+    import dataclasses
+
+    from pipeline.config import current
+
+    tiers = {"province": _tier(build_seconds=150.0)}
+    assert _verdicts(tiers)[("build_seconds", "province")] is True
+    stricter = tuple({**b, "limit": 120} if b["id"] == "build_seconds" else b for b in current().budgets)
+    config = dataclasses.replace(current(), budgets=stricter)
+    verdicts = {(b["id"], b["tier"]): b["pass"] for b in evaluate_budgets(tiers, config)}
+    assert verdicts[("build_seconds", "province")] is False
+    # and a budget the configuration drops is not judged
+    dropped = dataclasses.replace(current(), budgets=tuple(b for b in current().budgets
+                                                           if b["id"] != "build_seconds"))
+    assert ("build_seconds", "province") not in {(b["id"], b["tier"]) for b in evaluate_budgets(tiers, dropped)}
