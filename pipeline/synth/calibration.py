@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 
 FIGURES = Path("published-statistics") / "data" / "figures.csv"
-CITY = "320400"
 
 # measure → scope of the generator's city-wide series for it (no entry: no such series)
 SYNTHETIC_SCOPE = {
@@ -39,6 +38,13 @@ SYNTHETIC_SCOPE = {
     "deaths": "all_kinds",
     "deaths_change": "all_kinds",
 }
+
+
+def _city() -> str:
+    """The whole city's code (``site.city.code`` of portal.yml): its figures calibrate."""
+    from pipeline.config import current
+
+    return current().site.city_code
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ def calibrating(figures: list[Figure], measure: str) -> list[Figure]:
     """The city-wide figures of ``measure`` on the scope of the generator's series."""
     scope = SYNTHETIC_SCOPE.get(measure)
     return [f for f in figures
-            if f.measure == measure and f.scope == scope and f.geography == CITY]
+            if f.measure == measure and f.scope == scope and f.geography == _city()]
 
 
 def gdp_targets(figures: list[Figure]) -> dict[int, int]:
