@@ -233,3 +233,13 @@ def test_the_site_check_finds_a_withheld_table_in_any_form(site, tmp_path, plant
         book.save(target / "extra.xlsx")
     problems = _withheld_problems(copy)
     assert problems and all("enterprise-credit/blacklist" in p.detail for p in problems)
+
+
+def test_the_city_code_and_the_rate_ids_are_written_only_in_portal_yml():
+    config = load_config()
+    words = [config.site.city_code, *config.rates]
+    code = ROOT / "pipeline"
+    sources = [*code.rglob("*.py"), *code.rglob("*.j2"), *(ROOT / "site" / "templates").rglob("*.j2")]
+    found = [f"{path.relative_to(ROOT)}: {word}" for path in sources
+             for word in words if word in path.read_text(encoding="utf-8")]
+    assert sources and found == []
