@@ -107,7 +107,6 @@ class ResourceView:
     primary_key: list[str]
     fields: list[FieldView]
     downloads: list[Download] = field(default_factory=list)
-    preview: Preview | None = None
     withheld_for: list[str] | None = None  # not published row by row; its public forms
     checks: list[Check] = field(default_factory=list)
 
@@ -236,7 +235,6 @@ def _latest_csv(manifest, resource: Resource):
     return None if manifest is None else manifest.latest(resource.package, resource.name, CSV.key)
 
 
-PREVIEW_ROWS = 10
 # Order in which a resource's files are offered: the canonical CSV first.
 FORMAT_ORDER = ("csv", "csv-excel", "xlsx", "parquet", "json")
 
@@ -273,7 +271,7 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def preview(resource: Resource, rows: int = PREVIEW_ROWS) -> Preview | None:
+def preview(resource: Resource, rows: int) -> Preview | None:
     table = resource.table
     if table is None:
         return None
@@ -372,7 +370,6 @@ def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
         # a withheld table (x-public: false) shows its dictionary, never its rows
         downloads=resource_downloads(manifest, resource.package, resource.name, lang)
         if resource.public else [],
-        preview=preview(resource) if resource.public else None,
         checks=checks(resource, lang),
         withheld_for=None if resource.public else _as_list(d.get("x-publishedAs")),
     )
