@@ -12,7 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from pipeline.i18n import both, t
+from pipeline.i18n import BOTH, LANGS, both, message_lang, t
 
 # Exit codes of every command: 0 success/valid, 1 invalid data or failed build, 2 usage or
 # configuration error.
@@ -30,27 +30,21 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(both("cli.bad_date", value=text[:40])) from None
 
 
-def add_arguments(p: argparse.ArgumentParser, *, serve: bool = False) -> None:
-    """The options of ``build`` (and ``serve``, which adds ``--port``)."""
-    p.add_argument("--data", type=Path, default=Path("datapackages"))
-    p.add_argument("--out", type=Path, default=Path("build/site"))
+def add_arguments(p: argparse.ArgumentParser, *, serve: bool = False, lang: str = BOTH) -> None:
+    """The options of ``build`` (and ``serve``, which adds ``--port``), their help in ``lang``."""
+    p.add_argument("--data", type=Path, default=Path("datapackages"), help=t("cli.help.build.data", lang))
+    p.add_argument("--out", type=Path, default=Path("build/site"), help=t("cli.help.build.out", lang))
     p.add_argument("--reference-date", type=iso_date, default=None,
-                   metavar="YYYY-MM-DD",
-                   help="the day the build speaks for (active listings, current "
-                        "certificates); default today. Fix it for reproducible output")
+                   metavar="YYYY-MM-DD", help=t("cli.help.build.reference_date", lang))
     p.add_argument("--previous", type=Path, default=None, metavar="DIR",
-                   help="the site published now (base of the changelog, source of older "
-                        "releases); default: the --out folder as it is / 当前已发布的站点")
+                   help=t("cli.help.build.previous", lang))
     p.add_argument("--cache", type=Path, default=None, metavar="DIR",
-                   help="build cache keyed by content hashes (default: the folder 'cache' "
-                        "beside --out, e.g. build/cache) / 增量构建缓存目录")
-    p.add_argument("--no-cache", action="store_true",
-                   help="rebuild everything and record nothing / 不使用缓存，完整构建")
+                   help=t("cli.help.build.cache", lang))
+    p.add_argument("--no-cache", action="store_true", help=t("cli.help.build.no_cache", lang))
     p.add_argument("--config", type=Path, default=None, metavar="FILE",
-                   help="the portal's configuration: packages, what is withheld, where rules "
-                        "apply (default: portal.yml of the repository) / 门户配置文件")
+                   help=t("cli.help.build.config", lang))
     if serve:
-        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--port", type=int, default=8000, help=t("cli.help.serve.port", lang))
 
 
 def main(argv: list[str]) -> int:
@@ -65,14 +59,14 @@ def main(argv: list[str]) -> int:
 def run(args) -> int:
     """Build (``args.command`` ``build``), then serve (``serve``); the exit code."""
     if args.previous is not None and not args.previous.is_dir():
-        print(t("build.no_previous", path=args.previous), file=sys.stderr)
+        print(both("build.no_previous", path=args.previous), file=sys.stderr)
         return EXIT_USAGE
     # The cache sits beside the output by default (build/cache for build/site), so builds
     # into separate folders never share one by accident.
     cache = None if args.no_cache else (args.cache or Path(args.out).parent / "cache")
     if cache is not None and args.config is None and Path(args.data).exists() and _unchanged(args):
         # Checked before the stages are imported: importing them takes longer than the check.
-        print(t("build.unchanged", path=args.out))
+        print(both("build.unchanged", path=args.out))
         return _serve(args)
     from pipeline.build import BuildLocked, Interrupted, InvalidData, build
     from pipeline.config import ConfigError, load_config
@@ -89,7 +83,7 @@ def run(args) -> int:
         print(error, file=sys.stderr)
         return EXIT_USAGE
     except LoadError as error:  # only usage errors get here: data errors become reports
-        print(" / ".join(t("cli.usage_error", lang, detail=error.message(lang)) for lang in ("zh", "en")),
+        print(" / ".join(t("cli.usage_error", lang, detail=error.message(lang)) for lang in _langs()),
               file=sys.stderr)
         return EXIT_USAGE
     except BuildLocked as locked:
@@ -97,21 +91,27 @@ def run(args) -> int:
         return EXIT_INVALID
     except InvalidData as invalid:
         sys.stdout.write(render_text(invalid.report))
-        print(t("build.invalid"), file=sys.stderr)
+        print(both("build.invalid"), file=sys.stderr)
         return EXIT_INVALID
     except (SiteError, ExportError) as error:  # e.g. changed rows without a new version
-        print(t("build.failed", detail=error), file=sys.stderr)
+        print(both("build.failed", detail=error), file=sys.stderr)
         return EXIT_INVALID
     except OSError as error:  # a full disk, a read-only folder: the published site is intact
-        print(t("build.io_error", detail=error), file=sys.stderr)
+        print(both("build.io_error", detail=error), file=sys.stderr)
         return EXIT_INVALID
     except Interrupted as stop:
-        print(t("build.interrupted", signal=stop), file=sys.stderr)
+        print(both("build.interrupted", signal=stop), file=sys.stderr)
         return 128 + stop.signum
     for warning in log.warnings:
-        print(t("build.warning", detail=warning), file=sys.stderr)
-    print(t("build.unchanged" if log.skipped else "build.done", path=args.out))
+        print(both("build.warning", detail=warning), file=sys.stderr)
+    print(both("build.unchanged" if log.skipped else "build.done", path=args.out))
     return _serve(args)
+
+
+def _langs() -> tuple[str, ...]:
+    """The languages of the messages, one by one (a message made of parts says each in one)."""
+    lang = message_lang()
+    return LANGS if lang == BOTH else (lang,)
 
 
 def _unchanged(args) -> bool:

@@ -11,57 +11,74 @@ from pathlib import Path
 
 from pipeline.build_command import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from pipeline.build_command import add_arguments as build_arguments
-from pipeline.i18n import both, t
+from pipeline.i18n import BOTH, MESSAGE_LANGS, both, messages, t
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=t("cli.description"))
+def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
+    """The parser, its help in ``lang`` (``zh``, ``en`` or ``both``)."""
+    def say(key: str) -> str:
+        return t(key, lang)
+
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=say("cli.description"))
+    # Before the command (``python -m pipeline --lang en build``): validate's own --lang is
+    # the language of its report.
+    parser.add_argument("--lang", dest="messages", choices=MESSAGE_LANGS, default=BOTH,
+                        help=say("cli.help.lang"))
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate", help="validate data packages / 校验数据包")
+    p = sub.add_parser("validate", help=say("cli.help.validate"))
     p.add_argument("paths", nargs="*", type=Path, default=[Path("datapackages")],
-                   help="package folders, descriptors, or a folder of packages (default: datapackages)")
+                   help=say("cli.help.validate.paths"))
     from pipeline.validate.command import add_arguments
 
     add_arguments(p)
 
-    p = sub.add_parser("synth", help="generate synthetic data / 生成合成数据")
+    p = sub.add_parser("synth", help=say("cli.help.synth"))
     p.add_argument("--tier", choices=["sample", "city", "province", "national"], default="sample",
-                   help="size: sample ≈ 8,000 enterprises (what datapackages/ ships), city ≈ "
-                        "30,000, province ≈ 600,000 (≈ 2.5M ratings), national ≈ 11M rating rows")
-    p.add_argument("--seed", type=int, default=20121030,
-                   help="the same tier and seed always give byte-identical files (default %(default)s)")
-    p.add_argument("--out", type=Path, required=True,
-                   help="folder to write the four package folders into")
-    p.add_argument("--real", type=Path, default=Path("datapackages"),
-                   help="where the real (hand-edited) descriptors and tables are read from")
+                   help=say("cli.help.synth.tier"))
+    p.add_argument("--seed", type=int, default=20121030, help=say("cli.help.synth.seed"))
+    p.add_argument("--out", type=Path, required=True, help=say("cli.help.synth.out"))
+    p.add_argument("--real", type=Path, default=Path("datapackages"), help=say("cli.help.synth.real"))
 
-    p = sub.add_parser("bench", help="time and measure every stage per data tier / 性能基准")
+    p = sub.add_parser("bench", help=say("cli.help.bench"))
     p.add_argument("--tiers", default="sample,city,province",
                    type=lambda text: [tier.strip() for tier in text.split(",") if tier.strip()],
-                   help="comma-separated tiers (national is opt-in: --tiers national)")
-    p.add_argument("--repeat", type=int, default=3, help="runs of each short stage (median quoted)")
-    p.add_argument("--out", type=Path, default=Path("build/bench"))
-    p.add_argument("--seed", type=int, default=20121030)
-    p.add_argument("--lang", choices=["zh", "en"], default="zh")
-    p.add_argument("--record", action="store_true",
-                   help="also write the results to benchmarks/results.json, which the site "
-                        "publishes as its benchmark page (commit it)")
+                   help=say("cli.help.bench.tiers"))
+    p.add_argument("--repeat", type=int, default=3, help=say("cli.help.bench.repeat"))
+    p.add_argument("--out", type=Path, default=Path("build/bench"), help=say("cli.help.bench.out"))
+    p.add_argument("--seed", type=int, default=20121030, help=say("cli.help.bench.seed"))
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help=say("cli.help.bench.lang"))
+    p.add_argument("--record", action="store_true", help=say("cli.help.bench.record"))
 
-    p = sub.add_parser("fetch-published",
-                       help="fetch and verify the downloads the live site serves / 下载并核对已发布的数据")
-    p.add_argument("--url", required=True, help="the live site's base URL / 已发布站点的地址")
-    p.add_argument("--out", type=Path, required=True,
-                   help="an empty or new folder; pass it to build as --previous / 空文件夹")
+    p = sub.add_parser("fetch-published", help=say("cli.help.fetch"))
+    p.add_argument("--url", required=True, help=say("cli.help.fetch.url"))
+    p.add_argument("--out", type=Path, required=True, help=say("cli.help.fetch.out"))
 
-    for name, text in (("build", "validate, export and build the site / 构建站点"),
-                       ("serve", "build, then serve on localhost / 构建并本地预览")):
-        build_arguments(sub.add_parser(name, help=text), serve=name == "serve")
+    for name, key in (("build", "cli.help.build"), ("serve", "cli.help.serve")):
+        build_arguments(sub.add_parser(name, help=say(key)), serve=name == "serve", lang=lang)
     return parser
 
 
+def _message_lang(argv: list[str] | None) -> str:
+    """The --lang given before the command, read before the parser is made (its help is in
+    that language); ``both`` when absent or not a language (the parser then says so)."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--lang", dest="messages", default=BOTH)
+    args = sys.argv[1:] if argv is None else argv
+    words = args[: next((i for i, a in enumerate(args) if not a.startswith("-")
+                         and (i == 0 or args[i - 1] != "--lang")), len(args))]
+    lang = early.parse_known_args(words)[0].messages
+    return lang if lang in MESSAGE_LANGS else BOTH
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    lang = _message_lang(argv)
+    with messages(lang):
+        args = _parser(lang).parse_args(argv)
+        return _run(args)
+
+
+def _run(args) -> int:
     if args.command == "validate":
         from pipeline.validate.command import run
 

@@ -1,8 +1,8 @@
 """The command line described as data: the site's reference page is made from this file.
 
 ``python -m pipeline.cli_reference`` writes every subcommand of ``python -m pipeline`` with
-every option, read from the parser, to ``site/reference/cli.json``; the methodology section
-renders that file. Pages read it instead of importing the command line (which imports the
+every option, read from the parser, to ``site/reference/cli.json`` once per language (the help
+comes from the message catalogs); each edition's methodology section renders its own. Pages read it instead of importing the command line (which imports the
 build, which renders the pages: an import circle). A test compares the committed file
 with the parser, so a changed option fails the tests until the file is written again.
 """
@@ -52,9 +52,14 @@ def describe(parser: argparse.ArgumentParser | None = None) -> dict:
             "description": str(parser.description or ""), "commands": commands}
 
 
-def text(parser: argparse.ArgumentParser | None = None) -> str:
-    """The file's content: :func:`describe` as indented JSON."""
-    return json.dumps(describe(parser), ensure_ascii=False, indent=2) + "\n"
+def text() -> str:
+    """The file's content: :func:`describe` of the parser with its help in each language
+    (``{"zh": …, "en": …}``, one per edition of the site), as indented JSON."""
+    from pipeline.cli import _parser
+    from pipeline.i18n import LANGS
+
+    return json.dumps({lang: describe(_parser(lang)) for lang in LANGS},
+                      ensure_ascii=False, indent=2) + "\n"
 
 
 if __name__ == "__main__":

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from functools import cache
 from pathlib import Path
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
+# What the command line's ``--lang`` may ask for: one language, or both (the default, so a
+# CI log read by publishers and by maintainers carries each message in both).
+BOTH = "both"
+MESSAGE_LANGS = (*LANGS, BOTH)
+_messages = BOTH  # set by the command line for the length of one command (``messages``)
 
 # Keys the code builds at run time from a value (``t(f"rate.{rate_id}")``, ``'sitecheck.' +
 # what``, a template's ``|label("investigations.body")``), by their fixed beginning: a key
@@ -41,10 +47,32 @@ def catalog(lang: str) -> dict[str, str]:
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
-    """The message ``key`` in ``lang``, formatted with ``values``; a missing key is a bug."""
+    """The message ``key`` in ``lang``, formatted with ``values``; a missing key is a bug.
+    ``lang`` ``"both"`` gives the Chinese and the English message side by side."""
+    if lang == BOTH:
+        return " / ".join(t(key, one, **values) for one in LANGS)
     return catalog(lang)[key].format(**values)
 
 
 def both(key: str, **values) -> str:
-    """Chinese and English together, for errors that publishers and CI logs both read."""
-    return f"{t(key, 'zh', **values)} / {t(key, 'en', **values)}"
+    """A message of the command line (errors, progress, results) in the languages its
+    ``--lang`` chose: Chinese and English together unless one was asked for."""
+    return t(key, _messages, **values)
+
+
+def message_lang() -> str:
+    """The language(s) the command line's messages are in now: ``zh``, ``en`` or ``both``."""
+    return _messages
+
+
+@contextlib.contextmanager
+def messages(lang: str):
+    """Messages (``both``) in ``lang`` (``zh``, ``en`` or ``both``) while the block runs."""
+    global _messages
+    if lang not in MESSAGE_LANGS:
+        raise ValueError(f"unknown message language {lang!r}; expected one of {MESSAGE_LANGS}")
+    previous, _messages = _messages, lang
+    try:
+        yield
+    finally:
+        _messages = previous

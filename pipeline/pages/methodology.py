@@ -156,11 +156,11 @@ class Command:
     options: list[Option]
 
 
-def cli_commands(reference: dict | None = None) -> tuple[str, list[Command]]:
-    """Every subcommand of ``python -m pipeline`` with every option, from the reference file
-    (:data:`CLI_REFERENCE`) or a document of the same form."""
+def cli_commands(reference: dict | None = None, lang: str = "zh") -> tuple[str, list[Command]]:
+    """Every subcommand of ``python -m pipeline`` with every option, its help in ``lang``, from
+    the reference file (:data:`CLI_REFERENCE`) or a document of the same form."""
     if reference is None:
-        reference = json.loads(CLI_REFERENCE.read_text(encoding="utf-8"))
+        reference = json.loads(CLI_REFERENCE.read_text(encoding="utf-8"))[lang]
     commands = [Command(c["name"], c["help"], c["usage"], [Option(**o) for o in c["options"]])
                 for c in reference["commands"]]
     return str(reference["description"]), commands
@@ -179,7 +179,7 @@ def write(ctx) -> list:
         "privacy": {},
         "provenance": {"targets": uncertain_targets(ctx)},
         "synthetic": {"packages": packages, "real_figures": real_figures.comparison(ctx)},
-        "cli": dict(zip(("description", "commands"), cli_commands())),
+        "cli": dict(zip(("description", "commands"), cli_commands(lang=lang))),
     }
     ctx.render("methodology/index.md", "methodology_index.md.j2", pages=PAGES)
     for name in PAGES:
