@@ -7,6 +7,7 @@ import copy
 from datetime import date, datetime
 
 from pipeline.derive import schemas
+from pipeline.i18n import t
 from pipeline.model import Catalog
 from pipeline.versions import calendar_version
 
@@ -15,9 +16,8 @@ NAME = "derived"
 # this: it is computed from the date the statuses are computed for (pipeline.versions).
 SCHEMA_VERSION = "1.0.0"
 ID = "urn:changzhou-work-safety-portal:datapackage:derived"
-
-SYNTHETIC_NOTE_ZH = "由合成数据派生,仅供演示,不反映真实情况。"
-SYNTHETIC_NOTE_EN = "Derived from synthetic data: for demonstration only; describes nothing real."
+# The package's and resources' texts are the catalogs' (derived.*): Chinese in ``title`` and
+# ``description``, English in ``x-en``, as every descriptor has them.
 
 
 def _source_synthetic(catalog: Catalog, package: str, resource: str) -> bool:
@@ -35,8 +35,10 @@ def resource_descriptor(catalog: Catalog, name: str, reference_date: date, *,
     synthetic = any(_source_synthetic(catalog, p, r) for p, r in sources)
     description, description_en = spec["description"], spec["x-en"]["description"]
     if synthetic:
-        description = f"{description}{SYNTHETIC_NOTE_ZH}"
-        description_en = f"{description_en} {SYNTHETIC_NOTE_EN}"
+        description = t("derived.resource_synthetic", "zh", description=description,
+                        note=t("derived.synthetic_note", "zh"))
+        description_en = t("derived.resource_synthetic", "en", description=description_en,
+                           note=t("derived.synthetic_note", "en"))
     schema = schemas.table_schema(name, config)
     descriptor = {
         "name": name,
@@ -83,22 +85,24 @@ def package_descriptor(catalog: Catalog, resources: list[dict], reference_date: 
     synthetic = any(r["synthetic"] for r in resources)
     # Fixed, never "now": the derived data is as new as the newest package it comes from.
     created = [p.descriptor["created"] for p in packages if p.descriptor.get("created")]
-    description = ("由其他数据包计算得到的派生表：" + "、".join(r["title"] for r in resources)
-                   + "。每个比率都附有分子和分母，每张表都注明来源表（x-derivedFrom）。")
-    description_en = ("Tables computed from the other packages: "
-                      + "; ".join(r["x-en"]["title"] for r in resources)
-                      + ". Every rate comes with its numerator and denominator; every table "
-                      "names the resources it is derived from (x-derivedFrom).")
+    description, description_en = (
+        t("derived.description", lang, tables=t("derived.table_separator", lang).join(titles))
+        for lang, titles in (("zh", [r["title"] for r in resources]),
+                             ("en", [r["x-en"]["title"] for r in resources])))
     if synthetic:
-        description += "部分来源为合成数据：" + SYNTHETIC_NOTE_ZH
-        description_en += " Some sources are synthetic data. " + SYNTHETIC_NOTE_EN
+        description, description_en = (
+            t("derived.package_synthetic", lang, description=text, note=t("derived.synthetic_note", lang))
+            for lang, text in (("zh", description), ("en", description_en)))
+    title, title_en = t("derived.title", "zh", city=city["zh"]), t("derived.title", "en", city=city["en"])
+    keywords = (t("derived.keywords", "zh", city=city["zh"]).split("|")
+                + t("derived.keywords", "en", city=city["en"]).split("|"))
     descriptor = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": NAME,
         "id": ID,
-        "title": f"{city['zh']}安全生产派生数据",
+        "title": title,
         "description": description,
-        "x-en": {"title": f"{city['en']} work-safety derived data", "description": description_en},
+        "x-en": {"title": title_en, "description": description_en},
         "version": calendar_version(reference_date),  # the export adds a serial if the day has one
         "x-schemaVersion": SCHEMA_VERSION,
         "created": max(created, key=lambda s: datetime.fromisoformat(s)) if created else None,
@@ -112,8 +116,7 @@ def package_descriptor(catalog: Catalog, resources: list[dict], reference_date: 
                      "x-version": p.descriptor.get("version")} for p in packages],
         "contributors": _dedupe([c for p in packages
                                  for c in p.descriptor.get("contributors", [])], "title"),
-        "keywords": ["安全生产", city["zh"], "死亡率", "进展状态", "黑名单", "派生数据",
-                     "work safety", city["en"], "derived data"],
+        "keywords": keywords,
         "resources": resources,
     }
     if descriptor["created"] is None:  # no source says when it was made: say nothing either
