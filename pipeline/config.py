@@ -46,6 +46,11 @@ class Site:
     sqlite: str  # file name (without suffix) of the database of every table
     base_url: str = "/"
     publisher_url: str | None = None
+    # The public address for what leaves the site (citations, embed codes, exported charts);
+    # None: base_url if absolute, else such addresses stay site-relative.
+    canonical_url: str | None = None
+    # code -> (column, row) of the district's tile on the schematic district map
+    tile_map: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,9 @@ def parse(text: str, path: Path | None = None) -> Config:
     site = Site(name=dict(spec["name"]), city_code=spec["city"]["code"], city_name=dict(spec["city"]["name"]),
                 publisher=dict(spec["publisher"]["name"]), email=spec["publisher"]["email"],
                 publisher_url=spec["publisher"].get("url"), languages=tuple(spec["languages"]),
-                sqlite=spec["sqlite"], base_url=spec.get("base_url", "/"))
+                sqlite=spec["sqlite"], base_url=spec.get("base_url", "/"),
+                canonical_url=spec.get("canonical_url"),
+                tile_map={code: tuple(cell) for code, cell in (spec.get("tile_map") or {}).items()})
     sections = tuple(_section(entry) for entry in data.get("sections", BUILT_IN_SECTIONS))
     names = [s if isinstance(s, str) else s.name for s in sections]
     repeated = sorted({n for n in names if names.count(n) > 1})
