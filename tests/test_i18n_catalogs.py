@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import ROOT
 
 from pipeline.i18n import DYNAMIC_PREFIXES, LANGS, catalog
-
-from conftest import ROOT
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]")
 KEY = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)+"
