@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     lang = _message_lang(argv)
     with messages(lang):
         args = _parser(lang).parse_args(argv)
+        if argv is None and args.command == "validate":  # this process is the command
+            from pipeline.without_pandas import refuse_pandas
+
+            refuse_pandas()  # pyarrow would import it to find no pandas object (0.2-0.6 s)
         return _run(args)
 
 

@@ -34,9 +34,9 @@ import pyarrow.csv as pacsv
 from pipeline import descriptors
 from pipeline.descriptors import MAX_DESCRIPTOR_BYTES, Problem  # noqa: F401 (MAX_… re-exported)
 from pipeline.i18n import both, t
+from pipeline.limits import DEFAULT_MAX_BYTES
 from pipeline.model import Catalog, Package, Resource
 
-DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB: well above the province tier, far below a runaway file
 DESCRIPTOR = "datapackage.json"
 
 # Encodings we read. Anything that declares another one is refused rather than guessed at.

@@ -8,12 +8,8 @@ import sys
 from pathlib import Path
 
 from pipeline.i18n import t
-from pipeline.load import DEFAULT_MAX_BYTES, LoadError, load_catalog
-from pipeline.validate import (
-    DEFAULT_MAX_ERRORS,
-    report_from_load_error,
-    validate_catalog,
-)
+from pipeline.limits import DEFAULT_MAX_BYTES
+from pipeline.validate import DEFAULT_MAX_ERRORS
 from pipeline.validate.report import RENDERERS
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -50,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
             print("\r\033[K" + t("report.progress", args.lang, name=name, step=step, total=total),
                   end="", file=sys.stderr, flush=True)
     from pipeline.config import ConfigError, load_config
+    from pipeline.load import LoadError, load_catalog
+    from pipeline.validate.catalog import report_from_load_error, validate_catalog
 
     try:
         config = load_config(args.config)

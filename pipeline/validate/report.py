@@ -7,10 +7,13 @@ cursor), not the logical row number, because quoted newlines make the two differ
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from pipeline.i18n import t
-from pipeline.validate import Report, Task
-from pipeline.validate.errors import ValidationError
+
+if TYPE_CHECKING:  # the command's options list the formats without importing the checks
+    from pipeline.validate.catalog import Report, Task
+    from pipeline.validate.errors import ValidationError
 
 
 def _where(task: Task, error: ValidationError) -> str:

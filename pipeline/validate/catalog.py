@@ -1,0 +1,173 @@
+"""Validating a loaded catalog: Table Schema checks, keys across packages, domain rules.
+
+``validate_catalog(catalog)`` returns a :class:`Report`. When the whole catalog is valid,
+each resource's string table is replaced by its typed table (see
+``celltypes.TYPED`` for the mapping) and ``resource.typed`` is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from pipeline.load import LoadedResource
+from pipeline.model import Catalog
+from pipeline.validate import DEFAULT_MAX_ERRORS
+from pipeline.validate.errors import Collector, ValidationError
+from pipeline.validate.keys import (
+    Checked,
+    check_foreign_keys,
+    check_primary_key,
+    check_unique,
+)
+from pipeline.validate.tableschema import check_table
+
+
+
+@dataclass
+class Task:
+    """The outcome for one resource."""
+
+    package: str
+    resource: str
+    path: str
+    errors: list[ValidationError]
+    counts: Counter
+    rows: int = 0
+    fields: int = 0
+    seconds: float = 0.0
+    digests: dict = field(default_factory=dict)
+    byte_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def dropped(self) -> int:
+        return self.error_count - len(self.errors)
+
+    @property
+    def valid(self) -> bool:
+        return self.error_count == 0
+
+
+@dataclass
+class Report:
+    tasks: list[Task] = field(default_factory=list)
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return all(task.valid for task in self.tasks)
+
+    @property
+    def errors(self) -> list[ValidationError]:
+        return [error for task in self.tasks for error in task.errors]
+
+    @property
+    def error_count(self) -> int:
+        return sum(task.error_count for task in self.tasks)
+
+
+def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_ERRORS,
+                     rules: bool = True, config=None,
+                     progress: Callable[[str, int, int], None] | None = None) -> Report:
+    """Table Schema checks, keys across packages and, where ``config`` (the portal's
+    configuration, ``portal.yml`` by default) binds them, the domain rules."""
+    started = time.perf_counter()
+    checked: dict[tuple[str, str], Checked] = {}
+    timings: dict[tuple[str, str], float] = {}
+    resources = [r for r in catalog if isinstance(r, LoadedResource)]
+    for step, resource in enumerate(resources, start=1):
+        if progress:
+            progress(f"{resource.package}/{resource.name}", step, len(resources))
+        t0 = time.perf_counter()
+        out = Collector(max_errors)
+        result = check_table(resource, out)
+        if result is not None:
+            _check_stats(resource, out)
+        item = Checked(resource, result, out)
+        if result is not None:
+            check_unique(item)
+            check_primary_key(item)
+        checked[(resource.package, resource.name)] = item
+        timings[(resource.package, resource.name)] = time.perf_counter() - t0
+
+    for item in checked.values():
+        t0 = time.perf_counter()
+        check_foreign_keys(item, lambda p, r: checked.get((p, r)), lambda p: p in catalog.packages)
+        timings[(item.resource.package, item.resource.name)] += time.perf_counter() - t0
+
+    warnings: list[str] = []
+    if rules:
+        from pipeline.config import load_config
+        from pipeline.validate.rules import run_rules
+
+        warnings = run_rules(checked, catalog, config if config is not None else load_config()) or []
+
+    report = Report(warnings=list(warnings))
+    for key, item in checked.items():
+        r = item.resource
+        report.tasks.append(Task(
+            package=r.package, resource=r.name, path=r.display_path, errors=item.out.kept(),
+            counts=item.out.counts, rows=r.table.num_rows if r.table is not None else 0,
+            fields=len(r.fields), seconds=timings[key], digests=r.digests, byte_count=r.byte_count))
+    report.seconds = time.perf_counter() - started
+    if report.valid:
+        for item in checked.values():
+            if item.result is not None:
+                item.resource.table = typed_table(item)
+                item.resource.typed = True
+    return report
+
+
+def typed_table(item: Checked) -> pa.Table:
+    """The resource as typed columns named after its fields, in schema order."""
+    columns, names = [], []
+    for fld in item.resource.fields:
+        parsed = item.key(fld.get("name"))
+        if parsed is None:
+            continue
+        columns.append(parsed.typed)
+        names.append(fld.get("name"))
+    return pa.table(columns, names=names)
+
+
+def _check_stats(resource: LoadedResource, out: Collector) -> None:
+    """The descriptor's ``bytes`` and ``hash`` against the file (as frictionless does)."""
+    declared = resource.descriptor.get("bytes")
+    if isinstance(declared, int) and declared != resource.byte_count:
+        out.add(ValidationError(type="byte-count", key="error.byte-count",
+                                values={"expected": declared, "actual": resource.byte_count},
+                                note=f'expected is "{declared}" and actual is "{resource.byte_count}"'))
+    declared_hash = resource.descriptor.get("hash")
+    if isinstance(declared_hash, str) and declared_hash:
+        algorithm, _, expected = declared_hash.rpartition(":")
+        algorithm = algorithm or "md5"
+        actual = resource.digests.get(algorithm)
+        if actual is None and algorithm in hashlib.algorithms_available:
+            actual = None  # other algorithms are not checked, as in the reference
+        if actual and actual != expected:
+            out.add(ValidationError(type="hash-count", key="error.hash-count",
+                                    values={"expected": expected, "actual": actual},
+                                    note=f'expected is "{expected}" and actual is "{actual}"'))
+
+
+def report_from_load_error(error) -> Report:
+    """A report holding the loading error: every descriptor problem when there are several
+    (:class:`pipeline.load.DescriptorError`), else the one unsafe or unreadable file."""
+    if getattr(error, "problems", None):
+        from pipeline.validate.descriptor_errors import report_from_problems
+
+        return report_from_problems(error.problems)
+    item = ValidationError(type=error.type, key=error.key, values=error.values, note=str(error))
+    task = Task(package="", resource="", path=error.file, errors=[item], counts=Counter({error.type: 1}))
+    return Report(tasks=[task])
