@@ -13,15 +13,16 @@ which the tests that run the command in a subprocess would show.
 
 from __future__ import annotations
 
-import importlib.abc
 import sys
 
 
-class _RefusePandas(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
+class _RefusePandas:
+    """A finder on ``sys.meta_path`` (any object with ``find_spec``)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
         if name == "pandas" or name.startswith("pandas."):
             raise ModuleNotFoundError("this command does not use pandas", name=name)
-        return None
 
 
 def refuse_pandas() -> None:

@@ -13,7 +13,8 @@ import importlib
 DEFAULT_MAX_ERRORS = 1000  # errors listed per resource; the rest are counted
 
 _FROM_CATALOG = ("Report", "Task", "report_from_load_error", "typed_table", "validate_catalog")
-__all__ = ["DEFAULT_MAX_ERRORS", *_FROM_CATALOG]
+__all__ = ["DEFAULT_MAX_ERRORS", "Report", "Task", "report_from_load_error", "typed_table",
+           "validate_catalog"]
 
 
 def __getattr__(name: str):

@@ -28,7 +28,6 @@ from pipeline.validate.keys import (
 from pipeline.validate.tableschema import check_table
 
 
-
 @dataclass
 class Task:
     """The outcome for one resource."""
