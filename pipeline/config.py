@@ -51,6 +51,8 @@ class Site:
     canonical_url: str | None = None
     # code -> (column, row) of the district's tile on the schematic district map
     tile_map: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # (prefixes, suffixes) people leave out of an enterprise's name when they type it
+    name_affixes: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,9 @@ def parse(text: str, path: Path | None = None) -> Config:
                 publisher_url=spec["publisher"].get("url"), languages=tuple(spec["languages"]),
                 sqlite=spec["sqlite"], base_url=spec.get("base_url", "/"),
                 canonical_url=spec.get("canonical_url"),
-                tile_map={code: tuple(cell) for code, cell in (spec.get("tile_map") or {}).items()})
+                tile_map={code: tuple(cell) for code, cell in (spec.get("tile_map") or {}).items()},
+                name_affixes=tuple(tuple((spec.get("name_affixes") or {}).get(end, ()))
+                                   for end in ("prefixes", "suffixes")))
     sections = tuple(_section(entry) for entry in data.get("sections", BUILT_IN_SECTIONS))
     names = [s if isinstance(s, str) else s.name for s in sections]
     repeated = sorted({n for n in names if names.count(n) > 1})

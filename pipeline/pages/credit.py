@@ -313,10 +313,14 @@ def lookup_budget(site_dir: Path, *, sample: int = 200) -> dict:
 
 
 def _fragment(name: str) -> str:
-    """What someone would type for a name: without the place prefix and legal-form suffix."""
+    """What someone would type for a name: without the place before it and the legal form
+    after it (``site.name_affixes`` of portal.yml, each in turn)."""
+    from pipeline.config import current
+
+    prefixes, suffixes = current().site.name_affixes
     core = name
-    for prefix in ("常州",):
+    for prefix in prefixes:
         core = core.removeprefix(prefix)
-    for suffix in ("有限公司", "公司"):
+    for suffix in suffixes:
         core = core.removesuffix(suffix)
     return core or name
