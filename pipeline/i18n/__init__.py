@@ -46,7 +46,7 @@ def catalog(lang: str) -> dict[str, str]:
     return json.loads((Path(__file__).parent / f"{lang}.json").read_text(encoding="utf-8"))
 
 
-def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
+def t(key: str, lang: str = DEFAULT_LANG, /, **values) -> str:
     """The message ``key`` in ``lang``, formatted with ``values``; a missing key is a bug.
     ``lang`` ``"both"`` gives the Chinese and the English message side by side."""
     if lang == BOTH:
@@ -54,7 +54,7 @@ def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
     return catalog(lang)[key].format(**values)
 
 
-def both(key: str, **values) -> str:
+def both(key: str, /, **values) -> str:
     """A message of the command line (errors, progress, results) in the languages its
     ``--lang`` chose: Chinese and English together unless one was asked for."""
     return t(key, _messages, **values)
