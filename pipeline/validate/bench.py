@@ -25,6 +25,8 @@ _OURS = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 PEAK
+from pipeline.without_pandas import refuse_pandas
+refuse_pandas()  # as python -m pipeline validate does
 from pipeline.load import load_catalog
 from pipeline.validate import validate_catalog
 catalog = load_catalog([sys.argv[1]])
@@ -107,50 +109,72 @@ def compare_with_frictionless(package_path: Path | str) -> dict:
     }
 
 
+USCC_PATTERN = "[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}"
+DISTRICTS = ["320402", "320404", "320411", "320412", "320413", "320481"]
+GRADES = ["A", "B", "C", "D", "E"]
+YEARS = 10  # ratings per enterprise: 2014-2023
+# the wrong cells ``bad_every`` puts in, in turn: (column, value) or a repeated key
+INJECTED = [("year", "x"), ("uscc", "91320402I0000000X1"), ("grade", "F"), ("score", "100.5"),
+            ("rated_on", "2011-12-31"), ("district_code", "320499"), ("duplicate", None)]
+
+
 def make_package(path: Path | str, rows: int, seed: int = 1, bad_every: int = 0,
                  quoted: bool = False) -> Path:
-    """A 7-column, ``rows``-row package like the portal's accident table. With
-    ``bad_every`` > 0 every n-th row gets a wrong cell (to time the error path); with
-    ``quoted`` every text cell is quoted (as some spreadsheet exports do)."""
+    """A ``rows``-row, 7-column package of enterprise ratings, as the portal's credit
+    ratings: USCC (a pattern), enterprise name, district (an enum), year (a range), grade
+    (an enum), score (a number in a range) and the rating date (a date in a range), with
+    the primary key (uscc, year); every enterprise is rated ten years, rows in random order.
+    Names say 示例: the data is synthetic. With ``bad_every`` > 0 every n-th row gets one
+    wrong cell or a repeated key, each kind of :data:`INJECTED` in turn; with ``quoted``
+    every text cell is quoted (as some spreadsheet exports do)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from pipeline.uscc import make_codes
+
     path = Path(path)
     (path / "data").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    ids = np.char.add("A", np.char.zfill(np.arange(rows).astype(str), 9))
-    districts = np.array(["320402", "320404", "320411", "320412", "320481", "320482"])
-    days = np.datetime64("2010-01-01") + rng.integers(0, 6 * 365, rows).astype("m8[D]")
-    deaths = rng.integers(0, 40, rows)
-    loss = np.round(rng.lognormal(12, 2, rows), 2)
-    table = pa.table({
-        "accident_id": ids,
-        "district_code": districts[rng.integers(0, len(districts), rows)],
-        "date": days.astype(str),
-        "deaths": deaths.astype(str),
-        "direct_loss": loss.astype(str),
-        "concealed": np.where(rng.random(rows) < 0.05, "true", "false"),
-        "note": np.char.add("记录", rng.integers(0, 1000, rows).astype(str)),
-    })
+    firms = max(1, -(-rows // YEARS))
+    slot = rng.permutation(firms * YEARS)[:rows]  # (enterprise, year) pairs, each once
+    firm, year = slot // YEARS, 2014 + slot % YEARS
+    district = rng.integers(0, len(DISTRICTS), firms)
+    uscc = make_codes(np.array(DISTRICTS, dtype=np.int64)[district], np.arange(firms)).astype(str)
+    names = np.char.add(np.char.add("常州示例企业", np.char.zfill(np.arange(firms).astype(str), 6)),
+                        "号有限公司")
+    rated = (np.datetime64("2014-01-01") + (year - 2014) * 365
+             + rng.integers(0, 365, rows)).astype("datetime64[D]")
+    score = np.round(rng.uniform(0, 100, rows), 1)
+    grade = np.array(GRADES)[np.minimum((100 - score) // 20, 4).astype(int)]
+    columns = {"uscc": uscc[firm], "name": names[firm], "district_code": np.array(DISTRICTS)[district[firm]],
+               "year": year.astype(str), "grade": grade, "score": score.astype(str),
+               "rated_on": rated.astype(str)}
+    columns = {k: v.astype(object) for k, v in columns.items()}
     if bad_every:
-        deaths = table["deaths"].to_numpy(zero_copy_only=False).astype(object)
-        deaths[::bad_every] = "x"
-        table = table.set_column(3, "deaths", pa.array(deaths.astype(str)))
-    pacsv.write_csv(table, path / "data" / "accidents.csv",
+        for n, row in enumerate(range(bad_every - 1, rows, bad_every)):
+            column, value = INJECTED[n % len(INJECTED)]
+            if column == "duplicate":  # the key of the row before
+                columns["uscc"][row], columns["year"][row] = columns["uscc"][row - 1], columns["year"][row - 1]
+            else:
+                columns[column][row] = value
+    table = pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+    pacsv.write_csv(table, path / "data" / "ratings.csv",
                     pacsv.WriteOptions(quoting_style="needed" if quoted else "none"))
     schema = {"fields": [
-        {"name": "accident_id", "type": "string", "constraints": {"required": True, "pattern": "A[0-9]{9}"}},
-        {"name": "district_code", "type": "string", "constraints": {"enum": districts.tolist()}},
-        {"name": "date", "type": "date", "constraints": {"minimum": "2010-01-01"}},
-        {"name": "deaths", "type": "integer", "constraints": {"minimum": 0, "maximum": 1000}},
-        {"name": "direct_loss", "type": "number", "constraints": {"minimum": 0}},
-        {"name": "concealed", "type": "boolean"},
-        {"name": "note", "type": "string", "constraints": {"maxLength": 50}},
-    ], "primaryKey": ["accident_id"]}
+        {"name": "uscc", "type": "string", "constraints": {"required": True, "pattern": USCC_PATTERN}},
+        {"name": "name", "type": "string", "constraints": {"required": True, "maxLength": 60}},
+        {"name": "district_code", "type": "string", "constraints": {"required": True, "enum": DISTRICTS}},
+        {"name": "year", "type": "integer", "constraints": {"required": True, "minimum": 2012,
+                                                            "maximum": 2025}},
+        {"name": "grade", "type": "string", "constraints": {"required": True, "enum": GRADES}},
+        {"name": "score", "type": "number", "constraints": {"minimum": 0, "maximum": 100}},
+        {"name": "rated_on", "type": "date", "constraints": {"required": True, "minimum": "2012-01-01",
+                                                             "maximum": "2025-12-31"}},
+    ], "primaryKey": ["uscc", "year"]}
     descriptor = {"$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
-                  "name": "bench", "resources": [{
-                      "name": "accidents", "path": "data/accidents.csv", "type": "table",
+                  "name": "bench", "x-synthetic": True, "resources": [{
+                      "name": "ratings", "path": "data/ratings.csv", "type": "table",
                       "scheme": "file", "format": "csv", "mediatype": "text/csv",
                       "encoding": "utf-8", "schema": schema}]}
     (path / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False, indent=2),

@@ -57,23 +57,27 @@ class Checked:
         distinct values of the column (a foreign key, the USCC rule)."""
         cache = self.__dict__.setdefault("_encodings", {})
         if name not in cache:
-            key = self.key(name).key
-            encoded = pc.dictionary_encode(key)
-            if isinstance(encoded, pa.ChunkedArray):
-                chunks = encoded.chunks
-                # Arrow gives every chunk the one final dictionary; unifying (a hash pass
-                # per chunk's dictionary) is only for the case where it did not.
-                if len({_dictionary_id(c) for c in chunks}) > 1:
-                    chunks = encoded.unify_dictionaries().chunks
-            else:
-                chunks = [encoded]
-            if not chunks:
-                cache[name] = (np.zeros(0, np.int32), pa.array([], key.type))
-            else:
-                indices = np.concatenate([pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False)
-                                          for c in chunks]).astype(np.int32, copy=False)
-                cache[name] = (indices, chunks[0].dictionary)
+            cache[name] = dictionary_codes(self.key(name).key)
         return cache[name]
+
+
+def dictionary_codes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """(index of each value among the distinct values, -1 for null; the distinct values),
+    by one hash pass."""
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        chunks = encoded.chunks
+        # Arrow gives every chunk the one final dictionary; unifying (a hash pass per
+        # chunk's dictionary) is only for the case where it did not.
+        if len({_dictionary_id(c) for c in chunks}) > 1:
+            chunks = encoded.unify_dictionaries().chunks
+    else:
+        chunks = [encoded]
+    if not chunks:
+        return np.zeros(0, np.int32), pa.array([], values.type)
+    indices = np.concatenate([pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False)
+                              for c in chunks]).astype(np.int32, copy=False)
+    return indices, chunks[0].dictionary
 
 
 def _dictionary_id(chunk: pa.DictionaryArray) -> tuple:
@@ -99,6 +103,16 @@ def repeated_rows(columns: list[pa.Array], rows: np.ndarray | None = None,
         # Published tables are sorted by their key: then no key repeats, and proving it
         # needs only comparisons of each row with the next (zero-copy slices).
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    codes = _key_codes(cols)
+    if codes is not None:
+        # One integer per row that is equal exactly when the keys are: a hash pass tells
+        # whether any repeats (the usual answer is no); only then are the codes sorted.
+        if pc.count_distinct(pa.array(codes)).as_py() == len(codes):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        order_np = np.argsort(codes, kind="stable")  # equal keys keep row order
+        ordered = codes[order_np]
+        same = ordered[1:] == ordered[:-1]
+        return index[order_np[1:][same]], index[order_np[:-1][same]]
     # A sort (stable, so equal keys keep row order) rather than a hash table: it needs
     # only the permutation and one sorted column at a time, and published tables are
     # usually sorted by their key already.
@@ -121,6 +135,29 @@ def repeated_rows(columns: list[pa.Array], rows: np.ndarray | None = None,
     before = order_np[:-1][same]
     # Stable sort keeps row order within a key, so ``before`` is the previous occurrence.
     return index[later], index[before]
+
+
+# Key types whose hash equality is value equality (floats are not: 0.0 and -0.0 are equal
+# values with different bits, and Python's NaN equals nothing).
+_HASHED = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_date,
+           pa.types.is_boolean)
+
+
+def _key_codes(cols: list) -> np.ndarray | None:
+    """An int64 per row, equal for two rows exactly when every column is (null equal to
+    null), from each column's dictionary codes; None for key types without exact hashing
+    or when the codes would not fit in 62 bits."""
+    if not all(any(test(c.type) for test in _HASHED) for c in cols):
+        return None
+    codes, span = None, 1
+    for c in cols:
+        indices, distinct = dictionary_codes(c)
+        size = len(distinct) + 1  # 0 stands for null
+        span *= size
+        if span >= 1 << 62:
+            return None
+        codes = indices.astype(np.int64) + 1 if codes is None else codes * size + indices + 1
+    return codes
 
 
 def _strictly_increasing(cols: list) -> bool:
