@@ -64,6 +64,7 @@ def make_catalog(*, reference_version: str = "1.0.0", districts: dict | None = N
     districts = districts or {
         "code": ["320402", "320404", "320405", "320411"],
         "name": ["天宁区", "钟楼区", "戚墅堰区", "新北区"],
+        "name_en": ["Tianning", "Zhonglou", "Qishuyan", "Xinbei"],
         "valid_to": [None, None, dt.date(2015, 4, 27), None],
         "successor_code": [None, None, "320412", None],
     }
@@ -71,7 +72,8 @@ def make_catalog(*, reference_version: str = "1.0.0", districts: dict | None = N
     if describe:
         reference["description"] = describe
     district_fields = [_field("code", "string", "行政区划代码", constraints={"required": True}),
-                       _field("name", "string", "名称"), _field("valid_to", "date", "停用日期"),
+                       _field("name", "string", "名称"), _field("name_en", "string", "英文名称"),
+                       _field("valid_to", "date", "停用日期"),
                        _field("successor_code", "string", "承继区划代码")]
     reference_package = Package("reference", reference, None, {
         "districts": _resource("reference", "districts", district_fields, ["code"], districts,
@@ -161,7 +163,8 @@ def read_xlsx(path: Path, schema: pa.Schema) -> tuple[pa.Table, list, list]:
 
 def read_json(path: Path, schema: pa.Schema) -> pa.Table:
     records = json.loads(path.read_text(encoding="utf-8"))
-    assert all(list(record) == schema.names for record in records), "keys in schema order"
+    # the source's keys first, in schema order (label columns and the synthetic mark follow)
+    assert all(list(record)[:len(schema.names)] == schema.names for record in records), "keys in schema order"
     return _from_rows([tuple(record.values()) for record in records], schema)
 
 

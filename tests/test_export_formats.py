@@ -8,6 +8,8 @@ import sqlite3
 import zipfile
 
 import openpyxl
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from test_export_catalog import (
@@ -24,6 +26,7 @@ from test_export_catalog import (
 )
 
 from pipeline.export import export, sqlite_name, table_name
+from pipeline.export.formats import EXCEL_CSV, XLSX
 
 RESOURCES = [("reference", "districts"), ("safety", "accidents"), ("safety", "yearly")]
 
@@ -54,7 +57,8 @@ def test_csv_round_trip(site, package, resource):
 def test_excel_csv_round_trip(site, package, resource):
     out, catalog, _ = site
     source = catalog.resource(package, resource)
-    table = read_csv(_folder(out, package) / f"{resource}.excel.csv", arrow_schema(source), excel=True)
+    table = read_csv(_folder(out, package) / EXCEL_CSV.filename(resource, package), arrow_schema(source),
+                     excel=True)
     assert table.equals(source.table)
 
 
@@ -62,10 +66,11 @@ def test_excel_csv_round_trip(site, package, resource):
 def test_xlsx_round_trip(site, package, resource):
     out, catalog, _ = site
     source = catalog.resource(package, resource)
-    table, titles, names = read_xlsx(_folder(out, package) / f"{resource}.xlsx", arrow_schema(source))
+    table, titles, names = read_xlsx(_folder(out, package) / XLSX.filename(resource, package), arrow_schema(source))
     assert table.equals(source.table)
-    assert names == [f["name"] for f in source.fields]
-    assert titles == [f["title"] for f in source.fields]
+    # the source's columns first, in their order; the label columns follow
+    assert names[:len(source.fields)] == [f["name"] for f in source.fields]
+    assert titles[:len(source.fields)] == [f["title"] for f in source.fields]
 
 
 @pytest.mark.parametrize("package,resource", RESOURCES)
@@ -73,6 +78,8 @@ def test_parquet_round_trip_with_metadata(site, package, resource):
     out, catalog, _ = site
     source = catalog.resource(package, resource)
     table = pq.read_table(_folder(out, package) / f"{resource}.parquet")
+    assert table.column_names[:source.table.num_columns] == source.table.column_names
+    table = table.select(source.table.column_names)
     assert table.equals(source.table)  # values and Arrow types
     assert table.schema.types == source.table.schema.types
     for spec in source.fields:
@@ -102,7 +109,9 @@ def test_sqlite_declares_types_and_keys(site):
     out, _, _ = site
     with sqlite3.connect(out / "data" / sqlite_name()) as connection:
         columns = {row[1]: (row[2], row[5]) for row in connection.execute('PRAGMA table_info("safety__yearly")')}
-        assert columns == {"district_code": ("TEXT", 1), "year": ("INTEGER", 2), "deaths": ("INTEGER", 0)}
+        assert columns == {"district_code": ("TEXT", 1), "year": ("INTEGER", 2), "deaths": ("INTEGER", 0),
+                           "district_name_zh": ("TEXT", 0), "district_name_en": ("TEXT", 0),
+                           "synthetic": ("INTEGER", 0)}
         accident_types = {row[1]: row[2] for row in connection.execute('PRAGMA table_info("safety__accidents")')}
         assert accident_types["direct_loss_yuan"] == "REAL" and accident_types["concealed"] == "INTEGER"
         foreign = {(row[2], row[3], row[4]) for row in connection.execute('PRAGMA foreign_key_list("safety__accidents")')}
@@ -110,14 +119,14 @@ def test_sqlite_declares_types_and_keys(site):
         connection.execute("PRAGMA foreign_keys = ON")
         assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
         with pytest.raises(sqlite3.IntegrityError):
-            connection.execute("INSERT INTO safety__yearly VALUES ('999999', 2013, 1)")
+            connection.execute("INSERT INTO safety__yearly (district_code, year, deaths) VALUES ('999999', 2013, 1)")
         titles = dict(connection.execute("SELECT name, title FROM _fields WHERE table_name = 'safety__accidents'"))
         assert titles["deaths"] == "死亡人数"
 
 
 def test_excel_csv_makes_formula_text_inert_and_leaves_numbers(site):
     out, _, _ = site
-    raw = (_folder(out, "safety") / "accidents.excel.csv").read_bytes().decode("utf-8-sig")
+    raw = (_folder(out, "safety") / EXCEL_CSV.filename("accidents", "safety")).read_bytes().decode("utf-8-sig")
     for text in FORMULA_TEXT:
         quoted = '"' + ("'" + text).replace('"', '""') + '"'
         assert quoted in raw, text
@@ -130,7 +139,7 @@ def test_excel_csv_makes_formula_text_inert_and_leaves_numbers(site):
 
 def test_xlsx_never_writes_formulas(site):
     out, _, _ = site
-    path = _folder(out, "safety") / "accidents.xlsx"
+    path = _folder(out, "safety") / XLSX.filename("accidents", "safety")
     with zipfile.ZipFile(path) as archive:
         sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/")]
         assert sheets and all(b"<f>" not in archive.read(name) and b"<f " not in archive.read(name) for name in sheets)
@@ -146,13 +155,15 @@ def test_xlsx_never_writes_formulas(site):
 
 def test_xlsx_layout_and_dictionary(site):
     out, catalog, _ = site
-    workbook = openpyxl.load_workbook(_folder(out, "safety") / "accidents.xlsx")
+    workbook = openpyxl.load_workbook(_folder(out, "safety") / XLSX.filename("accidents", "safety"))
     assert workbook.sheetnames == ["数据", "数据字典"]
     assert workbook["数据"].freeze_panes == "A3"
     dictionary = [row for row in workbook["数据字典"].iter_rows(min_row=3, values_only=True)]
     fields = catalog.resource("safety", "accidents").fields
-    assert [(r[0], r[1], r[2], r[3]) for r in dictionary] == [
+    assert [(r[0], r[1], r[2], r[3]) for r in dictionary][:len(fields)] == [
         (f["name"], f["title"], f["type"], f["description"]) for f in fields]
+    added = [r[0] for r in dictionary][len(fields):]
+    assert added == ["district_name_zh", "district_name_en", "synthetic"]
     assert workbook.properties.created.date() == REFERENCE_DATE == workbook.properties.modified.date()
 
 
@@ -240,3 +251,63 @@ def test_a_foreign_key_to_non_unique_columns_is_left_out_of_sqlite_with_a_biling
     with sqlite3.connect(tmp_path / "all.sqlite") as connection:
         assert connection.execute("PRAGMA foreign_key_list(pkg__child)").fetchall() == []
         assert connection.execute("SELECT count(*) FROM pkg__parent").fetchone() == (2,)
+
+
+LABELS = ["district_name_zh", "district_name_en", "synthetic"]
+
+
+def _label_rows(rows: list[dict]) -> list[tuple]:
+    return [tuple(row[name] for name in ["district_code", *LABELS]) for row in rows]
+
+
+def test_every_format_has_the_label_columns_and_the_synthetic_mark(site):
+    """The names behind the codes, drawn from the reference table by the foreign key, and a
+    synthetic mark on every row of a synthetic table, in every download format."""
+    out, catalog, _ = site
+    folder = _folder(out, "safety")
+    districts = catalog.resource("reference", "districts").table.to_pydict()
+    names = dict(zip(districts["code"], zip(districts["name"], districts["name_en"])))
+    codes = catalog.resource("safety", "accidents").table.column("district_code").to_pylist()
+    expected = [(code, *names[code], True) for code in codes]
+
+    text = pacsv.ConvertOptions(column_types={"district_code": pa.string()})
+    csv_rows = list(pacsv.read_csv(folder / "accidents.csv", convert_options=text).to_pylist())
+    assert _label_rows(csv_rows) == expected
+    excel = pacsv.read_csv(pa.BufferReader((folder / EXCEL_CSV.filename("accidents", "safety")).read_bytes()[3:]),
+                           convert_options=text)
+    assert _label_rows(excel.to_pylist()) == expected
+    assert _label_rows(pq.read_table(folder / "accidents.parquet").to_pylist()) == expected
+    assert _label_rows(json.loads((folder / "accidents.json").read_text(encoding="utf-8"))) == expected
+    sheet = openpyxl.load_workbook(folder / XLSX.filename("accidents", "safety")).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[1][-3:]) == LABELS and rows[0][-1] == "合成数据（非真实）"
+    assert _label_rows([dict(zip(rows[1], row)) for row in rows[2:]]) == expected
+    with sqlite3.connect(out / "data" / sqlite_name()) as connection:
+        connection.row_factory = sqlite3.Row
+        found = [dict(r) for r in connection.execute("SELECT * FROM safety__accidents ORDER BY rowid")]
+        described = dict(connection.execute(
+            "SELECT name, title FROM _fields WHERE table_name = 'safety__accidents'").fetchall())
+    assert _label_rows([{**r, "synthetic": bool(r["synthetic"])} for r in found]) == expected
+    assert described["district_name_zh"] == "区划名称" and described["synthetic"] == "合成数据（非真实）"
+
+    descriptor = json.loads((folder.parent / "datapackage.json").read_text(encoding="utf-8"))
+    [accidents] = [r for r in descriptor["resources"] if r["name"] == "accidents"]
+    declared = {f["name"]: f for f in accidents["schema"]["fields"]}
+    assert declared["district_name_en"]["x-labelOf"] == "district_code"
+    assert "reference/districts.name_en" in declared["district_name_en"]["description"]
+    assert declared["synthetic"]["x-marks"] == "synthetic"
+
+
+def test_a_table_that_is_not_synthetic_has_no_mark(site):
+    out, _, _ = site
+    header = pacsv.read_csv(_folder(out, "reference") / "districts.csv").column_names
+    assert header == ["code", "name", "name_en", "valid_to", "successor_code"]
+
+
+def test_spreadsheet_downloads_are_named_for_what_they_hold(site):
+    _, _, manifest = site
+    xlsx = {e.path for e in manifest.files if e.format == "xlsx" and e.version == "latest"}
+    assert xlsx == {f"data/safety/latest/data/changzhou-work-safety_safety_{name}.xlsx"
+                    for name in ("accidents", "yearly")} | {
+        "data/reference/latest/data/changzhou-work-safety_reference_districts.xlsx"}
+    assert {e.resource for e in manifest.files if e.format == "csv-excel"} == {"accidents", "yearly", "districts"}

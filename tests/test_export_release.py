@@ -13,12 +13,14 @@ from test_export_catalog import REFERENCE_DATE, make_catalog
 
 from pipeline.export import ExportError, export
 from pipeline.export.changelog import diff_table
+from pipeline.export.formats import XLSX
 
 SECOND_DATE = dt.date(2027, 1, 10)
 THIRD_DATE = dt.date(2027, 2, 20)
 CHANGED_DISTRICTS = {
     "code": ["320402", "320404", "320411", "320412"],  # 320405 removed, 320412 added
     "name": ["天宁区", "钟楼区（调整后）", "新北区", "武进区"],  # 320404 renamed
+    "name_en": ["Tianning", "Zhonglou", "Xinbei", "Wujin"],
     "valid_to": [None, None, dt.date(2030, 1, 1), None],  # 320411: two fields changed
     "successor_code": [None, None, "320402", None],
 }
@@ -147,7 +149,7 @@ def test_metadata_fix_within_a_version_keeps_the_release_date(sites, tmp_path):
     assert release["version"] == "1.0.0" and release["previous_version"] is None
     assert release["metadata_changes"] == ["description"]
     # The data files keep their bytes (Parquet carries the descriptor, so it changes with it).
-    for name in ("data/districts.csv", "data/districts.xlsx", "data/districts.json"):
+    for name in ("data/districts.csv", f"data/{XLSX.filename('districts', 'reference')}", "data/districts.json"):
         assert (tmp_path / "site/data/reference/1.0.0" / name).read_bytes() == \
                (first / "data/reference/1.0.0" / name).read_bytes()
 

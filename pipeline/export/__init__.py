@@ -11,7 +11,8 @@ list with sizes and checksums, schema.org records, citations, changelogs). Layou
     data/<package>/dataset.jsonld            schema.org Dataset of the latest release
     data/<package>/<version>/                one release (kept forever)
         datapackage.json README.md LICENSE.txt CHANGELOG.md changelog.json <package>.zip
-        data/<resource>.csv .excel.csv .xlsx .parquet .json
+        data/<resource>.csv .parquet .json   with label columns and the synthetic mark (labels.py)
+        data/<portal>_<package>_<resource>.excel.csv .xlsx   (descriptive names: formats.py)
     data/<package>/latest/                   a copy of the newest release folder
     data.json                                Project Open Data 1.1 catalog
 
@@ -28,7 +29,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.config import current
-from pipeline.export import catalogs, changelog, redaction
+from pipeline.export import catalogs, changelog, labels, redaction
 from pipeline.export.catalogs import Download, PackageRelease, schema_org_dataset
 from pipeline.export.citation import citation
 from pipeline.export.csvfiles import write_csv, write_excel_csv
@@ -202,7 +203,10 @@ def _release_version(package: Package, tables: dict[str, pa.Table], previous: Pa
 
 def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *, reference_date: dt.date,
                     previous: Path | None, base_url: str, manifest: Manifest, writers: dict,
+                    labeller: labels.Labeller, published_tables: dict,
                     detail_withheld: frozenset[str] = frozenset()) -> PackageRelease:
+    """One package's release folder. ``published_tables`` receives each table as published
+    (with its label columns) and its fields, for the portal database."""
     prior = find_previous(previous, package.name)
     version = _release_version(package, tables, previous, prior, reference_date)
     package.descriptor["version"] = version  # a computed version is what the pages show too
@@ -226,8 +230,14 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
                              "x-en": resource.descriptor.get("x-en"),
                              "publishedAs": resource.descriptor.get("x-publishedAs")})
             continue
-        files = write_resource(source_package, resource.descriptor, tables[name], data_dir, stamp, writers)
-        published["resources"].append(published_resource(resource.descriptor, files, version_dir))
+        # A version published before keeps the names it was published with (a release's
+        # files never change), even if the reference tables have been edited since.
+        kept = prior.published_table(name) if prior is not None and prior.version == version else None
+        table, added = labeller.apply(resource, tables[name], kept)
+        descriptor = labels.describe(resource.descriptor, added)
+        published_tables[(package.name, name)] = (table, descriptor["schema"]["fields"])
+        files = write_resource(source_package, descriptor, table, data_dir, stamp, writers)
+        published["resources"].append(published_resource(descriptor, files, version_dir))
     if withheld:  # said in the descriptor, so a reader knows the table exists and why it is absent
         published["x-withheld"] = withheld
 
@@ -306,6 +316,8 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
                 tables[(package_name, resource.name)] = _typed_table(resource)
 
     releases = []
+    labeller = labels.Labeller(catalog)
+    published_tables: dict[tuple[str, str], tuple[pa.Table, list[dict]]] = {}
     for package_name in sorted(catalog.packages):
         package = catalog.packages[package_name]
         package_tables = {name: tables[(package_name, name)] for name in package.resources
@@ -313,7 +325,9 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
         withheld_detail = frozenset(r for p, r in identities if p == package_name)
         releases.append(_export_package(package, package_tables, data, reference_date=reference_date,
                                         previous=previous, base_url=base_url, manifest=manifest,
-                                        writers=writers, detail_withheld=withheld_detail))
+                                        writers=writers, labeller=labeller,
+                                        published_tables=published_tables,
+                                        detail_withheld=withheld_detail))
     # After the current releases: their folders are this build's, every other one is carried.
     copy_forward(previous, data, {name: p.descriptor["version"] for name, p in catalog.packages.items()})
     manifest.withdrawn = withdrawn_packages(previous, data, set(catalog.packages), reference_date)
@@ -322,8 +336,9 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
                          for key, column in identities.items() if key in tables},
         reference_date=reference_date, writers=writers, base_url=base_url)
 
-    manifest.warnings += write_sqlite(catalog, tables, data / sqlite_name(),
-                                      table_writer=writers["write_table_database"])
+    manifest.warnings += write_sqlite(catalog, {key: table for key, (table, _) in published_tables.items()},
+                                      data / sqlite_name(), table_writer=writers["write_table_database"],
+                                      fields={key: fields for key, (_, fields) in published_tables.items()})
     write_json(data / "catalog.jsonld", catalogs.dcat_catalog(releases, base_url))
     write_json(out / "data.json", catalogs.pod_catalog(releases, base_url))
     releases_feed(releases, {name: document["releases"] for name, document in manifest.changelogs.items()},
@@ -347,8 +362,9 @@ def _classify(parts: tuple[str, ...]) -> tuple[str | None, str | None, str, str 
     version, rest = parts[2], parts[3:]
     if len(rest) == 2 and rest[0] == "data":
         for fmt in sorted(RESOURCE_FORMATS, key=lambda f: -len(f.suffix)):
-            if rest[1].endswith(fmt.suffix):
-                return package, rest[1][: -len(fmt.suffix)], fmt.key, version
+            resource = fmt.resource_of(rest[1], package)
+            if resource is not None:
+                return package, resource, fmt.key, version
     names = {name: key for key, name in RELEASE_DOCUMENTS.items()} | {ZIP.filename(package): ZIP.key}
     return package, None, names.get(rest[-1], "other"), version
 

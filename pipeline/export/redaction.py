@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.export import changelog
+from pipeline.export.errors import output_path
 from pipeline.export.files import sha256, write_json
 from pipeline.export.formats import PARQUET, RESOURCE_FORMATS, ZIP
 from pipeline.export.releases import LATEST, RELEASE_KEY
@@ -93,9 +94,14 @@ def _redact_folder(folder: Path, resource: str, column: str, current: set, *, re
     stamp = dt.date.fromisoformat((descriptor.get(RELEASE_KEY) or {}).get("released") or reference_date.isoformat())
     if removed:
         data_dir = folder / "data"
+        entry = entries[resource]
+        # The files the release lists (older releases name them otherwise than newer ones),
+        # unlinked first: a file may be a hard link shared with the site being replaced.
+        for listed in [entry.get("path"), *(d.get("path") for d in entry.get("x-downloads", []))]:
+            if listed:
+                output_path(folder, *listed.split("/")).unlink(missing_ok=True)
         for fmt in RESOURCE_FORMATS:
-            # unlinked first: the file may be a hard link shared with the site being replaced
-            (data_dir / fmt.filename(resource)).unlink(missing_ok=True)
+            (data_dir / fmt.filename(resource, folder.parent.name)).unlink(missing_ok=True)
         source = {k: v for k, v in entries[resource].items() if k not in changelog.COMPUTED_RESOURCE_KEYS}
         package_descriptor = {k: v for k, v in descriptor.items() if k != "resources"}
         files = write_resource(package_descriptor, source, table.filter(keep), data_dir, stamp, writers)

@@ -38,13 +38,15 @@ def write_resource(package_descriptor: dict, resource_descriptor: dict, table: p
                     stamp: dt.date, writers: dict) -> dict[str, Path]:
     """Every download file of one resource; ``package_descriptor`` without its resources."""
     name = resource_descriptor["name"]
-    paths = {fmt.key: output_path(data_dir, fmt.filename(name)) for fmt in RESOURCE_FORMATS}
+    package = package_descriptor.get("name")
+    paths = {fmt.key: output_path(data_dir, fmt.filename(name, package)) for fmt in RESOURCE_FORMATS}
     fields = (resource_descriptor.get("schema") or {}).get("fields", [])
     writers["write_csv"](table, paths["csv"])
     writers["write_excel_csv"](table, paths["csv-excel"])
     writers["write_xlsx"](table, paths["xlsx"], fields=fields, reference_date=stamp,
                           creator=publisher(package_descriptor, "zh"),
-                          title=text_or(resource_descriptor, "title", "zh") or name)
+                          title=text_or(resource_descriptor, "title", "zh") or name,
+                          version=package_descriptor.get("version"))
     writers["write_parquet"](table, paths["parquet"], fields=fields,
                              package=package_descriptor, resource=resource_descriptor)
     writers["write_json_records"](table, paths["json"])

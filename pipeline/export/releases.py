@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from pipeline.export.files import link_or_copy, write_json
 from pipeline.export.formats import PARQUET, RESOURCE_FORMATS, ZIP
+from pipeline.export.labels import without_added
 from pipeline.versions import is_version, version_key
 
 LATEST = "latest"
@@ -44,7 +45,7 @@ def latest_path(package: str, resource: str | None = None, fmt: str = "csv") -> 
         by_key = {f.key: f for f in RESOURCE_FORMATS}
         if fmt not in by_key:
             raise ValueError(f"no download format {fmt!r} for a resource")
-        return f"{folder}/data/{by_key[fmt].filename(resource)}"
+        return f"{folder}/data/{by_key[fmt].filename(resource, package)}"
     if fmt == ZIP.key:
         return f"{folder}/{ZIP.filename(package)}"
     if fmt in RELEASE_DOCUMENTS:
@@ -71,7 +72,14 @@ class PreviousRelease:
         return {resource["name"]: resource for resource in self.descriptor.get("resources", [])}
 
     def table(self, resource: str) -> pa.Table:
-        return pq.read_table(self.folder / "data" / PARQUET.filename(resource))
+        """The publisher's columns of a table of this release (without the label columns
+        and the synthetic mark the export adds, :mod:`pipeline.export.labels`)."""
+        return without_added(self.published_table(resource), self.resources.get(resource, {}))
+
+    def published_table(self, resource: str) -> pa.Table | None:
+        """A table of this release as published (label columns included), None if absent."""
+        path = self.folder / "data" / PARQUET.filename(resource)
+        return pq.read_table(path) if path.is_file() else None
 
 
 def find_previous(previous: Path | None, package: str) -> PreviousRelease | None:

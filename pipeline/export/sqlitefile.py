@@ -155,8 +155,12 @@ def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
 
 
 def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path: Path, *,
-                 table_writer: Callable[..., Path] = write_table_database) -> list[str]:
+                 table_writer: Callable[..., Path] = write_table_database,
+                 fields: dict[tuple[str, str], list[dict]] | None = None) -> list[str]:
     """Write every table of ``tables`` (keyed by package, resource); returns warnings.
+
+    ``fields`` gives the published fields of a table where they are more than its
+    resource's (the label columns of :mod:`pipeline.export.labels`), for ``_fields``.
 
     ``table_writer`` writes one table's rows into a database of its own (the export passes
     :func:`write_table_database` through the build cache).
@@ -201,7 +205,8 @@ def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path
                         unique.append(fk)
                     foreign_keys.append(fk)
                 connection.execute(_create_statement(resource, table, foreign_keys))
-                _describe(connection, name, catalog.packages[resource.package].descriptor, resource, table)
+                _describe(connection, name, catalog.packages[resource.package].descriptor, resource, table,
+                          (fields or {}).get((resource.package, resource.name)))
                 # Indexes come after all tables are filled: a unique index may be on a later table.
                 for fk in unique:
                     indexes.add(f"CREATE UNIQUE INDEX IF NOT EXISTS {_quote(fk.table + '__unique__' + '__'.join(fk.reference))} "
@@ -247,14 +252,15 @@ def _metadata_tables(connection: sqlite3.Connection) -> None:
         "PRIMARY KEY (table_name, name))")
 
 
-def _describe(connection, name: str, package: dict, resource: Resource, table: pa.Table) -> None:
+def _describe(connection, name: str, package: dict, resource: Resource, table: pa.Table,
+              fields: list[dict] | None = None) -> None:
     english = resource.descriptor.get("x-en") or {}
     synthetic = resource.descriptor.get("synthetic", package.get("synthetic"))
     connection.execute("INSERT INTO _tables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
         name, resource.package, resource.name, package.get("version"), resource.descriptor.get("title"),
         english.get("title"), resource.descriptor.get("description"), english.get("description"),
         None if synthetic is None else int(bool(synthetic)), table.num_rows))
-    by_name = {field["name"]: field for field in resource.fields}
+    by_name = {field["name"]: field for field in fields or resource.fields}
     connection.executemany("INSERT INTO _fields VALUES (?, ?, ?, ?, ?, ?)", [
         (name, position, column, by_name.get(column, {}).get("title"),
          by_name.get(column, {}).get("type", "string"), by_name.get(column, {}).get("description"))

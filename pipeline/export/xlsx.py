@@ -349,7 +349,8 @@ def _styles() -> str:
 
 
 def write_xlsx(table: pa.Table, path: Path, *, fields: list[dict], reference_date: dt.date,
-               creator: str, title: str, rows_per_sheet: int = MAX_ROWS - HEADER_ROWS) -> Path:
+               creator: str, title: str, version: str | None = None,
+               rows_per_sheet: int = MAX_ROWS - HEADER_ROWS) -> Path:
     """Write ``table``; rows beyond one sheet's capacity continue on sheets 数据 2, 数据 3, ..."""
     by_name = {field["name"]: field for field in fields}
     names = table.column_names
@@ -362,7 +363,8 @@ def write_xlsx(table: pa.Table, path: Path, *, fields: list[dict], reference_dat
         archive.writestr("[Content_Types].xml", _content_types(len(sheet_names)))
         archive.writestr("_rels/.rels", _root_rels())
         archive.writestr("docProps/app.xml", _app())
-        archive.writestr("docProps/core.xml", _core(reference_date, creator, title))
+        archive.writestr("docProps/core.xml",
+                         _core(reference_date, creator, f"{title} {version}" if version else title))
         archive.writestr("xl/workbook.xml", _workbook(sheet_names))
         archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheet_names)))
         archive.writestr("xl/styles.xml", _styles())
