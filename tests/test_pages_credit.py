@@ -249,7 +249,7 @@ def test_long_lists_are_cut_and_point_to_the_complete_downloads(tmp_path, monkey
         for href in re.findall(r'href="\.\./\.\./(data/derived/latest/data/[^"]+)"', page):
             assert (tmp_path / "downloads" / href).is_file(), href
     assert 'href="../../data/derived/latest/data/hazard_rectification.csv"' in hazards
-    assert 'href="../../data/derived/latest/data/blacklist_public.xlsx"' in blacklist
+    assert 'href="../../data/derived/latest/data/changzhou-work-safety_derived_blacklist_public.xlsx"' in blacklist
     # the lookup shards and the accident list's data go beside the docs, not into them
     assert (tmp_path / "assets" / "credit" / "index" / "meta.json").is_file()
     assert (tmp_path / "assets" / "accidents" / "accidents.json").is_file()
