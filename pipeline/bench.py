@@ -50,7 +50,7 @@ DEFAULT_TIERS = ("sample", "city", "province")  # national is opt-in: it takes a
 DEFAULT_SEED = 20121030
 DEFAULT_REFERENCE_DATE = date(2016, 1, 1)
 LIBRARIES = ("pyarrow", "pandas", "numpy", "jinja2", "mkdocs", "mkdocs-material", "openpyxl",
-             "frictionless")
+             "frictionless", "duckdb")
 
 # Runs the stage command given as arguments; reports its wall time and peak memory. A fresh
 # process, so RUSAGE_CHILDREN covers only this one child (and anything it waited for).
@@ -451,9 +451,39 @@ def _sum_counts(counts) -> dict:
     return dict(sorted(total.items()))
 
 
+RESOURCE_ROWS = 1_000_000
+RESOURCE_BAD_EVERY = 4999  # about 200 wrong cells and repeated keys, of every kind in turn
+
+
+def _resource(out: Path, rows: int, say, lang: str) -> dict:
+    """One typed resource of ``rows`` rows (``pipeline.validate.bench.make_package``, with
+    injected errors) validated by ours, frictionless and DuckDB SQL, and read by Arrow (the
+    floor), each as a whole process; the package is kept while its generator is unchanged."""
+    from pipeline.validate.bench import compare_with_peers, make_package
+
+    folder = out / f"resource-{rows}"
+    record = folder / "data.key.json"
+    source = (ROOT / "pipeline" / "validate" / "bench.py").read_bytes()
+    key = hashlib.sha256(source + f"\0{rows}\0{RESOURCE_BAD_EVERY}".encode()).hexdigest()
+    stored = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+    if stored.get("key") != key:
+        shutil.rmtree(folder, ignore_errors=True)
+        make_package(folder / "data", rows, bad_every=RESOURCE_BAD_EVERY)
+        record.write_text(json.dumps({"key": key}), encoding="utf-8")
+    say(t("bench.progress.resource", lang, rows=rows))
+    try:
+        peers = compare_with_peers(folder / "data")
+    except (subprocess.CalledProcessError, ValueError, OSError) as error:
+        return {"rows": rows, "error": str(error)}
+    from pipeline.validate.bench import DUCKDB_MEMORY, DUCKDB_THREADS
+
+    return {"rows": rows, "bad_every": RESOURCE_BAD_EVERY, "data_bytes": du(folder / "data"),
+            "duckdb_threads": DUCKDB_THREADS, "duckdb_memory": DUCKDB_MEMORY, **peers}
+
+
 def run(tiers=DEFAULT_TIERS, *, repeat: int = 3, out: Path = Path("build/bench"),
         seed: int = DEFAULT_SEED, reference_date: date = DEFAULT_REFERENCE_DATE,
-        lang: str = "zh", say=None) -> dict:
+        lang: str = "zh", say=None, resource_rows: int = RESOURCE_ROWS) -> dict:
     """Run the benchmark; write ``results.json`` and ``benchmark.md`` into ``out``."""
     from pipeline.synth import TIERS
 
@@ -469,6 +499,9 @@ def run(tiers=DEFAULT_TIERS, *, repeat: int = 3, out: Path = Path("build/bench")
                             "repeat_below_seconds": REPEAT_BELOW_SECONDS},
                "tiers": {}}
     build_args = _build_args(reference_date)
+    if resource_rows:
+        results["resource"] = _resource(out, resource_rows, say, lang)
+        write(results, out)
     for tier in tiers:
         tier_dir = out / tier
         stages = {"synth": _ensure_data(tier, seed, tier_dir, say, lang)}
@@ -509,11 +542,11 @@ def write(results: dict, out: Path) -> None:
 
 def main(tiers, *, repeat: int, out: Path, seed: int = DEFAULT_SEED,
          reference_date: date = DEFAULT_REFERENCE_DATE, lang: str = "zh",
-         record: bool = False) -> int:
+         record: bool = False, resource_rows: int = RESOURCE_ROWS) -> int:
     """The ``python -m pipeline bench`` command: run, print the tables; 0 unless a stage failed."""
     try:
         results = run(tiers, repeat=repeat, out=out, seed=seed, reference_date=reference_date,
-                      lang=lang)
+                      lang=lang, resource_rows=resource_rows)
     except ValueError as error:  # an unknown tier: a usage error, not a failed stage
         print(t("cli.usage_error", lang, detail=error), file=sys.stderr)
         return 2
@@ -524,7 +557,7 @@ def main(tiers, *, repeat: int, out: Path, seed: int = DEFAULT_SEED,
         shutil.copyfile(Path(out) / "results.json", RECORD)
         print(t("bench.written", lang, path=RECORD))
     failed = any(f.get("error") for entry in results["tiers"].values()
-                 for f in entry["stages"].values())
+                 for f in entry["stages"].values()) or "error" in results.get("resource", {})
     return 1 if failed else 0
 
 

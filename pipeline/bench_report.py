@@ -122,6 +122,39 @@ def package_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[
     return header, rows
 
 
+PEERS = ("ours", "frictionless", "duckdb", "floor")
+
+
+def resource_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the one-resource comparison (none when it was not measured)."""
+    header = [t(f"bench.col.{c}", lang) for c in
+              ("tool", "wall_seconds", "rows_per_second", "peak_mb", "vs_ours", "errors", "same")]
+    resource = results.get("resource") or {}
+    rows = []
+    for tool in PEERS if "ours" in resource else ():
+        f = resource.get(tool) or {}
+        if "error" in f:
+            rows.append([t(f"bench.tool.{tool}", lang), "—", "—", "—", "—", "—",
+                         t("bench.note.error", lang, error=str(f["error"])[:120])])
+            continue
+        wall = f.get("wall_seconds")
+        same = f.get("same_findings")
+        rows.append([t(f"bench.tool.{tool}", lang), _num(wall, 2),
+                     _num(resource["rows"] / wall if wall else None, 0),
+                     _mb(f["maxrss_kb"] * 1024 if "maxrss_kb" in f else None),
+                     "1.0" if tool == "ours" else _num(f.get("ratio"), 2),
+                     "—" if tool == "floor" else _num(f.get("errors")),
+                     "" if same is None else t("bench.yes" if same else "bench.no", lang)])
+    return header, rows
+
+
+def _resource_intro(results: dict, lang: str) -> str:
+    resource = results["resource"]
+    return t("bench.page.resource_intro", lang, rows=_num(resource["rows"]),
+             bad_every=_num(resource.get("bad_every")),
+             threads=resource.get("duckdb_threads", 2), memory=resource.get("duckdb_memory", "256MB"))
+
+
 def budget_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
     header = [t(f"bench.col.{c}", lang) for c in ("budget", "tier", "figure", "limit", "result")]
     rows = [[t(f"bench.budget.{b['id']}", lang), b["tier"], _budget_value(b), _budget_limit(b),
@@ -145,6 +178,9 @@ def plain_table(header: list[str], rows: list[list[str]]) -> str:
 
 def render_text(results: dict, lang: str = "zh") -> str:
     parts = [plain_table(*stage_rows(results, lang))]
+    header, rows = resource_rows(results, lang)
+    if rows:
+        parts.append(plain_table(header, rows))
     header, rows = package_rows(results, lang)
     if rows:
         parts.append(plain_table(header, rows))
@@ -176,6 +212,10 @@ def page_markdown(results: dict, lang: str = "zh") -> str:
           python=m["python"], libraries=libraries) + "\n",
         f"## {t('bench.page.stages', lang)}\n", _md_table(*stage_rows(results, lang)),
     ]
+    header, rows = resource_rows(results, lang)
+    if rows:
+        parts += [f"## {t('bench.page.resource', lang)}\n", _resource_intro(results, lang) + "\n",
+                  _md_table(header, rows)]
     header, rows = package_rows(results, lang)
     if rows:
         parts += [f"## {t('bench.page.frictionless', lang)}\n", _md_table(header, rows)]

@@ -49,6 +49,8 @@ def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20121030, help=say("cli.help.bench.seed"))
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help=say("cli.help.bench.lang"))
     p.add_argument("--record", action="store_true", help=say("cli.help.bench.record"))
+    p.add_argument("--resource-rows", type=int, default=1_000_000,
+                   help=say("cli.help.bench.resource_rows"))
 
     p = sub.add_parser("fetch-published", help=say("cli.help.fetch"))
     p.add_argument("--url", required=True, help=say("cli.help.fetch.url"))
@@ -102,7 +104,7 @@ def _run(args) -> int:
         from pipeline.bench import main as bench
 
         return bench(args.tiers, repeat=args.repeat, out=args.out, seed=args.seed, lang=args.lang,
-                     record=args.record)
+                     record=args.record, resource_rows=args.resource_rows)
     raise NotImplementedError(args.command)
 
 

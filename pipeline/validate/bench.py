@@ -62,6 +62,32 @@ print(json.dumps({"seconds": seconds, "maxrss_kb": peak_kb(),
 """
 
 
+# The floor: reading the package's CSV files with Arrow, types inferred, nothing checked.
+_FLOOR = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+PEAK
+import pyarrow.csv
+descriptor = json.load(open(sys.argv[1] + "/datapackage.json", encoding="utf-8-sig"))
+rows = sum(pyarrow.csv.read_csv(sys.argv[1] + "/" + r["path"]).num_rows for r in descriptor["resources"])
+print(json.dumps({"seconds": time.perf_counter() - t0, "maxrss_kb": peak_kb(), "rows": rows,
+                  "findings": [], "errors": 0}))
+"""
+
+# The same Table Schema checks in DuckDB SQL (pipeline/validate/duckdb_checks.py).
+_DUCKDB = r"""
+import json, resource, sys, tempfile, time
+t0 = time.perf_counter()
+PEAK
+from pipeline.validate.duckdb_checks import findings
+with tempfile.TemporaryDirectory() as spill:
+    found = findings(sys.argv[1] + "/datapackage.json", threads=THREADS, memory_limit=LIMIT,
+                     temp_directory=spill)
+print(json.dumps({"seconds": time.perf_counter() - t0, "maxrss_kb": peak_kb(),
+                  "errors": len(found), "findings": sorted(found, key=str)}))
+"""
+DUCKDB_THREADS, DUCKDB_MEMORY = 2, "256MB"
+
 # Peak resident memory of this process image. ru_maxrss is not used: Linux carries the
 # parent's high-water mark across fork+exec, so a small child would report the parent's.
 _PEAK = r"""
@@ -89,6 +115,31 @@ def _run(script: str, package: Path) -> dict:
     result["wall_seconds"] = time.perf_counter() - t0
     result["findings"] = {tuple(f) for f in result["findings"]}
     return result
+
+
+def compare_with_peers(package_path: Path | str) -> dict:
+    """Ours, frictionless, DuckDB SQL and the reading floor on one package, each a whole
+    process (start-up included: ``wall_seconds``), with their peaks and whether the
+    findings of frictionless and DuckDB equal ours. Ratios are of whole processes."""
+    package = Path(package_path).resolve()
+    ours = _run(_OURS, package)
+    out = {"ours": {k: ours[k] for k in ("seconds", "wall_seconds", "maxrss_kb", "errors")},
+           "pandas_imported": ours["pandas"]}
+    duckdb = _DUCKDB.replace("THREADS", str(DUCKDB_THREADS)).replace("LIMIT", repr(DUCKDB_MEMORY))
+    for name, script in (("frictionless", _THEIRS), ("duckdb", duckdb), ("floor", _FLOOR)):
+        try:
+            theirs = _run(script, package)
+        except subprocess.CalledProcessError as error:  # e.g. duckdb not installed
+            out[name] = {"error": (error.stderr or "").strip().splitlines()[-1:] or [str(error)]}
+            continue
+        out[name] = {k: theirs[k] for k in ("seconds", "wall_seconds", "maxrss_kb", "errors")}
+        out[name]["ratio"] = theirs["wall_seconds"] / ours["wall_seconds"]
+        out[name]["memory_ratio"] = theirs["maxrss_kb"] / ours["maxrss_kb"]
+        if name != "floor":
+            limited = theirs.get("limited", False)
+            out[name]["same_findings"] = (theirs["findings"] <= ours["findings"]) if limited \
+                else theirs["findings"] == ours["findings"]
+    return out
 
 
 def compare_with_frictionless(package_path: Path | str) -> dict:
