@@ -29,6 +29,7 @@ from pipeline.pages.core import (
     rate_rows,
     rate_table,
     rows,
+    rows_file_labels,
     script_json,
     synthetic_banner,
     text,
@@ -190,7 +191,9 @@ def write(ctx) -> list:
                districts=sorted({r[2] for r in listing}),
                grades=[ref.grades[g] for g in ref.grade_order],
                labels=script_json({"count": catalog(lang)["accidents.list_count"],
-                                   "failed": t("datapage.load_failed", lang)}))
+                                   "failed": t("datapage.load_failed", lang),
+                                   "rows": rows_file_labels(lang, t("accidents.list_title", lang),
+                                                            "accident-list")}))
     nav = t("nav.accidents", lang)
     return [{str(escape(nav)): ["accidents/index.md",
                                 {str(escape(t("accidents.list_title", lang))):

@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from pipeline.config import current
 from pipeline.export.formats import CSV, XLSX
-from pipeline.i18n import t
+from pipeline.i18n import catalog, t
 from pipeline.pages.charts import fmt
 from pipeline.pages.dates import status_date
 
@@ -486,3 +486,15 @@ def status_counts(data: Data, lang: str) -> list[dict]:
         counts[(row or {}).get("status") or "not_available"] += 1
     return [{"status": s, "label": status_label(s, lang), "count": counts[s]}
             for s in STATUS_ORDER]
+
+
+def rows_file_labels(lang: str, title: str, name: str) -> dict:
+    """What ``rowsfile.js`` writes into a CSV of the rows a page shows: the button, the
+    titles of the note columns (filter, synthetic note, source) and the file name
+    (``<portal>_<name>.csv``, the portal's name from portal.yml)."""
+    texts = catalog(lang)
+    return {"download": texts["rows.download"], "filter": texts["rows.filter"],
+            "no_filter": texts["rows.no_filter"], "synthetic": texts["rows.synthetic"],
+            "synthetic_value": texts["rows.synthetic_value"], "source": texts["rows.source"],
+            "source_value": texts["rows.source_value"], "site": current().site.name[lang],
+            "title": title, "file": f"{current().site.sqlite}_{name}.csv"}
