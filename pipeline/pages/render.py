@@ -15,7 +15,8 @@ templates included): ``number`` (thousands separators, ``number(1)`` one decimal
 (a percentage, ``12.3%``), ``text`` (a date as ``2015-06-30``), ``yes_no`` and ``label``
 (the name of a code in the message catalog: ``r.stage|label("investigations.stage")`` is
 ``t("investigations.stage.published")``); each gives an empty string for a null, so no
-page shows ``None``.
+page shows ``None``. ``zh`` marks the Chinese in a data value ``lang="zh"`` on an English
+page (``{{ row.name|zh }}``), so only interface text is left to the catalogs.
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ def md(value) -> Markup:
     return Markup(text.translate(_PUNCT))
 
 
-def html_lines(value) -> Markup:
-    """``value`` escaped for HTML, its line breaks kept as ``<br>``."""
+def html_lines(value, mark=escape) -> Markup:
+    """``value`` escaped for HTML (each line by ``mark``), its line breaks kept as ``<br>``."""
     lines = str(value).strip().splitlines()
-    return Markup("<br>").join(escape(line) for line in lines)
+    return Markup("<br>").join(mark(line) for line in lines)
 
 
 def breakable(value) -> Markup:
@@ -61,6 +62,27 @@ def yaml_html(value) -> Markup:
     """A front-matter string: HTML-escaped (the theme prints titles as HTML), JSON-quoted
     (a JSON string is a YAML double-quoted scalar)."""
     return Markup(json.dumps(str(escape(" ".join(str(value).split()))), ensure_ascii=False))
+
+
+# A run of Chinese in a text: from a CJK character to the last one before a Latin letter
+# (digits, spaces and punctuation between them belong to it: 2015年4月28日, 常州市 · 溧阳市).
+_HAN = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+CHINESE_RUN = re.compile(f"[{_HAN}](?:[^A-Za-z]*[{_HAN}])?")
+
+
+def chinese_marked(value) -> Markup:
+    """``value`` escaped, each run of Chinese in it inside ``<span lang="zh">``: data quoted
+    in an English page (a name as registered, a clause of the plan, a term in a
+    description), which screen readers and fonts must treat as Chinese. For HTML contexts
+    only (a heading's Markdown goes through ``md``)."""
+    text = "" if value is None else str(value)
+    out, at = [], 0
+    for run in CHINESE_RUN.finditer(text):
+        out += [escape(text[at:run.start()]), Markup('<span lang="zh">'), escape(run.group()),
+                Markup("</span>")]
+        at = run.end()
+    out.append(escape(text[at:]))
+    return Markup("").join(out)
 
 
 def percent(value, decimals: int = 1) -> str:
@@ -78,12 +100,16 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["md"] = md
-    env.filters["lines"] = html_lines
+    marked = chinese_marked if lang != "zh" else escape
+    env.filters["lines"] = lambda value: html_lines(value, marked)  # descriptions: data text
     env.filters["yaml_html"] = yaml_html
     env.filters["breakable"] = breakable
     env.filters["number"] = number
     env.filters["pct"] = percent
     env.filters["text"] = text
+    # Data that may be Chinese (names, clauses, descriptions): marked lang="zh" in the English
+    # edition; the Chinese edition's pages are all lang="zh" already.
+    env.filters["zh"] = marked
     env.filters["label"] = lambda value, prefix, default="": (
         default if value is None or value == "" else t(f"{prefix}.{value}", lang))
     env.filters["yes_no"] = lambda value: t("datapage.na" if value is None else

@@ -151,14 +151,15 @@ class PackageView:
     jsonld: str | None = None  # the schema.org Dataset as JSON text (escaped by the theme)
 
 
-def _links(items) -> list[Link]:
+def _links(items, lang: str = "zh") -> list[Link]:
     links = []
     for item in items or []:
         if isinstance(item, str):
             item = {"title": item}
         if not isinstance(item, dict):
             continue
-        text = item.get("title") or item.get("name") or item.get("path") or ""
+        text = ((english(item, "title") if lang == "en" else None)
+                or item.get("title") or item.get("name") or item.get("path") or "")
         path = item.get("path")
         href = path if isinstance(path, str) and _WEB.match(path) else None
         links.append(Link(str(text), href))
@@ -215,12 +216,17 @@ def _constraints(spec: dict, is_key: bool, reference, lang: str) -> list[Constra
     return out
 
 
-def _texts(descriptor: dict, name: str) -> dict[str, str | None]:
-    """Title and description in Chinese, with their English versions if given."""
-    return {"title": str(descriptor.get("title") or name),
-            "title_en": english(descriptor, "title"),
-            "description": str(descriptor.get("description") or ""),
-            "description_en": english(descriptor, "description")}
+def _texts(descriptor: dict, name: str, lang: str) -> dict[str, str | None]:
+    """Title and description in the page's language. The Chinese edition shows the English
+    versions beside them (``title_en``, marked ``lang="en"``); the English edition shows the
+    English ones alone, the Chinese only where no English is given."""
+    zh = {"title": str(descriptor.get("title") or name),
+          "description": str(descriptor.get("description") or "")}
+    en = {key: english(descriptor, key) for key in ("title", "description")}
+    if lang == "en":
+        return {"title": en["title"] or zh["title"], "title_en": None,
+                "description": en["description"] or zh["description"], "description_en": None}
+    return {**zh, "title_en": en["title"], "description_en": en["description"]}
 
 
 def _type_label(kind: str, lang: str) -> str:
@@ -359,7 +365,7 @@ def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
     return ResourceView(
         name=resource.name,
         anchor=anchor(resource.name),
-        **_texts(d, resource.name),
+        **_texts(d, resource.name, lang),
         synthetic=bool(d.get("synthetic")),
         rows=resource.table.num_rows if resource.table is not None else None,
         csv_href=quote(path, safe="/"),  # a path inside the package, never a scheme
@@ -402,12 +408,12 @@ def package_view(package: Package, lang: str, manifest=None) -> PackageView:
     return PackageView(
         name=package.name,
         url=package_url(package.name),
-        **_texts(d, package.name),
+        **_texts(d, package.name, lang),
         id=str(d["id"]) if d.get("id") else None,
         version=str(d["version"]) if d.get("version") else None,
         created=str(d["created"]) if d.get("created") else None,
-        licenses=_links(d.get("licenses")),
-        sources=_links(d.get("sources")),
+        licenses=_links(d.get("licenses"), lang),
+        sources=_links(d.get("sources"), lang),
         keywords=_as_list(d.get("keywords")),
         synthetic=synthetic,
         resources=resources,
