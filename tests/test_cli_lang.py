@@ -66,3 +66,14 @@ def test_an_unknown_language_is_a_usage_error(capsys):
         main(["--lang", "fr", "build"])
     assert stop.value.code == 2
     assert "--lang" in capsys.readouterr().err
+
+
+def test_the_download_readme_stays_bilingual_whatever_the_command_line_speaks():
+    """--lang chooses the messages printed, never the language of the files a build writes."""
+    from pipeline.export.documents import _environment
+    from pipeline.i18n import messages
+
+    template = _environment().from_string('{{ both("export.readme.release") }}')
+    with messages("en"):
+        text = template.render()
+    assert text == f'{t("export.readme.release", "zh")} / {t("export.readme.release", "en")}'

@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from pipeline.export.metadata import licences, text, text_or
-from pipeline.i18n import both, t
+from pipeline.i18n import BOTH, t
 
 MARKDOWN_DETAIL_ROWS = 20  # rows listed per kind in CHANGELOG.md; changelog.json has more
 
@@ -46,7 +46,9 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     environment.filters.update(cell=_cell, code=_code, value=_value, keytext=_keytext)
-    environment.globals.update(t=t, both=both)
+    # A download's README and changelog are bilingual whatever language the command line
+    # speaks (its --lang chooses the messages of ``both``, not the files it writes).
+    environment.globals.update(t=t, both=lambda key, **values: t(key, BOTH, **values))
     return environment
 
 
