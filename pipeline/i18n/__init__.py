@@ -21,11 +21,12 @@ _messages = BOTH  # set by the command line for the length of one command (``mes
 # catalog test says so. A new family of built keys is declared here.
 DYNAMIC_PREFIXES = (
     "accidents.col.", "accidents.denominator.", "accidents.numerator.",
-    "bench.budget.", "bench.col.", "bench.stage.", "build.cache.", "build.out.",
+    "bench.budget.", "bench.col.", "bench.stage.", "bench.tool.", "build.cache.", "build.out.",
     "catalog.file.", "changelog.status.", "check.constraint.", "constraint.",
     "credit.cert_level.", "credit.hazard_level.", "credit.reason.", "credit.scale.",
     "descriptor.not_", "download.format.", "error.", "expect.",
     "export.changelog.", "export.citation.", "export.dictionary.", "export.download.",
+    "export.labels.title_", "export.labels.lang_",
     "figures.measure.", "figures.reliability.", "figures.scope.", "figures.unit.",
     "hazard.status.", "home.", "indicator.direction.", "indicator.download.",
     "indicator.target_kind.", "indicator.target_source.", "indicator.target_status.",
