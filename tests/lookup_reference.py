@@ -25,6 +25,7 @@ from pipeline.pages.lookup_index import (
     dumps,
     fnv1a,
     fnv1a_fixed,
+    list_files,
     normalise,
     stop_files,
 )
@@ -197,8 +198,15 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
 
     stop_shards, stop_shard_files = stop_files(stop, params)
     files.update(stop_shard_files)
+    # The ranked lists are written by the module's own (row by row) function: they came
+    # after the rewrite; tests/test_lookup_index.py checks them against their definition.
+    files.update(list_files(names, ids, attrs, stop, district_of=np.array([ord(a[0]) for a in attrs]),
+                            sector_of=np.array([ord(a[1]) for a in attrs]), params=params))
     files["meta.json"] = dumps({
         "version": VERSION,
+        "affixes": list(params.affixes),
+        "list_page": params.list_page,
+        "list_cap": params.list_cap,
         "enterprises": n,
         "record_shards": record_shards,
         "record_width": width,

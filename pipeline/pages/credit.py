@@ -14,6 +14,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
+from pipeline.config import current
 from pipeline.derive.schemas import enum
 from pipeline.i18n import catalog, t
 from pipeline.pages.core import (
@@ -22,6 +23,7 @@ from pipeline.pages.core import (
     hazards_view,
     number,
     rows,
+    rows_file_labels,
     script_json,
     synthetic_banner,
 )
@@ -44,7 +46,12 @@ def _index_files(ctx, ref: Ref, params: Params | None = None) -> dict[str, bytes
         hazards=table("derived", "hazard_rectification"),
         districts=[r["code"] for r in ref.district_rows],
         sectors=sorted(ref.sectors), grades=ref.credit_grades,
-        reference_date=ctx.reference_date, params=params or Params())
+        reference_date=ctx.reference_date, params=params or Params(affixes=_affixes()))
+
+
+def _affixes() -> tuple[str, ...]:
+    prefixes, suffixes = current().site.name_affixes
+    return (*prefixes, *suffixes)
 
 
 def _labels(ctx, ref: Ref) -> dict:
@@ -55,7 +62,9 @@ def _labels(ctx, ref: Ref) -> dict:
             "certificates", "certificate_id", "level", "issued", "expires", "state", "current",
             "expired", "no_certificates", "listings", "listing_id", "reason", "listed",
             "accident", "no_listings", "hazards", "hazard_id", "deadline", "rectified",
-            "no_hazards", "as_of")
+            "no_hazards", "as_of", "affix", "listed_count", "ranked", "ranked_capped", "found_so_far",
+            "name", "timeline", "tl_rated", "tl_cert_issued", "tl_cert_expires", "tl_listed",
+            "tl_list_expires", "tl_hazard", "tl_hazard_deadline", "tl_hazard_rectified", "tl_future")
     return {
         "text": {k: catalog(lang)[f"lookup.{k}"] for k in keys},  # placeholders kept for JS
         "districts": ref.districts, "sectors": ref.sectors, "grades": ref.credit_grade_names,
@@ -65,6 +74,26 @@ def _labels(ctx, ref: Ref) -> dict:
         "levels": {str(k): t(f"credit.cert_level.{k}", lang) for k in (1, 2, 3)},
         "scales": {k: t(f"credit.scale.{k}", lang) for k in ("above", "below")},
         "accidents_href": "../accidents/list/",
+        "rows": rows_file_labels(lang, t("credit.title", lang), "enterprise-lookup"),
+    }
+
+
+def grade_scale(ctx, lang: str) -> dict:
+    """The credit grade scale as the reference data states it (DOMAIN 6: the scheme is data):
+    each grade's name, its place in the order and the standardisation level that maps to it."""
+    scheme = [r for r in rows(ctx, "reference", "credit_grade_scheme")]
+    latest = max((r["scheme"] for r in scheme), default=None)
+    grades = sorted((r for r in scheme if r["scheme"] == latest), key=lambda r: r["rank"])
+    count = len(grades)
+    return {
+        "intro": t("lookup.scale_intro", lang, count=count,
+                   best=grades[0]["name"] if grades else "", worst=grades[-1]["name"] if grades else ""),
+        "rows": [{"grade": r["grade"], "name": r["name"] if lang == "zh" else r["name_en"],
+                  "rank": t("lookup.scale_rank", lang, rank=r["rank"], count=count),
+                  "level": t("lookup.scale_level", lang,
+                             level=t(f"credit.cert_level.{r['standardisation_level']}", lang))
+                  if r.get("standardisation_level") else t("lookup.scale_none", lang)}
+                 for r in grades],
     }
 
 
@@ -160,7 +189,8 @@ def write(ctx) -> list:
                districts=[(c, ref.districts[c]) for c in sorted(present) if c in ref.districts],
                sectors=[(c, ref.sectors.get(c, c)) for c in sectors],
                grades=[(g, ref.credit_grade_names.get(g, g)) for g in ref.credit_grades],
-               years=meta["years"], stamp=stamp(ctx, "enterprise-credit"))
+               years=meta["years"], stamp=stamp(ctx, "enterprise-credit"),
+               scale=grade_scale(ctx, lang) if ctx.has("reference", "credit_grade_scheme") else None)
     ctx.render("credit/grades/index.md", "credit_grades.md.j2", banner=banner,
                tables=_grade_tables(ctx, ref))
     credit_stamp = stamp(ctx, "enterprise-credit")

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,7 +52,7 @@ from pipeline.export.jsonfile import json_text
 from pipeline.pages.core import INERT, inert_json
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-VERSION = 2  # 2: stop grams in shards of their own, not in meta.json
+VERSION = 3  # 2: stop grams in shards of their own, not in meta.json; 3: ranked lists
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ class Params:
     record_bytes: int = 4_000  # aimed-at average size of a record shard
     gram_bytes: int = 8_000   # aimed-at average size of a gram shard
     stop_bytes: int = 1_000   # aimed-at average size of a stop-gram shard (one per prefix, mostly)
+    list_page: int = 200       # entries per page of a ranked list
+    list_cap: int = 2_000      # entries kept of a stop gram's list (the best ranked)
+    # What nearly every name starts or ends with (portal.yml site.name_affixes): a query
+    # made of these alone names no one, so lookup.js lists by the filters instead.
+    affixes: tuple[str, ...] = ()
 
 
 def normalise(text: str) -> str:
@@ -473,8 +479,13 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
 
     stop_shards, stop_shard_files = stop_files(stop, params)
     files.update(stop_shard_files)
+    files.update(list_files(enterprises["name"].to_pylist(), ids, attrs_text(attrs), stop,
+                            district_of=attrs[0], sector_of=attrs[1], params=params))
     files["meta.json"] = dumps({
         "version": VERSION,
+        "affixes": list(params.affixes),
+        "list_page": params.list_page,
+        "list_cap": params.list_cap,
         "enterprises": n,
         "record_shards": record_shards,
         "record_width": width,
@@ -490,3 +501,77 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
     })
     return files
 
+
+
+# --- ranked lists: what a common fragment or the filters alone match ---------------------
+# A stop gram (化工, 机械: in more names than ``cap``) has no postings of its own, and the
+# filters without a name have none at all. Both get ranked lists, paged, so a query reads
+# one small page at a time:
+#
+# ``l/g<hex>/<k>.json``  page k of the names containing a stop gram (hex: its UTF-8),
+#     best first: where the gram first appears in the name, then the shorter name, then
+#     the id; at most ``list_cap`` entries (the head says how many there are in all).
+# ``l/f<d><s>/<k>.json``  page k of the enterprises of district d and sector s (their
+#     characters in the attributes, ``_`` for any), in name order.
+#
+# Page 0 is ``{"n": entries in all, "kept": entries listed, "pages": pages, "i": entries}``,
+# the others ``{"i": entries}``; an entry is the attributes and the id in base 36, as in a
+# posting but without the delta (a ranked list is not in id order). A stop gram made of
+# the affixes alone (常, 有限, 公司 ...) gets no list: it names nobody in particular.
+
+
+def attrs_text(attrs: np.ndarray) -> list[str]:
+    """The attribute characters of every enterprise as one string each."""
+    if not attrs.shape[1]:
+        return []
+    return np.ascontiguousarray(attrs.T).view(f"S{attrs.shape[0]}").ravel().astype(str).tolist()
+
+
+def is_affix(gram: str, affixes) -> bool:
+    return any(gram in normalise(affix) for affix in affixes)
+
+
+def _pages(entries: list[str], total: int, size: int) -> list[bytes]:
+    pages = [entries[k:k + size] for k in range(0, len(entries), size)] or [[]]
+    out = [dumps({"n": total, "kept": len(entries), "pages": len(pages), "i": ",".join(pages[0])})]
+    out += [dumps({"i": ",".join(page)}) for page in pages[1:]]
+    return out
+
+
+def list_files(names: list, ids: np.ndarray, attrs: list[str], stop, *, district_of: np.ndarray,
+               sector_of: np.ndarray, params: Params) -> dict[str, bytes]:
+    """The ranked list files (see above) for enterprises in row order ``names``, ``ids``,
+    ``attrs``; ``district_of`` and ``sector_of`` are their attribute characters (bytes)."""
+    stop = set(stop)
+    normal = [normalise(name or "") for name in names]
+    tokens = [attrs[row] + base36(int(ids[row])) for row in range(len(normal))]
+    listed = {gram for gram in stop if not is_affix(gram, params.affixes)}
+    members: dict[str, dict[int, int]] = {gram: {} for gram in listed}
+    longest = max((len(g) for g in listed), default=0)
+    for row, name in enumerate(normal):
+        for p in range(len(name) - 1):
+            for n in range(2, min(longest, len(name) - p) + 1):
+                gram = name[p:p + n]
+                if gram not in stop:
+                    break
+                if gram in listed:
+                    members[gram].setdefault(row, p)
+    files: dict[str, bytes] = {}
+    for gram in sorted(listed):
+        found = members[gram]
+        ranked = sorted(found, key=lambda row: (found[row], len(normal[row]), int(ids[row])))
+        entries = [tokens[row] for row in ranked[:params.list_cap]]
+        for k, page in enumerate(_pages(entries, len(found), params.list_page)):
+            files[f"l/g{gram.encode('utf-8').hex()}/{k}.json"] = page
+
+    by_name = sorted(range(len(normal)), key=lambda row: (normal[row], int(ids[row])))
+    facets: dict[str, list[int]] = defaultdict(list)
+    for row in by_name:
+        d, s = chr(district_of[row]), chr(sector_of[row])
+        for key in (f"{d}{s}", f"{d}_", f"_{s}", "__"):
+            facets[key].append(row)
+    for key in sorted(facets):
+        rows_ = facets[key]
+        for k, page in enumerate(_pages([tokens[row] for row in rows_], len(rows_), params.list_page)):
+            files[f"l/f{key}/{k}.json"] = page
+    return files

@@ -54,6 +54,8 @@
     });
     this.form.querySelectorAll("select").forEach(function (select) {
       select.addEventListener("change", function () {
+        // A ranked list is chosen by the filters (and read a page at a time): ask again.
+        if (self.list || (!self.candidates && !self.value("q").trim())) { self.run(true); return; }
         if (!self.candidates) return;
         self.saveHash();
         self.root.setAttribute("aria-busy", "true");
@@ -63,6 +65,8 @@
       });
     });
     this.more.addEventListener("click", function () { self.showPage(); });
+    this.download = root.querySelector(".rows-download");
+    if (this.download) this.download.addEventListener("click", function () { self.saveRows(); });
     this.fromHash();
     window.addEventListener("hashchange", function () { self.fromHash(); });
   }
@@ -93,7 +97,8 @@
 
   Lookup.prototype.fromHash = function () {
     var params = new URLSearchParams(location.hash.slice(1));
-    if (!params.has("q")) return;
+    var keys = ["q", "district", "sector", "grade", "year"];
+    if (!keys.some(function (k) { return params.has(k); })) return;
     ["q", "district", "sector", "grade", "year"].forEach(function (k) {
       if (params.has(k)) this.form.elements[k].value = params.get(k);
     }, this);
@@ -110,6 +115,14 @@
     this.detail.hidden = true;
     this.more.hidden = true;
     this.candidates = null;
+    this.list = null;
+    this.note = "";
+    this.rows = [];
+    if (this.download) this.download.hidden = true;
+  };
+
+  Lookup.prototype.filtersSet = function () {
+    return ["district", "sector", "grade", "year"].some(function (k) { return this.value(k); }, this);
   };
 
   Lookup.prototype.run = function (save) {
@@ -118,12 +131,13 @@
     var token = ++this.token;
     this.clear();
     if (save) this.saveHash();
-    if (!raw) { this.say("empty"); return Promise.resolve(); }
+    if (!raw && !this.filtersSet()) { this.say("empty"); return Promise.resolve(); }
     this.say("searching");
     this.root.setAttribute("aria-busy", "true");
     return this.get("meta.json").then(function (meta) {
       self.meta = meta;
       var code = raw.toUpperCase().replace(/\s+/g, "");
+      if (!raw) return self.byFilters(token);
       if (USCC.test(code)) return self.byUscc(code, token);
       return self.byName(normalise(raw), token);
     }).catch(function () {
@@ -198,11 +212,21 @@
     var self = this;
     var chars = Array.from(query);
     if (chars.length < 2) { this.say("too_short"); return Promise.resolve(); }
+    // Only what nearly every name has (常州, 有限公司): it names no one; list by the filters.
+    var affix = (this.meta.affixes || []).some(function (a) { return normalise(a).indexOf(query) >= 0; });
+    if (affix) {
+      this.note = fmt(this.labels.text.affix, { query: query });
+      return this.byFilters(token);
+    }
     return this.stopGrams(chars).then(function (stop) {
       if (token !== self.token) return;
       var grams = self.plan(chars, stop);
-      if (!grams.length) { self.say("too_general"); return; }
-      return self.byGrams(query, grams, token);
+      if (grams.length) return self.byGrams(query, grams, token);
+      // Every position is a common fragment: the ranked list of the longest one in the query.
+      var best = "";
+      stop.forEach(function (g) { if (query.indexOf(g) >= 0 && g.length > best.length) best = g; });
+      if (!best) { self.say("too_general"); return; }
+      return self.byList("g" + hex(best), query, best === query, token);
     });
   };
 
@@ -249,6 +273,97 @@
       });
   };
 
+  function hex(text) {
+    return Array.from(new TextEncoder().encode(text), function (b) {
+      return (b < 16 ? "0" : "") + b.toString(16);
+    }).join("");
+  }
+
+  // The filters alone: the ranked list of the district and sector chosen ("_" for any).
+  Lookup.prototype.byFilters = function (token) {
+    var meta = this.meta, D = "0123456789abcdefghijklmnopqrstuvwxyz";
+    var d = meta.districts.indexOf(this.value("district")), s = meta.sectors.indexOf(this.value("sector"));
+    var key = "f" + (d >= 0 ? D[d] : "_") + (s >= 0 ? D[s] : "_");
+    return this.byList(key, "", true, token);
+  };
+
+  // A ranked list (lookup_index.py list_files): its first page now, more as the reader asks.
+  // ``exact``: every entry of the list matches the query (no name to confirm).
+  Lookup.prototype.byList = function (key, query, exact, token) {
+    var self = this;
+    return this.get("l/" + key + "/0.json").then(function (head) {
+      if (token !== self.token) return;
+      self.query = query;
+      self.list = { key: key, pages: head.pages, next: 1, total: head.n, kept: head.kept, exact: exact };
+      self.candidates = self.entries(head.i);
+      return self.applyFilters();
+    });
+  };
+
+  Lookup.prototype.entries = function (text) {
+    var width = 2 + this.meta.years.length;
+    return text ? text.split(",").map(function (t) {
+      return [parseInt(t.slice(width), 36), t.slice(0, width)];
+    }) : [];
+  };
+
+  // The next page of the list, its matching entries added to those waiting to be shown.
+  Lookup.prototype.nextPage = function () {
+    var self = this, list = this.list, view = this.view;
+    var page = list.next++;
+    return this.get("l/" + list.key + "/" + page + ".json").then(function (loaded) {
+      if (view !== self.view) return;
+      var more = self.entries(loaded.i);
+      self.candidates = self.candidates.concat(more);
+      self.filtered = self.filtered.concat(more.filter(function (c) { return self.matchesFilters(c[1]); }));
+    });
+  };
+
+  // What the status line says of a list: the exact count where the list itself gives it,
+  // else how many are shown so far (and that more can be read).
+  Lookup.prototype.sayList = function () {
+    var list = this.list, shown = this.confirmed;
+    var narrowed = this.value("grade") || this.value("year") ||
+      (list.key.charAt(0) === "g" && (this.value("district") || this.value("sector")));
+    var done = list.next >= list.pages && this.shown >= this.filtered.length;
+    var values = { count: list.total, shown: shown, kept: list.kept, query: this.query };
+    var key;
+    if (!shown) key = "none_filtered";
+    else if (done && (narrowed || !list.exact)) { key = "found"; values.count = shown; }
+    else if (narrowed || !list.exact) key = "found_so_far";
+    else if (list.key.charAt(0) === "f") key = "listed_count";
+    else key = list.kept < list.total ? "ranked_capped" : "ranked";
+    this.say(key, values);
+    if (this.note) this.status.textContent = this.note + " " + this.status.textContent;
+  };
+
+  Lookup.prototype.filterText = function () {
+    var parts = [];
+    Array.prototype.forEach.call(this.form.elements, function (control) {
+      if (!control.name || !control.value.trim()) return;
+      var label = control.closest("label");
+      var name = label ? label.firstChild.textContent.trim() : control.name;
+      var value = control.tagName === "SELECT" ? control.options[control.selectedIndex].text : control.value.trim();
+      parts.push(name + "：" + value);
+    });
+    return parts.join("；") || this.labels.rows.no_filter;
+  };
+
+  // A CSV of exactly the enterprises listed, with the grade each line shows.
+  Lookup.prototype.saveRows = function () {
+    var T = this.labels.text, R = this.labels.rows, self = this;
+    var headers = [T.uscc, T.name, T.district, T.sector, T.year, T.grade];
+    var rows = this.rows.map(function (record) {
+      var g = self.shownGrade(record);
+      return [record[0], record[1], self.label("districts", record[2]), self.label("sectors", record[3]),
+              g ? g[0] : null, g ? self.label("grades", g[2]) : null];
+    });
+    var source = fmt(R.source_value, { site: R.site, title: R.title, url: location.href,
+                                       date: new Date().toISOString().slice(0, 10) });
+    window.portalRowsFile.save(R.file, window.portalRowsFile.csv(headers, rows,
+      [[R.filter, this.filterText()], [R.synthetic, R.synthetic_value], [R.source, source]]));
+  };
+
   Lookup.prototype.matchesFilters = function (attrs) {
     var meta = this.meta;
     var d = this.value("district"), s = this.value("sector");
@@ -279,7 +394,8 @@
     this.shown = 0;
     this.confirmed = 0;
     this.dropped = 0;
-    if (!this.filtered.length) {
+    this.rows = [];
+    if (!this.filtered.length && !(this.list && this.list.next < this.list.pages)) {
       this.say(this.candidates.length ? "none_filtered" : "none");
       this.more.hidden = true;
       return Promise.resolve();
@@ -309,12 +425,27 @@
           if (record && normalise(record[1]).indexOf(self.query) >= 0) {
             self.results.appendChild(self.resultItem(record));
             self.confirmed++;
+            self.rows.push(record);
             self.last = record;
           } else {
             self.dropped++;
           }
         });
+        var list = self.list;
         if (self.confirmed < wanted && self.shown < self.filtered.length && rounds < 3) return step();
+        // A list reads a few more pages when the filters leave too little on those read.
+        if (list && self.confirmed < wanted && list.next < list.pages && rounds < 6) {
+          return self.nextPage().then(function () { if (view === self.view) return step(); });
+        }
+        if (self.download) {
+          self.download.hidden = !self.confirmed || !window.portalRowsFile;
+          self.download.textContent = fmt(self.labels.rows.download, { count: self.confirmed });
+        }
+        if (list) {
+          self.sayList();
+          self.more.hidden = self.shown >= self.filtered.length && list.next >= list.pages;
+          return;
+        }
         var total = self.filtered.length - self.dropped;
         self.say(total ? "found" : "none", { count: total, shown: self.confirmed });
         self.more.hidden = self.shown >= self.filtered.length;
@@ -383,6 +514,41 @@
     return wrap;
   };
 
+  // Everything dated about an enterprise, oldest first: ratings, certificates, blacklist
+  // listings still public and supervised hazards (what the record holds, nothing more).
+  Lookup.prototype.timeline = function (record) {
+    var T = this.labels.text, self = this, asOf = this.meta.as_of, events = [];
+    function add(date, text) { if (date) events.push([date, text]); }
+    record[6].forEach(function (r) { add(r[3], fmt(T.tl_rated, { year: r[0], grade: self.label("grades", r[2]) })); });
+    record[7].forEach(function (c) {
+      add(c[2], fmt(T.tl_cert_issued, { id: c[0], level: self.label("levels", String(c[1])) }));
+      add(c[3], fmt(T.tl_cert_expires, { id: c[0] }));
+    });
+    record[8].forEach(function (b) {
+      add(b[2], fmt(T.tl_listed, { id: b[0], reason: self.label("reasons", b[1]) }));
+      add(b[3], fmt(T.tl_list_expires, { id: b[0] }));
+    });
+    record[9].forEach(function (h) {
+      add(h[2], fmt(T.tl_hazard, { id: h[0], level: self.label("hazard_levels", h[1]) }));
+      if (h[4]) add(h[4], fmt(T.tl_hazard_rectified, { id: h[0] }));
+      else add(h[3], fmt(T.tl_hazard_deadline, { id: h[0] }));
+    });
+    events.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
+    var section = el("section", null, "lookup-timeline");
+    section.appendChild(el("h4", T.timeline));
+    var list = el("ol");
+    events.forEach(function (e) {
+      var item = el("li", null, e[0] > asOf ? "lookup-future" : null);
+      var time = el("time", e[0]);
+      time.setAttribute("datetime", e[0]);
+      item.appendChild(time);
+      item.appendChild(document.createTextNode(" " + e[1] + (e[0] > asOf ? " " + T.tl_future : "")));
+      list.appendChild(item);
+    });
+    section.appendChild(list);
+    return section;
+  };
+
   Lookup.prototype.showDetail = function (record) {
     var L = this.labels, T = L.text, self = this;
     var asOf = this.meta.as_of;
@@ -423,6 +589,7 @@
       record[9].map(function (h) {
         return [h[0], self.label("hazard_levels", h[1]), h[2], h[3], h[4], self.label("hazard_statuses", h[5])];
       })) : el("p", T.no_hazards));
+    box.appendChild(this.timeline(record));
     box.appendChild(el("p", fmt(T.as_of, { date: asOf }), "portal-meta"));
     if (box.scrollIntoView) box.scrollIntoView({ block: "nearest" });
   };
