@@ -126,6 +126,8 @@ class LoadedResource(Resource):
     byte_count: int = 0
     digests: dict[str, str] = field(default_factory=dict)
     relpath: str = ""  # the path as written in the descriptor, for reports
+    # set instead of ``table`` when the file is read batch by batch (see :func:`batches`)
+    stream: _Stream | None = None
 
     @property
     def display_path(self) -> str:
@@ -159,7 +161,7 @@ def both_problem(problem: Problem) -> str:
 
 
 def load_catalog(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 referenced: bool = True) -> Catalog:
+                 referenced: bool = True, stream_above: int | None = None) -> Catalog:
     """Load every data package found in ``paths`` (package folders, descriptors, or a
     folder of package folders) into a :class:`Catalog` of string tables.
 
@@ -175,6 +177,10 @@ def load_catalog(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
     that refers to it, so one package can be validated alone with its keys checked. If
     there is no such folder, :class:`LoadError` (``usage-error``) says which package to add:
     keys that cannot be checked must not pass as valid.
+
+    With ``stream_above``, a regular UTF-8 CSV file larger than that many bytes is only
+    scanned (encoding, row positions): its rows are read batch by batch when they are
+    checked (:func:`batches`), so its whole table is never held in memory.
     """
     catalog = Catalog()
     problems: list[Problem] = []
@@ -200,7 +206,7 @@ def load_catalog(paths: list[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
         _place(problems)
         raise DescriptorError(problems)
     for resource in catalog:  # only now is a data file opened
-        _read_resource(resource)
+        _read_resource(resource, stream_above)
     return catalog
 
 
@@ -388,7 +394,7 @@ def _load_package(descriptor_path: Path, problems: list[Problem], *, max_bytes: 
     return package
 
 
-def _read_resource(resource: LoadedResource) -> None:
+def _read_resource(resource: LoadedResource, stream_above: int | None = None) -> None:
     """Read the resource's table; a file that is gone or unreadable is a finding, not a stop."""
     target = resource.path
     if not target.is_file():
@@ -396,7 +402,7 @@ def _read_resource(resource: LoadedResource) -> None:
                                          {"path": resource.relpath, "file": str(target)}))
         return
     try:
-        read_table(resource, target)
+        read_table(resource, target, stream_above)
     except OSError as error:
         resource.findings.append(Finding("source-error", "load.unreadable",
                                          {"path": resource.relpath, "detail": str(error)}))
@@ -457,8 +463,9 @@ def _dialect(descriptor: dict) -> dict:
     }
 
 
-def read_table(resource: LoadedResource, path: Path) -> None:
-    """Read the CSV at ``path`` into ``resource``: its string table and row positions."""
+def read_table(resource: LoadedResource, path: Path, stream_above: int | None = None) -> None:
+    """Read the CSV at ``path`` into ``resource``: its string table and row positions (or,
+    for a file larger than ``stream_above`` bytes, what :func:`batches` reads it with)."""
     resource.byte_count = path.stat().st_size
     declared = (resource.descriptor.get("encoding") or "utf-8").lower().replace("_", "-")
     encoding = _ENCODINGS.get(declared)
@@ -487,7 +494,10 @@ def read_table(resource: LoadedResource, path: Path) -> None:
             return
         if scan.starts is not None:
             try:
-                _read_arrow(resource, path, scan, dialect)
+                if stream_above is not None and scan.size > stream_above:
+                    _prepare_stream(resource, path, scan, dialect)
+                else:
+                    _read_arrow(resource, path, scan, dialect)
                 return
             except _Fallback:
                 pass
@@ -675,8 +685,22 @@ def _fast_path_ok(dialect: dict) -> bool:
             and dialect["quote_char"] == '"')
 
 
-def _read_arrow(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict) -> None:
-    """Fast reader: Arrow parses the file; the scan supplies row positions."""
+def _arrow_options(names: list[str], dialect: dict, block_size: int, on_invalid, threads: bool = False):
+    # every cell a string exactly as written; rows of another width go to ``on_invalid``
+    return {
+        "read_options": pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=block_size,
+                                       use_threads=threads),
+        "parse_options": pacsv.ParseOptions(delimiter=dialect["delimiter"], quote_char='"',
+                                         double_quote=True, newlines_in_values=True,
+                                         ignore_empty_lines=False, invalid_row_handler=on_invalid),
+        "convert_options": pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False)}
+
+
+def _start_arrow(resource: LoadedResource, scan: _Scan, dialect: dict) -> list[str] | None:
+    """Labels and row positions from the scan; the column names Arrow reads under, or None
+    when the file has a header and no rows (the table is then set here)."""
     starts, lines = scan.starts, scan.lines
     labels = _parse_header(scan.header, dialect)
     if not labels:
@@ -686,6 +710,26 @@ def _read_arrow(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict
     if len(starts) <= 1:
         resource.table = pa.table({n: pa.array([], pa.string()) for n in names})
         resource.row_numbers = resource.lines = Consecutive(2, 0)
+        return None
+    resource.row_numbers = Consecutive(2, len(starts) - 1)
+    resource.lines = _positions(lines[1:])
+    resource.header_line = int(lines[0])
+    return names
+
+
+def _blank_empty_lines(table: pa.Table, empty: np.ndarray) -> pa.Table:
+    """An empty line is a row with no cells at all (Python's csv yields []), not a row of
+    empty strings: it must stay blank even where "" is not a missing value."""
+    nulls = pa.array(empty)
+    for i, n in enumerate(table.column_names):
+        table = table.set_column(i, n, pc.if_else(nulls, pa.scalar(None, pa.string()), table[n]))
+    return table
+
+
+def _read_arrow(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict) -> None:
+    """Fast reader: Arrow parses the file; the scan supplies row positions."""
+    names = _start_arrow(resource, scan, dialect)
+    if names is None:
         return
     ragged: list[int] = []
 
@@ -693,32 +737,73 @@ def _read_arrow(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict
         ragged.append(row.number)
         return "skip"
 
-    table = pacsv.read_csv(
-        str(path),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 20,
-                                       use_threads=False),  # small blocks: low peak memory
-        parse_options=pacsv.ParseOptions(delimiter=dialect["delimiter"], quote_char='"',
-                                         double_quote=True, newlines_in_values=True,
-                                         ignore_empty_lines=False, invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                             strings_can_be_null=False,
-                                             quoted_strings_can_be_null=False),
-    )
-    if ragged or table.num_rows != len(starts) - 1:
+    # small blocks, one thread: low peak memory
+    table = pacsv.read_csv(str(path), **_arrow_options(names, dialect, 1 << 20, on_invalid))
+    if ragged or table.num_rows != len(scan.starts) - 1:
         raise _Fallback
-    # An empty line is a row with no cells at all (Python's csv yields []), not a row of
-    # empty strings: it must stay blank even where "" is not a missing value. Columns stay
-    # in the reader's chunks: combining them would hold the table twice.
+    # Columns stay in the reader's chunks: combining them would hold the table twice.
     empty = scan.empty[1:]
     if empty.any():
-        nulls = pa.array(empty)
-        for i, n in enumerate(names):
-            table = table.set_column(i, n, pc.if_else(nulls, pa.scalar(None, pa.string()), table[n]))
+        table = _blank_empty_lines(table, empty)
         resource.cell_counts = np.where(empty, 0, len(names)).astype(np.int64)
     resource.table = table
-    resource.row_numbers = Consecutive(2, len(starts) - 1)
-    resource.lines = _positions(lines[1:])
-    resource.header_line = int(lines[0])
+
+
+@dataclass
+class _Stream:
+    path: Path
+    dialect: dict
+    names: list[str]
+    rows: int
+    empty: np.ndarray  # the row is an empty line
+
+
+class StreamFallback(Exception):
+    """The file is not regular enough to be read in batches (a row of another width): it
+    must be read whole, with :func:`read_whole`."""
+
+
+def _prepare_stream(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict) -> None:
+    names = _start_arrow(resource, scan, dialect)
+    if names is None:
+        return
+    empty = scan.empty[1:]
+    if empty.any():  # as _read_arrow: an empty line has no cells
+        resource.cell_counts = np.where(empty, 0, len(names)).astype(np.int64)
+    resource.stream = _Stream(path, dialect, names, len(scan.starts) - 1, empty)
+
+
+def batches(resource: LoadedResource, block_size: int = 4 << 20):
+    """The rows of a streamed resource as (index of the first row, table of string columns
+    named ``c0, c1 …``), about ``block_size`` bytes of the file each. Raises
+    :class:`StreamFallback` when a row has another width or the rows are not those the scan
+    counted; batches already given are then void."""
+    stream = resource.stream
+    try:  # a row of another width: Arrow's error (no handler)
+        reader = pacsv.open_csv(str(stream.path),
+                                **_arrow_options(stream.names, stream.dialect, block_size, None,
+                                                 threads=True))
+        start = 0
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            n = table.num_rows
+            if start + n > stream.rows:
+                raise StreamFallback(start + n)
+            empty = stream.empty[start:start + n]
+            if empty.any():
+                table = _blank_empty_lines(table, empty)
+            yield start, table
+            start += n
+    except pa.ArrowInvalid as error:
+        raise StreamFallback(str(error)) from None
+    if start != stream.rows:
+        raise StreamFallback(start)
+
+
+def read_whole(resource: LoadedResource) -> None:
+    """Read a streamed resource's table as :func:`load_catalog` does without streaming."""
+    resource.stream = None
+    read_table(resource, resource.path)
 
 
 def _parse_header(head: bytes, dialect: dict) -> list[str]:

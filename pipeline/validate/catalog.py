@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from pipeline.load import LoadedResource
+from pipeline.load import LoadedResource, StreamFallback
 from pipeline.model import Catalog
-from pipeline.validate import DEFAULT_MAX_ERRORS
+from pipeline.validate import DEFAULT_MAX_ERRORS, batched
 from pipeline.validate.errors import Collector, ValidationError
 from pipeline.validate.keys import (
     Checked,
@@ -78,39 +78,75 @@ class Report:
 
 def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_ERRORS,
                      rules: bool = True, config=None,
-                     progress: Callable[[str, int, int], None] | None = None) -> Report:
+                     progress: Callable[[str, int, int], None] | None = None,
+                     block_size: int = batched.BLOCK_SIZE) -> Report:
     """Table Schema checks, keys across packages and, where ``config`` (the portal's
-    configuration, ``portal.yml`` by default) binds them, the domain rules."""
+    configuration, ``portal.yml`` by default) binds them, the domain rules.
+
+    A resource loaded for streaming (``load_catalog(..., stream_above=...)``) is checked
+    batch by batch of about ``block_size`` bytes (:mod:`pipeline.validate.batched`) unless a
+    rule bound to it needs its whole table; it then keeps only its key columns and gets no
+    typed table."""
     started = time.perf_counter()
     checked: dict[tuple[str, str], Checked] = {}
     timings: dict[tuple[str, str], float] = {}
     resources = [r for r in catalog if isinstance(r, LoadedResource)]
-    for step, resource in enumerate(resources, start=1):
+    if rules:
+        from pipeline.config import load_config
+        from pipeline.validate.rules import batchable, run_rules
+
+        config = config if config is not None else load_config()
+    streamed = [r for r in resources if r.stream is not None]
+    if streamed:
+        from pipeline.load import read_whole
+
+        for resource in streamed:  # checks that need the whole table: read it whole
+            if rules and not batchable(config, resource.package, resource.name):
+                read_whole(resource)
+        streamed = [r for r in resources if r.stream is not None]
+        keep = batched.key_fields(resources)
+    # whole tables first: the rows of a streamed file are checked against them (roles)
+    order = [r for r in resources if r.stream is None] + streamed
+    said: set = set()
+    warnings: list[str] = []
+    for step, resource in enumerate(order, start=1):
         if progress:
             progress(f"{resource.package}/{resource.name}", step, len(resources))
         t0 = time.perf_counter()
+        key = (resource.package, resource.name)
         out = Collector(max_errors)
-        result = check_table(resource, out)
-        if result is not None:
+        if resource.stream is not None:
+            def batch_rules(item, key=key):
+                run_rules({**checked, key: item}, catalog, config, only=key, reported=said,
+                          warnings=warnings)
+            try:
+                item = batched.check_streamed(resource, out, keep.get(key, {}),
+                                              batch_rules if rules else None, block_size)
+            except StreamFallback:  # e.g. a row of another width: read whole and check so
+                from pipeline.load import read_whole
+
+                read_whole(resource)
+                streamed.remove(resource)  # its rules run with the others', on the whole table
+                said.difference_update({k for k in said if k[:2] == key})
+                out = Collector(max_errors)
+                item = Checked(resource, check_table(resource, out), out)
+        else:
+            item = Checked(resource, check_table(resource, out), out)
+        if item.result is not None:
             _check_stats(resource, out)
-        item = Checked(resource, result, out)
-        if result is not None:
             check_unique(item)
             check_primary_key(item)
-        checked[(resource.package, resource.name)] = item
-        timings[(resource.package, resource.name)] = time.perf_counter() - t0
+        checked[key] = item
+        timings[key] = time.perf_counter() - t0
 
     for item in checked.values():
         t0 = time.perf_counter()
         check_foreign_keys(item, lambda p, r: checked.get((p, r)), lambda p: p in catalog.packages)
         timings[(item.resource.package, item.resource.name)] += time.perf_counter() - t0
 
-    warnings: list[str] = []
     if rules:
-        from pipeline.config import load_config
-        from pipeline.validate.rules import run_rules
-
-        warnings = run_rules(checked, catalog, config if config is not None else load_config()) or []
+        run_rules(checked, catalog, config, skip={(r.package, r.name) for r in streamed},
+                  reported=said, warnings=warnings)
 
     report = Report(warnings=list(warnings))
     for key, item in checked.items():
@@ -122,7 +158,7 @@ def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_E
     report.seconds = time.perf_counter() - started
     if report.valid:
         for item in checked.values():
-            if item.result is not None:
+            if item.result is not None and item.resource.stream is None:
                 item.resource.table = typed_table(item)
                 item.resource.typed = True
     return report

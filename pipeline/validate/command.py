@@ -13,6 +13,9 @@ from pipeline.validate import DEFAULT_MAX_ERRORS
 from pipeline.validate.report import RENDERERS
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+# Files larger than this are checked batch by batch (pipeline.validate.batched): the command
+# needs no typed table afterwards, so its memory grows with the key columns only.
+STREAM_ABOVE = 32 << 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return EXIT_USAGE
     try:
-        catalog = load_catalog([Path(p) for p in args.paths], max_bytes=args.max_bytes)
+        catalog = load_catalog([Path(p) for p in args.paths], max_bytes=args.max_bytes,
+                               stream_above=STREAM_ABOVE)
     except LoadError as error:
         if error.type == "usage-error":
             print(t("cli.usage_error", args.lang, detail=error.message(args.lang)), file=sys.stderr)

@@ -80,23 +80,18 @@ class RowErrors:
         return out
 
 
-def check_table(resource: LoadedResource, out: Collector) -> TableResult | None:
-    """Run header, row, type and constraint checks; return the readings for key checks."""
-    for finding in resource.findings:
-        out.add(ValidationError(type=finding.type, key=finding.key,
-                                values={"file": resource.display_path, **finding.values},
-                                note=finding.note, line=finding.line))
-    if resource.findings or resource.table is None:
-        return None
+def check_table(resource: LoadedResource, out: Collector,
+                expected: list[dict | None] | None = None) -> TableResult | None:
+    """Run header, row, type and constraint checks; return the readings for key checks.
+    With ``expected`` (what :func:`check_header` gave for the file), ``resource`` is one
+    batch of the file's rows and only the rows are checked."""
+    if expected is None:
+        expected = check_header(resource, out)
+        if expected is None:
+            return None
     schema = resource.schema
-    fields = [f for f in schema.get("fields", []) if isinstance(f, dict)]
     labels = resource.labels or []
     table = resource.table
-    if not labels and table.num_rows == 0:
-        out.add(ValidationError(type="source-error", key="error.source-empty",
-                                values={"file": resource.display_path}, note="the source is empty"))
-        return None
-    expected = _check_header(schema, fields, labels, out, resource)
     result = TableResult(fields=expected)
     n = table.num_rows
     width = len(expected)
@@ -154,6 +149,26 @@ def check_table(resource: LoadedResource, out: Collector) -> TableResult | None:
                                note=f'type is "{kind}/{fmt}"'))
         _check_constraints(fld, col, values, present, parsed, blank_row, out, errs)
     return result
+
+
+def check_header(resource: LoadedResource, out: Collector, rows: int | None = None) -> list[dict | None] | None:
+    """What the loader found and the header's errors; the field expected in each column,
+    or None when there are no rows to check. ``rows``: how many rows the file has, when
+    its table is not read."""
+    for finding in resource.findings:
+        out.add(ValidationError(type=finding.type, key=finding.key,
+                                values={"file": resource.display_path, **finding.values},
+                                note=finding.note, line=finding.line))
+    if resource.findings or (resource.table is None and rows is None):
+        return None
+    schema = resource.schema
+    fields = [f for f in schema.get("fields", []) if isinstance(f, dict)]
+    labels = resource.labels or []
+    if not labels and (resource.table.num_rows if rows is None else rows) == 0:
+        out.add(ValidationError(type="source-error", key="error.source-empty",
+                                values={"file": resource.display_path}, note="the source is empty"))
+        return None
+    return _check_header(schema, fields, labels, out, resource)
 
 
 def column_names(expected: list[dict | None], labels: list[str]) -> list[str]:

@@ -108,18 +108,22 @@ class Check:
     doc: str
     # extra columns named inside a Value (the rates' numerators …): params → [(key path, column, types)]
     columns: Callable[[Mapping], list[tuple[str, str, tuple[str, ...]]]] | None = None
+    # each row's verdict depends on that row alone (and on role resources): the check can run
+    # on a file batch by batch, with the same findings
+    batched: bool = False
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(name: str, *, type: str | None = None, columns=None, **params: Param):
+def check(name: str, *, type: str | None = None, columns=None, batched: bool = False,
+          **params: Param):
     """Register the decorated function as the check ``name`` with its parameters."""
     def register(run: Callable[[Bound], None]):
         if name in CHECKS:
             raise ValueError(f"check {name} registered twice")
         CHECKS[name] = Check(name, type or name.split(".", 1)[0], params, run,
-                             inspect.getdoc(run) or "", columns)
+                             inspect.getdoc(run) or "", columns, batched)
         return run
     return register
 
@@ -309,15 +313,36 @@ def binding_problems(config, schemas: Mapping[tuple[str, str], Collection[str]])
     return problems
 
 
-def run_rules(checked: dict[tuple[str, str], Checked], catalog, config) -> list[str]:
+def batchable(config, package: str, resource: str) -> bool:
+    """Whether the resource can be checked batch by batch: every check bound to it is
+    (``batched``) and no binding reads it as a role (roles are read whole)."""
+    if not config.declared(package):
+        return True
+    checks = registry()
+    for binding in config.checks:
+        chk = checks[binding.check]
+        if binding.binds(package, resource) and not chk.batched:
+            return False
+        if any(isinstance(p, Role) and binding.params.get(name) == f"{package}/{resource}"
+               for name, p in chk.params.items()):
+            return False
+    return True
+
+
+def run_rules(checked: dict[tuple[str, str], Checked], catalog, config, *,
+              only: tuple[str, str] | None = None, skip: Collection[tuple[str, str]] = (),
+              reported: set | None = None, warnings: list[str] | None = None) -> list[str]:
     """Run the checks ``config`` (:class:`pipeline.config.Config`) binds, on the resources it
     binds them to, in the order of ``portal.yml``. Returns warnings: a resource named in full
-    (or a role) that lacks a column the binding names is not checked, and said so."""
+    (or a role) that lacks a column the binding names is not checked, and said so.
+    ``only`` checks that one resource (a batch of its rows), ``skip`` leaves resources out;
+    ``reported`` and ``warnings`` carry what was said across calls (once per file, not per
+    batch)."""
     from pipeline.i18n import both
 
     checks = registry()
-    reported: set = set()
-    warnings: list[str] = []
+    reported = set() if reported is None else reported
+    warnings = [] if warnings is None else warnings
 
     def type_problem(item, where, chk, column, fld, types) -> None:
         key = (item.resource.package, item.resource.name, column, chk.name, where)
@@ -336,6 +361,8 @@ def run_rules(checked: dict[tuple[str, str], Checked], catalog, config) -> list[
         chk = checks[binding.check]
         params = binding.params
         for (package, resource), item in checked.items():
+            if (only is not None and (package, resource) != only) or (package, resource) in skip:
+                continue
             if item.result is None or not config.declared(package) or not binding.binds(package, resource):
                 continue
             declared = _declared(item)

@@ -30,7 +30,7 @@ ACCIDENT_REASONS = {
 LIABILITY_REASONS = {"major_accident", "larger_accident", "two_general_12m", "deaths_10_in_year"}
 
 
-@check("blacklist-expiry",
+@check("blacklist-expiry", batched=True,
        listed_field=Field(("date",), "the listing date"),
        term_field=Field(("integer",), "the term in years"),
        expires_field=Field(("date",), "the stated end of the listing"))

@@ -10,7 +10,7 @@ from pipeline.validate.rules import Bound, Field, Value, check, mask
 from pipeline.validate.rules.dates import add_years, iso, to_days
 
 
-@check("certificate-expiry",
+@check("certificate-expiry", batched=True,
        issued_field=Field(("date",), "the issue date"),
        expires_field=Field(("date",), "the stated expiry date"),
        term_years=Value("how many years a certificate lasts"))

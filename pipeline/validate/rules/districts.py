@@ -30,7 +30,7 @@ def _shown(value) -> str:
     return str(np.datetime64(int(value), "D"))
 
 
-@check("district-validity",
+@check("district-validity", batched=True,
        field=Field(("string",), "the district code"),
        date_field=Field(("date", "year", "integer"), "the row's date, or its year"),
        districts=Role({"code": ("string",), "valid_from": ("date",), "valid_to": ("date",)},

@@ -269,7 +269,7 @@ def _exemptions(exempt: Mapping[str, Iterable[str]] | None) -> dict[str, frozens
     return out
 
 
-@check("personal-data", exempt=Value(
+@check("personal-data", batched=True, exempt=Value(
     "\"package/resource/field\" → the kinds (mobile, id) that field may hold, e.g. a public "
     "hotline column; nothing else is exempt", required=False))
 def personal_data(b: Bound) -> None:

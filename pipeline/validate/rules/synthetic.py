@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from pipeline.validate.rules import Bound, Field, Value, check, mask
 
 
-@check("synthetic-name",
+@check("synthetic-name", batched=True,
        field=Field(("string",), "the enterprise's name"),
        mark=Value("the text every synthetic name contains"))
 def synthetic_name(b: Bound) -> None:

@@ -42,7 +42,7 @@ def printable_ascii(values) -> bool:
     return True
 
 
-@check("text-safety")
+@check("text-safety", batched=True)
 def text_safety(b: Bound) -> None:
     """No control, invisible or direction-changing character in any text field."""
     item = b.item

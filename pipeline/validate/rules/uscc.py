@@ -45,7 +45,7 @@ def wrong_codes(codes: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return shaped, wrong, expected
 
 
-@check("uscc-check-digit", field=Field(("string",), "the credit code column"))
+@check("uscc-check-digit", batched=True, field=Field(("string",), "the credit code column"))
 def uscc_check_digit(b: Bound) -> None:
     """The shape and the check character of each code in ``field``."""
     name = b.field("field")
