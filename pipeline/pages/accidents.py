@@ -14,8 +14,10 @@ from collections import defaultdict
 
 from markupsafe import Markup, escape
 
+from pipeline.config import current
 from pipeline.i18n import catalog, t
-from pipeline.pages.charts import Chart, Series, bar_chart, chart_block, fmt, line_chart
+from pipeline.pages.chart_block import Area, Chart, chart_block
+from pipeline.pages.charts import Series, bar_chart, fmt, line_chart
 from pipeline.pages.core import (
     Ref,
     attainment_rows,
@@ -49,39 +51,50 @@ def rate_chart(ctx, rate_id: str, values: list[dict], district_name: str,
                      [(r["year"], r.get("provincial_average")) for r in values], dashed=True)]
     title = t("accidents.rate_chart_title", lang, rate=t(f"rate.{rate_id}", lang),
               place=district_name)
-    svg = line_chart(series, slug=slug, title=title, desc=t("accidents.rate_chart_desc", lang),
-                     x_values=years, decimals=decimals)
+    areas = district_areas(ctx, rate_id)
+    plot = line_chart(series, x_values=years, decimals=decimals,
+                      extra=[v for a in areas for v in a.values.values()])
     table = [[str(r["year"]), number(r.get("numerator")),
               number(r.get("denominator"), denominator_decimals(ctx, rate_id)),
               fmt(r.get("rate"), decimals), fmt(r.get("provincial_average"), decimals)]
              for r in values]
     return chart_block(ctx, Chart(
-        slug=slug, title=title, svg=svg,
+        slug=slug, title=title, plot=plot, desc=t("accidents.rate_chart_desc", lang),
         headers=[t("datapage.year", lang), t(f"accidents.numerator.{rate_id}", lang),
                  t(f"accidents.denominator.{rate_id}", lang), t("accidents.rate", lang),
                  t("accidents.provincial_average", lang)],
         rows=table, caption=title, source=t("accidents.source_rates", lang),
-        csv_href=ctx.download("derived", "rates")), base=base)
+        table="derived/rates", unit=t(f"unit_axis.{current().rate_formulas[rate_id]['unit']}", lang),
+        areas=areas,
+        page="accidents/"), base=base)
+
+
+def district_areas(ctx, rate_id: str) -> list[Area]:
+    """Each district's values of ``rate_id`` by year: lines a reader may add, and the map."""
+    names = Ref(ctx).districts
+    by_code: dict[str, dict] = defaultdict(dict)
+    for r in rows(ctx, "derived", "rates"):
+        if r["rate_id"] == rate_id and r["district_code"] != city_code():
+            by_code[r["district_code"]][r["year"]] = r.get("rate")
+    return [Area(code, names.get(code, code), values) for code, values in sorted(by_code.items())]
 
 
 def trend_chart(ctx, lang: str, values: list[dict], place: str, slug: str, base: str) -> Markup:
     years = [r["year"] for r in values]
     title = t("accidents.trend_title", lang, place=place)
-    svg = line_chart([Series(t("accidents.accidents", lang),
-                             [(r["year"], r["accidents"]) for r in values]),
-                      Series(t("accidents.deaths", lang),
-                             [(r["year"], r["deaths"]) for r in values])],
-                     slug=slug, title=title, desc=t("accidents.trend_desc", lang),
-                     x_values=years)
+    plot = line_chart([Series(t("accidents.accidents", lang),
+                              [(r["year"], r["accidents"]) for r in values]),
+                       Series(t("accidents.deaths", lang),
+                              [(r["year"], r["deaths"]) for r in values])], x_values=years)
     return chart_block(ctx, Chart(
-        slug=slug, title=title, svg=svg,
+        slug=slug, title=title, plot=plot, desc=t("accidents.trend_desc", lang),
         headers=[t("datapage.year", lang), t("accidents.accidents", lang),
                  t("accidents.deaths", lang), t("accidents.max_accidents", lang),
                  t("accidents.max_deaths", lang)],
         rows=[[str(r["year"]), number(r["accidents"]), number(r["deaths"]),
                number(r.get("max_accidents")), number(r.get("max_deaths"))] for r in values],
         caption=title, source=t("accidents.source_outcomes", lang),
-        csv_href=ctx.download("derived", "control_targets_attainment")), base=base)
+        table="derived/control_targets_attainment", page="accidents/"), base=base)
 
 
 def breakdown(stats: list[dict], key: str, names: dict, order: list[str] | None = None) -> list:
@@ -102,12 +115,12 @@ def breakdown(stats: list[dict], key: str, names: dict, order: list[str] | None 
 def breakdown_chart(ctx, lang: str, table: list, title: str, slug: str, base: str) -> Markup:
     labels = [r[0] for r in table]
     values = [float(r[2].replace(",", "")) for r in table]
-    svg = bar_chart(labels, values, slug=slug, title=title,
-                    desc=t("accidents.breakdown_desc", lang))
+    plot = bar_chart(labels, values, value_label=t("accidents.deaths", lang))
     return chart_block(ctx, Chart(
-        slug=slug, title=title, svg=svg, headers=breakdown_headers(lang), rows=table,
+        slug=slug, title=title, plot=plot, desc=t("accidents.breakdown_desc", lang),
+        headers=breakdown_headers(lang), rows=table,
         caption=title, source=t("accidents.source_accidents", lang),
-        csv_href=ctx.download("derived", "accident_statistics")), base=base)
+        table="derived/accident_statistics", page="accidents/"), base=base)
 
 
 def breakdown_headers(lang: str) -> list[str]:

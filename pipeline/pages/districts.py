@@ -15,8 +15,10 @@ from collections import defaultdict
 
 from markupsafe import escape
 
+from pipeline.config import current
 from pipeline.i18n import t
-from pipeline.pages.charts import Chart, bar_chart, chart_block, fmt
+from pipeline.pages.chart_block import Area, Chart, chart_block
+from pipeline.pages.charts import bar_chart, fmt
 from pipeline.pages.core import (
     Ref,
     attainment_rows,
@@ -52,21 +54,24 @@ def _comparison(ctx, ref: Ref, rate_id: str, year: int, code: str, base: str):
     decimals = values[0]["decimals"]
     labels = [ref.districts.get(r["district_code"], r["district_code"]) for r in values]
     title = t("districts.compare_title", lang, rate=t(f"rate.{rate_id}", lang), year=year)
-    svg = bar_chart(labels, [r["rate"] for r in values], slug=f"districts-{slug(code)}-{rate_id}",
-                    title=title, desc=t("districts.compare_desc", lang), decimals=decimals,
-                    reference=values[0].get("provincial_average"),
-                    reference_label=t("accidents.provincial_average", lang),
-                    highlight=ref.districts.get(code))
+    plot = bar_chart(labels, [r["rate"] for r in values], decimals=decimals,
+                     reference=values[0].get("provincial_average"),
+                     reference_label=t("accidents.provincial_average", lang),
+                     highlight=ref.districts.get(code), value_label=t(f"rate.{rate_id}", lang))
     rank = next((i + 1 for i, r in enumerate(values) if r["district_code"] == code), None)
     block = chart_block(ctx, Chart(
-        slug=f"districts-{slug(code)}-{rate_id}", title=title, svg=svg,
+        slug=f"districts-{slug(code)}-{rate_id}", title=title, plot=plot,
+        desc=t("districts.compare_desc", lang),
         headers=[t("datapage.district", lang), t(f"accidents.numerator.{rate_id}", lang),
                  t(f"accidents.denominator.{rate_id}", lang), t("accidents.rate", lang)],
         rows=[[label, number(r.get("numerator")),
                number(r.get("denominator"), denominator_decimals(ctx, rate_id)),
                fmt(r["rate"], decimals)] for label, r in zip(labels, values, strict=True)],
-        caption=title, source=t("accidents.source_rates", lang),
-        csv_href=ctx.download("derived", "rates")), base=base)
+        caption=title, source=t("accidents.source_rates", lang), table="derived/rates",
+        unit=t(f"unit_axis.{current().rate_formulas[rate_id]['unit']}", lang),
+        areas=[Area(r["district_code"], label, {year: r["rate"]})
+               for label, r in zip(labels, values, strict=True)], year=year,
+        page=f"districts/{slug(code)}/"), base=base)
     text = (t("districts.rank", lang, rank=rank, count=len(values)) if rank
             else t("districts.no_rank", lang))
     return block, text

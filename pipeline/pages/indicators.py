@@ -10,15 +10,8 @@ from __future__ import annotations
 from markupsafe import escape
 
 from pipeline.i18n import t
-from pipeline.pages.charts import (
-    PALETTE,
-    Chart,
-    Series,
-    bar_chart,
-    chart_block,
-    fmt,
-    line_chart,
-)
+from pipeline.pages.chart_block import Area, Chart, chart_block
+from pipeline.pages.charts import PALETTE, Series, bar_chart, fmt, line_chart
 from pipeline.pages.core import (
     CONTROL_OF_UNIT,
     Data,
@@ -69,13 +62,12 @@ def _line_chart(ctx, data: Data, ind: dict, base: str) -> object:
                              [(r["year"], clean(r["value"])) for r in obs if r["year"] in after],
                              colour=PALETTE[5], dash="2 3"))
     title = data.title(ind)
-    svg = line_chart(series, slug=f"indicator-{slug(ind['id'])}", title=title,
-                     desc=t("indicator.chart_desc", lang, title=title,
-                            first=years[0] if years else "", last=years[-1] if years else ""),
-                     target=target, target_label=target_label,
-                     y_label=t(f"unit_axis.{ind['unit']}", lang), x_values=years,
-                     decimals=decimals, period_end=end if after else None,
-                     after_label=t("indicator.after_period", lang))
+    areas = _areas(data, ind)
+    plot = line_chart(series, target=target, target_label=target_label,
+                      y_label=t(f"unit_axis.{ind['unit']}", lang), x_values=years,
+                      decimals=decimals, period_end=end if after else None,
+                      after_label=t("indicator.after_period", lang),
+                      extra=[v for a in areas for v in a.values.values()])
     headers = [t("indicator.col.year", lang), t("indicator.col.value", lang)]
     has_frac = any(r.get("numerator") is not None for r in obs)
     if has_frac:
@@ -84,23 +76,37 @@ def _line_chart(ctx, data: Data, ind: dict, base: str) -> object:
         headers.append(benchmark_label)
     if after:
         headers.append(t("indicator.col.period", lang))
+    # denominators that are counts (workers, vehicles) print as integers, amounts (GDP in
+    # 100 million yuan) with two decimals: an employee count is not "1838800.00"
+    counts = all(float(clean(r.get("denominator")) or 0).is_integer() for r in obs)
     rows = []
     for i, r in enumerate(obs):
         row = [r["year"], fmt(clean(r["value"]), decimals)]
         if has_frac:
-            row += [fmt(clean(r.get("numerator")), 0), fmt(clean(r.get("denominator")), 2)]
+            row += [fmt(clean(r.get("numerator")), 0),
+                    fmt(clean(r.get("denominator")), 0 if counts else 2)]
         if benchmark_rows:
             row.append(fmt(benchmark_rows[i], decimals))
         if after:
             row.append(t("indicator.after_period" if r["year"] in after else
                          "indicator.in_period", lang))
         rows.append(row)
-    chart = Chart(slug=f"indicator-{slug(ind['id'])}", title=title, svg=svg, headers=headers,
+    chart = Chart(slug=f"indicator-{slug(ind['id'])}", title=title, plot=plot, headers=headers,
                   rows=rows, caption=t("indicator.chart_caption", lang, title=title),
-                  source=t("indicator.chart_source", lang),
-                  csv_href=ctx.download("indicator-progress", "observations"),
-                  notes=[after_note(ind, sorted(after), lang)] if after else [])
+                  desc=t("indicator.chart_desc", lang, title=title,
+                         first=years[0] if years else "", last=years[-1] if years else ""),
+                  source=t("indicator.chart_source", lang), table="indicator-progress/observations",
+                  unit=t(f"unit_axis.{ind['unit']}", lang), areas=areas,
+                  notes=[after_note(ind, sorted(after), lang)] if after else [],
+                  page=f"indicators/{slug(ind['id'])}/")
     return chart_block(ctx, chart, base=base)
+
+
+def _areas(data: Data, ind: dict) -> list[Area]:
+    """Each district's observations of ``ind`` by year (lines a reader may add; the map)."""
+    return [Area(code, data.district_name(code), {r["year"]: clean(r["value"]) for r in obs})
+            for (iid, code), obs in sorted(data.observations.items())
+            if iid == ind["id"] and code != data.city and obs]
 
 
 def after_note(ind: dict, years: list[int], lang: str) -> str:
@@ -134,16 +140,18 @@ def _bar_chart(ctx, data: Data, ind: dict, base: str):
     target = clean(ind.get("target_value")) if ind["target_kind"] == "value" else None
     title = t("indicator.bar_title", lang, title=data.title(ind), year=year)
     name = f"indicator-{slug(ind['id'])}-districts"
-    svg = bar_chart(labels, values, slug=name, title=title,
-                    desc=t("indicator.bar_desc", lang, year=year), decimals=decimals,
-                    reference=target, reference_label=t("indicator.target_short", lang),
-                    missing_label=t("chart.no_data", lang),
-                    highlight=data.district_name(data.city))
-    chart = Chart(slug=name, title=title, svg=svg,
+    plot = bar_chart(labels, values, decimals=decimals, reference=target,
+                     reference_label=t("indicator.target_short", lang),
+                     missing_label=t("chart.no_data", lang),
+                     highlight=data.district_name(data.city), value_label=data.title(ind))
+    chart = Chart(slug=name, title=title, plot=plot, desc=t("indicator.bar_desc", lang, year=year),
                   headers=[t("indicator.col.district", lang), t("indicator.col.value", lang)],
                   rows=[[label, fmt(v, decimals)] for label, v in zip(labels, values, strict=True)],
                   caption=title, source=t("indicator.chart_source", lang),
-                  csv_href=ctx.download("indicator-progress", "observations"))
+                  table="indicator-progress/observations", unit=t(f"unit_axis.{ind['unit']}", lang),
+                  areas=[Area(code, data.district_name(code), {year: v})
+                         for code, v in zip(codes, values, strict=False)], year=year,
+                  page=f"indicators/{slug(ind['id'])}/")
     return chart_block(ctx, chart, base=base), year
 
 
