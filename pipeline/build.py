@@ -28,14 +28,17 @@ from pipeline.cache import (
 from pipeline.config import Config, load_config, use
 from pipeline.config import apply as apply_policy
 from pipeline.derive import IDENTITIES, NAME, derive
+from pipeline.editions import editions_key, prefix
 from pipeline.export import export
 from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
+from pipeline.i18n import both
 from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
 from pipeline.outdir import check_cache, check_out, mark
 from pipeline.pages import write_docs
 from pipeline.pages.csp import add_csp
-from pipeline.pages.mkdocs_site import run_mkdocs, write_config
+from pipeline.pages.editions import link_shared, write_site_map
+from pipeline.pages.mkdocs_site import SiteError, run_mkdocs, write_config
 from pipeline.pages.sections import item_patterns
 from pipeline.sitecheck import SiteCheckError, check_site
 from pipeline.validate import report_from_load_error, validate_catalog
@@ -67,9 +70,14 @@ class Interrupted(KeyboardInterrupt):
 
 
 def build(data: Path, out: Path, *, reference_date: date | None = None,
-          lang: str = "zh", previous: Path | None = None,
+          previous: Path | None = None,
           cache: Path | None = None, config: Config | None = None) -> BuildLog:
     """load → validate → derive → export → pages → site, then swap the site into ``out``.
+
+    The site has one edition per language of the configuration (``site.languages``): the
+    first at the root of ``out``, each other in a folder named for its language (``en/``),
+    every page at the same path in each (:mod:`pipeline.editions`). The downloads are
+    exported once, at the root, and every edition's pages link there.
 
     Raises :class:`InvalidData` (carrying the report) when loading or validation fails,
     ``SiteError`` when mkdocs refuses the site, ``LoadError`` for usage errors (no such
@@ -106,6 +114,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
     if previous is not None and not Path(previous).is_dir():
         raise NotADirectoryError(previous)
     log = BuildLog()
+    langs = tuple(config.site.languages)
     # Every stage reads the portal's constants (city, rates, names) from the config in force.
     with use(config), _signals_interrupt(), _exclusive(out):
         _remove_stale(out)
@@ -113,7 +122,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             previous = None  # the default: ``out`` as it is
         if cache is not None:
             code = code_digest()
-            current, log.key = up_to_date(data, out, reference_date=day, lang=lang,
+            current, log.key = up_to_date(data, out, reference_date=day, lang=editions_key(langs),
                                           previous=previous, code=code, config=config.digest)
             if current:
                 log.skipped = True
@@ -142,18 +151,19 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
                               through=export_writers(cache, code, log) if cache else None,
                               identities=identities)
             log.warnings += manifest.warnings
-            assets = work / "assets"  # fetched by scripts, never read by mkdocs
-            nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
-                             reference_date=day, assets_dir=assets,
-                             reuse_dir=out if out.is_dir() else None)
-            run_mkdocs(write_config(work, nav, lang=lang, unlisted=item_patterns()), site_dir,
-                       build_date=day)
+            # The root edition first: mkdocs empties the folder it builds into, and the other
+            # editions are folders inside the root one.
+            for lang in langs:
+                _edition(catalog, work / lang, site_dir, lang, langs, out=out, day=day,
+                         manifest=manifest)
             log.stages += ["export", "pages", "mkdocs"]
             _merge(downloads, site_dir)
-            _merge(assets, site_dir)
+            for lang in langs[1:]:
+                link_shared(site_dir, prefix(lang, langs))
+            write_site_map(site_dir, langs, lastmod=day.isoformat())
             add_csp(site_dir)
             mark(site_dir)
-            problems = check_site(site_dir, manifest, lang=lang,
+            problems = check_site(site_dir, manifest, langs=langs,
                                   parsed=Path(cache) / "sitecheck" if cache else None,
                                   hidden=_hidden_listings(catalog, day),
                                   withheld=withheld_signatures(catalog))
@@ -163,10 +173,33 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             # Recorded only if the inputs did not change while they were read (else the key
             # would name bytes this build never saw).
             if cache is not None and log.key == build_key(
-                    data, reference_date=day, lang=lang,
+                    data, reference_date=day, lang=editions_key(langs),
                     previous=previous if previous != out else None, code=code, config=config.digest):
                 record_key(site_dir, log.key)
     return log
+
+
+def _edition(catalog: Catalog, work: Path, site_dir: Path, lang: str, langs: tuple[str, ...],
+             *, out: Path, day: date, manifest) -> None:
+    """The pages of the edition in ``lang``: its page sources in ``work``, mkdocs' site in its
+    folder of ``site_dir``, then the files its scripts fetch (written beside the docs, so
+    mkdocs neither copies nor lists them)."""
+    root = site_dir / prefix(lang, langs)
+    if root != site_dir and root.exists():
+        raise SiteError(both("build.edition_folder_taken", path=f"{prefix(lang, langs)}", lang=lang))
+    assets = work / "assets"  # fetched by scripts, never read by mkdocs
+    published = out / prefix(lang, langs)
+    nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
+                     reference_date=day, assets_dir=assets,
+                     reuse_dir=published if published.is_dir() else None)
+    run_mkdocs(write_config(work, nav, lang=lang, unlisted=item_patterns()), root,
+               build_date=day)
+    if root != site_dir:
+        # The site's 404 page is the root's (a host serves one for every folder), and its one
+        # sitemap lists every edition (write_site_map).
+        for name in ("404.html", "sitemap.xml", "sitemap.xml.gz"):
+            (root / name).unlink(missing_ok=True)
+    _merge(assets, root)
 
 
 def lock_path(out: Path) -> Path:

@@ -117,13 +117,14 @@ def _langs() -> tuple[str, ...]:
 def _unchanged(args) -> bool:
     """Whether ``--out`` already holds the build of these inputs, code and options."""
     from pipeline.cache import up_to_date
+    from pipeline.editions import editions_key, languages
 
     out = Path(args.out).resolve()
     previous = args.previous
     if previous is not None and Path(previous).resolve() == out:
         previous = None
     current, _ = up_to_date(args.data, out, reference_date=args.reference_date or date.today(),
-                            lang="zh", previous=previous)
+                            lang=editions_key(languages()), previous=previous)
     return current
 
 

@@ -5,7 +5,11 @@
 - every relative link and resource resolves to a file of the site, and every ``#anchor``
   to an element id on the target page;
 - every download listed in the manifest exists with its size and SHA-256;
-- every HTML page has a non-empty ``<title>`` and ``<html lang="zh…">``;
+- every HTML page has a non-empty ``<title>`` and the language of its edition on ``<html>``
+  (``lang="zh…"`` at the root, ``lang="en…"`` under ``en/``: :mod:`pipeline.editions`);
+- with more than one edition, every page names its twin in each edition and the root's as
+  ``x-default`` (``<link rel="alternate" hreflang>``), and each twin names it back; the
+  chart pages meant for embedding (``noindex``) and the 404 page have no twins;
 - nothing makes the browser fetch from another origin: no absolute or protocol-relative
   address in a ``src``, ``srcset``, ``<link href>``, ``<meta http-equiv=refresh>``, form
   action, or CSS ``url()``/``@import`` (plain ``<a href>`` links to another site, such as a
@@ -30,6 +34,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pipeline.editions import edition_of, languages, prefix
 from pipeline.i18n import both
 from pipeline.pages.csp import META_NAME, digest, is_executable
 from pipeline.pages.mkdocs_site import SiteError
@@ -92,6 +97,8 @@ class _Page:
     styles: list[str] = field(default_factory=list)  # hashes of <style> elements
     style_attrs: list[str] = field(default_factory=list)  # hashes of style="" values
     css: list[str] = field(default_factory=list)  # inline CSS text, for url()
+    alternates: list[tuple[str, str]] = field(default_factory=list)  # (hreflang, href)
+    noindex: bool = False  # <meta name="robots" content="noindex">: not a page of its own
 
 
 class _Parser(HTMLParser):
@@ -119,6 +126,10 @@ class _Parser(HTMLParser):
                 match = _REFRESH.search(values.get("content", ""))
                 if match:
                     page.refs.append(("meta", "http-equiv=refresh", match["url"]))
+            if values.get("name", "").lower() == "robots" and "noindex" in values.get("content", "").lower():
+                page.noindex = True
+        elif tag == "link" and values.get("rel", "").lower() == "alternate" and values.get("hreflang"):
+            page.alternates.append((values["hreflang"], values.get("href", "")))
         if tag in ("script", "style") or (tag == "link" and "href" in values):
             self._governed_seen = True
         if tag in ("script", "style"):
@@ -190,13 +201,18 @@ def _page_from_json(value: dict) -> _Page:
     return _Page(lang=value["lang"], title=value["title"], ids=set(value["ids"]),
                  refs=[tuple(r) for r in value["refs"]], csp=[tuple(c) for c in value["csp"]],
                  scripts=value["scripts"], styles=value["styles"],
-                 style_attrs=value["style_attrs"], css=value["css"])
+                 style_attrs=value["style_attrs"], css=value["css"],
+                 alternates=[tuple(a) for a in value["alternates"]], noindex=value["noindex"])
 
 
-def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
+def check_site(site_dir: Path, manifest=None, *, langs: tuple[str, ...] | None = None,
                parsed: Path | None = None, hidden: set[str] | None = None,
                withheld: dict[str, list[str]] | None = None) -> list[Problem]:
     """Every problem of the site in ``site_dir`` (see the module docstring); [] is publishable.
+
+    ``langs`` are the site's editions, the root's first (the build passes the
+    configuration's); each must have its home page. By default the root edition is the
+    configuration's first language, and the other editions are those whose folder the site has.
 
     ``manifest`` is the export's :class:`pipeline.export.Manifest` (or its JSON form); by
     default the site's own ``data/manifest.json`` is read. ``parsed`` is a folder where what
@@ -210,8 +226,20 @@ def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
     files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
     pages = {name: _parse(site / name, parsed) for name in sorted(files) if name.endswith(".html")}
     problems: list[Problem] = []
+    if langs is None:
+        configured = languages()
+        langs = (configured[0],) + tuple(lang for lang in configured[1:]
+                                         if f"{prefix(lang, configured)}index.html" in files)
+    else:
+        langs = tuple(langs)
+        problems += [Problem(f"{prefix(lang, langs)}index.html", "edition", "missing",
+                             f"the home page of the edition in {lang}")
+                     for lang in langs if f"{prefix(lang, langs)}index.html" not in files]
     for name, page in pages.items():
+        lang, inside = edition_of(name, langs)
         problems += _check_page(name, page, lang)
+        if len(langs) > 1 and not page.noindex and inside != "404.html":
+            problems += _check_twins(name, page, lang, langs, pages)
         for tag, attribute, value in page.refs:
             problems += _check_ref(name, tag, attribute, value, files, pages)
         for css in page.css:
@@ -231,6 +259,33 @@ def check_site(site_dir: Path, manifest=None, *, lang: str = "zh",
             manifest = json.loads((site / "data" / "manifest.json").read_text(encoding="utf-8"))
         problems += [Problem(name, "withheld", found, "no copy of a withheld table")
                      for name, found in withheld_copies(site, withheld, manifest, memo=parsed)]
+    return problems
+
+
+def _check_twins(name: str, page: _Page, lang: str, langs: tuple[str, ...],
+                 pages: dict[str, _Page]) -> list[Problem]:
+    """The page names its twin in every edition (and x-default, the root's), each twin is a
+    page in the language it is named for, and names this page back as its own twin."""
+    problems = []
+    named = dict(page.alternates)
+    for hreflang in (*langs, "x-default"):
+        expected = langs[0] if hreflang == "x-default" else hreflang
+        if hreflang not in named:
+            problems.append(Problem(name, "hreflang", f"no hreflang=\"{hreflang}\"",
+                                    f"the address of this page in the edition in {expected}"))
+            continue
+        href = named[hreflang]
+        target = _resolve(name, unquote(urlsplit(href).path))
+        found = _existing(target, pages.keys()) if target is not None else None
+        if found is None or edition_of(found, langs)[0] != expected:
+            problems.append(Problem(name, "hreflang", f'hreflang="{hreflang}" href="{href}"',
+                                    f"a page of the edition in {expected}"))
+            continue
+        back = dict(pages[found].alternates).get(lang)
+        back_target = _resolve(found, unquote(urlsplit(back).path)) if back is not None else None
+        if back_target is None or _existing(back_target, pages.keys()) != name:
+            problems.append(Problem(name, "hreflang", f'{found} names "{back or ""}" for {lang}',
+                                    f"{found} naming this page as its twin in {lang}"))
     return problems
 
 
@@ -448,9 +503,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.sitecheck",
                                      description="check a built site / 检查已生成的站点")
     parser.add_argument("site", nargs="?", type=Path, default=Path("build/site"))
-    parser.add_argument("--lang", default="zh")
     parser.add_argument("--config", type=Path, default=None,
-                        help="the portal's configuration (default: portal.yml of the repository)")
+                        help="the portal's configuration (default: portal.yml of the repository); "
+                             "its languages are the editions the site must have")
     parser.add_argument("--data", type=Path, default=Path("datapackages"),
                         help="the packages the site was built from: listings not in force on the "
                              "site's date must appear nowhere / 站点所依据的数据包")
@@ -458,7 +513,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.site.is_dir():
         print(both("sitecheck.no_site", path=args.site), file=sys.stderr)
         return 2
-    problems = check_site(args.site, lang=args.lang, hidden=_hidden(args.site, args.data),
+    from pipeline.config import load_config
+
+    langs = load_config(args.config).site.languages
+    problems = check_site(args.site, langs=langs, hidden=_hidden(args.site, args.data),
                           withheld=_withheld(args.data, args.config))
     if problems:
         print(SiteCheckError(problems), file=sys.stderr)

@@ -68,8 +68,9 @@ def browser():
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
-    """The site built once per worker from the committed data and served on localhost; a
-    module that needs other data defines its own ``site``."""
+    """The site built once per worker from the committed data and served on localhost, in
+    every edition portal.yml names (Chinese at the root, English under en/); a module that
+    needs other data defines its own ``site``."""
     from pipeline.build import build
     from pipeline.serve import make_server, url
 
@@ -85,17 +86,26 @@ def site(tmp_path_factory):
 NOT_PAGES = {"assets", "search", "data.json"}
 
 
-def page_types(out: Path) -> dict[str, str]:
+def page_types(out: Path, lang: str | None = None) -> dict[str, str]:
     """name → site-relative URL: the home page, each top-level section, and the first item
     page below each section (sorted, so the choice is stable): new sections are covered by
-    every test that walks page types without being listed anywhere."""
-    types = {"home": ""}
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and p.name not in NOT_PAGES):
+    every test that walks page types without being listed anywhere. ``lang`` chooses the
+    edition (default: the root one); the other editions' folders are not sections."""
+    from pipeline.config import load_config
+    from pipeline.editions import prefix
+
+    langs = load_config().site.languages
+    edition = prefix(lang or langs[0], langs)
+    root = out / edition
+    others = {p.rstrip("/") for p in (prefix(other, langs) for other in langs) if p}
+    types = {"home": edition}
+    for folder in sorted(p for p in root.iterdir()
+                         if p.is_dir() and p.name not in NOT_PAGES and p.name not in others):
         if (folder / "index.html").is_file():
-            types[folder.name] = f"{folder.name}/"
+            types[folder.name] = f"{edition}{folder.name}/"
         items = sorted(p for p in folder.iterdir() if p.is_dir() and (p / "index.html").is_file())
         if items:
-            types[f"{folder.name}-item"] = f"{folder.name}/{items[0].name}/"
+            types[f"{folder.name}-item"] = f"{edition}{folder.name}/{items[0].name}/"
     return types
 
 

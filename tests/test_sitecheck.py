@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from pipeline.config import load_config
 from pipeline.pages.csp import add_csp, inline_hashes, policy, with_policy
 from pipeline.sitecheck import check_site, main, parse_policy
 
@@ -26,6 +28,7 @@ PAGE = """<!doctype html>
 </body>
 </html>
 """
+ROOT = Path(__file__).resolve().parent.parent
 CSV = b"code,name\n320400,\xe5\xb8\xb8\xe5\xb7\x9e\xe5\xb8\x82\n"
 
 
@@ -207,12 +210,97 @@ def test_add_csp_touches_only_html(site):
     assert check_site(site) == []
 
 
-def test_the_command_exits_1_and_names_the_file(site, capsys):
+def _chinese_only(tmp_path) -> Path:
+    """portal.yml with the Chinese edition alone (the editions a site must have come from it)."""
+    settings = yaml.safe_load((ROOT / "portal.yml").read_text(encoding="utf-8"))
+    settings["site"]["languages"] = ["zh"]
+    config = tmp_path / "portal.yml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    return config
+
+
+def test_the_command_exits_1_and_names_the_file(site, capsys, tmp_path):
+    config = _chinese_only(tmp_path)
     _write(site, "about/index.html", _page("关于", '<a href="nowhere.html">x</a>', root="../"))
-    assert main([str(site)]) == 1
+    assert main([str(site), "--config", str(config)]) == 1
     assert "about/index.html" in capsys.readouterr().err
     _write(site, "about/index.html", _page("关于", '<h2 id="team">x</h2>', root="../"))
-    assert main([str(site)]) == 0
+    assert main([str(site), "--config", str(config)]) == 0
+
+
+def test_the_command_wants_every_edition_of_the_configuration(site, capsys):
+    assert load_config().site.languages[1:], "portal.yml names a second edition"
+    assert main([str(site)]) == 1
+    assert "index.html" in capsys.readouterr().err
+
+
+# --- editions: each page in its edition's language, twins naming each other -------------------
+
+ALTERNATES = ('<link rel="alternate" hreflang="zh" href="{zh}">'
+              '<link rel="alternate" hreflang="en" href="{en}">'
+              '<link rel="alternate" hreflang="x-default" href="{zh}">')
+
+
+def _twin(lang: str, title: str, zh: str, en: str, root: str) -> str:
+    page = _page(title, root=root).replace('<html lang="zh">', f'<html lang="{lang}">')
+    return page.replace("</title>", "</title>" + ALTERNATES.format(zh=zh, en=en))
+
+
+@pytest.fixture
+def editions(tmp_path) -> Path:
+    """A good site of two editions: a home page and an about page in each, naming their twins."""
+    site = tmp_path / "two"
+    _write(site, "index.html", _twin("zh", "首页", "./", "en/", ""))
+    _write(site, "about/index.html", _twin("zh", "关于", "./", "../en/about/", "../"))
+    _write(site, "en/index.html", _twin("en", "Home", "../", "./", "../"))
+    _write(site, "en/about/index.html", _twin("en", "About", "../../about/", "./", "../../"))
+    (site / "style.css").write_text("body{}", encoding="utf-8")
+    (site / "data").mkdir()
+    (site / "data" / "manifest.json").write_text('{"files": []}', encoding="utf-8")
+    return site
+
+
+def _edition_problems(site: Path) -> list[tuple[str, str]]:
+    return sorted((p.file, p.what) for p in check_site(site, langs=("zh", "en")))
+
+
+def test_two_editions_whose_pages_name_each_other_pass(editions):
+    assert _edition_problems(editions) == []
+
+
+def test_a_page_in_the_language_of_the_other_edition_is_reported(editions):
+    page = editions / "en" / "about" / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace('lang="en"', 'lang="zh"', 1), encoding="utf-8")
+    assert ("en/about/index.html", "lang") in _edition_problems(editions)
+
+
+def test_a_twin_that_does_not_name_the_page_back_is_reported(editions):
+    _write(editions, "en/about/index.html", _twin("en", "About", "../../", "./", "../../"))
+    problems = _edition_problems(editions)
+    assert ("about/index.html", "hreflang") in problems
+    assert ("en/about/index.html", "hreflang") in problems
+
+
+def test_an_alternate_into_the_wrong_edition_or_nowhere_is_reported(editions):
+    _write(editions, "about/index.html", _twin("zh", "关于", "./", "./", "../"))
+    assert ("about/index.html", "hreflang") in _edition_problems(editions)
+    _write(editions, "about/index.html", _twin("zh", "关于", "./", "../en/missing/", "../"))
+    assert ("about/index.html", "hreflang") in _edition_problems(editions)
+
+
+def test_a_page_without_alternates_is_reported_and_an_embed_needs_none(editions):
+    _write(editions, "en/about/index.html", _page("About", root="../../").replace('lang="zh"', 'lang="en"'))
+    assert ("en/about/index.html", "hreflang") in _edition_problems(editions)
+    embed = _page("Chart", root="../../").replace('lang="zh"', 'lang="en"').replace(
+        "</title>", '</title><meta name="robots" content="noindex">')
+    _write(editions, "en/about/index.html", embed)
+    assert ("en/about/index.html", "hreflang") not in _edition_problems(editions)
+
+
+def test_a_missing_edition_is_reported(editions):
+    for page in sorted((editions / "en").rglob("*.html")):
+        page.unlink()
+    assert ("en/index.html", "edition") in _edition_problems(editions)
 
 
 def test_stored_parses_give_the_same_findings_and_a_changed_page_is_read_again(site, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from pipeline.editions import languages, prefix
 from pipeline.export.catalogs import PackageRelease, url
 from pipeline.export.metadata import (
     configured_base_url,
@@ -20,6 +21,7 @@ from pipeline.i18n import t
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML = "http://www.w3.org/1999/xhtml"
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes) -> ET.Element:
@@ -62,11 +64,15 @@ def releases_feed(releases: list[PackageRelease], histories: dict[str, list[dict
         version = record.get("version", "")
         entry = _sub(feed, f"{{{ATOM}}}entry")
         _sub(entry, f"{{{ATOM}}}id", _entry_id(release.descriptor.get("id", release.name), version))
-        _sub(entry, f"{{{ATOM}}}title", f"{text_or(release.descriptor, 'title', 'zh')} {version}")
+        _sub(entry, f"{{{ATOM}}}title", " / ".join(  # the feed serves both editions
+            f"{text_or(release.descriptor, 'title', lang)} {version}" for lang in ("zh", "en")))
         updated = max(filter(None, [released, record.get("data_updated"), record.get("metadata_updated")]))
         _sub(entry, f"{{{ATOM}}}updated", iso_datetime(updated))
         _sub(entry, f"{{{ATOM}}}published", iso_datetime(released))
         _sub(entry, f"{{{ATOM}}}link", rel="alternate", href=url(base_url, f"data/{release.name}/{version}/"))
+        for lang in languages():  # the package's page in every edition of the site
+            _sub(entry, f"{{{ATOM}}}link", rel="alternate", hreflang=lang,
+                 href=url(base_url, f"{prefix(lang)}data/{release.name}/"))
         _sub(entry, f"{{{ATOM}}}summary", _summary(record), type="text")
     return _write(feed, path)
 
@@ -84,15 +90,22 @@ def _summary(record: dict) -> str:
 
 
 def write_sitemap(page_urls: list[str], out: Path, *, base_url: str | None = None,
-                  lastmod: str | None = None) -> Path:
+                  lastmod: str | None = None,
+                  alternates: dict[str, list[tuple[str, str]]] | None = None) -> Path:
     """Write ``out/sitemap.xml`` for ``page_urls`` (paths under the site root or absolute URLs);
-    ``base_url`` defaults to the configuration's (see ``configured_base_url``)."""
+    ``base_url`` defaults to the configuration's (see ``configured_base_url``). ``alternates``
+    gives a page's twins in other languages (``[(hreflang, path), …]``), written as
+    ``xhtml:link`` elements, the form search engines read in sitemaps."""
     base_url = configured_base_url() if base_url is None else base_url
     ET.register_namespace("", SITEMAP)
+    ET.register_namespace("xhtml", XHTML)
     root = ET.Element(f"{{{SITEMAP}}}urlset")
     for page in sorted(set(page_urls)):
         entry = _sub(root, f"{{{SITEMAP}}}url")
         _sub(entry, f"{{{SITEMAP}}}loc", page if "://" in page else url(base_url, page))
         if lastmod:
             _sub(entry, f"{{{SITEMAP}}}lastmod", lastmod)
+        for lang, twin in (alternates or {}).get(page, ()):
+            _sub(entry, f"{{{XHTML}}}link", rel="alternate", hreflang=lang,
+                 href=twin if "://" in twin else url(base_url, twin))
     return _write(root, out / "sitemap.xml")

@@ -1,9 +1,10 @@
 """Page sources for the static site, rendered from the catalog with Jinja2.
 
-``write_docs`` fills a fresh mkdocs ``docs_dir`` with the hand-written pages of ``site/``
-and the pages of every section ``portal.yml`` lists (``sections:``: a module here with
-``write(ctx) -> nav entries``, see ``context``, or a section of templates, see ``sections``), and returns the navigation;
-``mkdocs_site`` turns that into a site.
+``write_docs`` fills a fresh mkdocs ``docs_dir`` with the hand-written pages of the
+edition's language (``site/docs/<lang>/``, one file per language; the rest of ``site/docs``
+is shared) and the pages of every section ``portal.yml`` lists (``sections:``: a module
+here with ``write(ctx) -> nav entries``, see ``context``, or a section of templates, see
+``sections``), and returns the navigation; ``mkdocs_site`` turns that into a site.
 """
 
 from __future__ import annotations
@@ -24,13 +25,23 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
     Files that only scripts fetch go to ``assets_dir`` when given (see
     ``SiteContext.publish``); the caller moves them into the built site. Those equal to
     their namesakes in ``reuse_dir`` (the site being replaced) are hard-linked from there.
+
+    The hand-written pages of the edition are those of ``site/docs/<lang>/``; the other
+    files of ``site/docs`` (scripts, stylesheets) are copied into every edition, and the
+    folders of the other languages into none.
     """
     from pipeline.config import current
+    from pipeline.i18n import LANGS
     from pipeline.pages.context import SiteContext
     from pipeline.pages.render import environment
     from pipeline.pages.sections import TemplateSection
 
-    handwritten = sources / "docs"
+    shared = sources / "docs"
+    handwritten = shared / lang
+    if shared.is_dir():
+        shutil.copytree(shared, docs_dir, dirs_exist_ok=True,
+                        ignore=lambda folder, names: [n for n in names if Path(folder) == shared
+                                                      and n in LANGS])
     if handwritten.is_dir():
         shutil.copytree(handwritten, docs_dir, dirs_exist_ok=True)
     docs_dir.mkdir(parents=True, exist_ok=True)

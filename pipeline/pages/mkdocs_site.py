@@ -3,8 +3,11 @@
 The root ``mkdocs.yml`` is the configuration people read and edit; the build copies it
 into the work folder, pointing it at the generated ``docs_dir`` and adding what only the
 data can tell (the navigation), the site's name from the portal's configuration
-(``site.name`` of ``portal.yml``, in the edition's language) and the interface text of the
-message catalog.
+(``site.name`` of ``portal.yml``, in the edition's language), the interface text of the
+message catalog, and the edition's language: the theme's (``<html lang>``), the search
+index's (word stems for English, jieba's segmentation for Chinese) and where the other
+editions are (the language switch and the ``hreflang`` alternates, see
+``site/overrides/partials/alternate.html``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 
 from pipeline.config import ROOT, current
+from pipeline.editions import languages, prefix
 from pipeline.i18n import t
 from pipeline.pages.sources import SITE_SOURCES
 
@@ -46,6 +50,9 @@ def write_config(work: Path, nav: list, *, lang: str = "zh", sources: Path = SIT
     settings["site_description"] = t("site.description", lang)
     settings["copyright"] = str(t("site.copyright", lang))
     theme = settings.setdefault("theme", {})
+    theme["language"] = lang
+    _search_in(settings, lang)
+    _editions(settings, lang)
     overrides = sources / "overrides"
     if overrides.is_dir():
         shutil.copytree(overrides, work / "overrides", dirs_exist_ok=True)
@@ -56,6 +63,39 @@ def write_config(work: Path, nav: list, *, lang: str = "zh", sources: Path = SIT
     path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False),
                     encoding="utf-8")
     return path
+
+
+def _search_in(settings: dict, lang: str) -> None:
+    """Each edition gets its own index, in its own language: ``lang: en`` stems English words
+    (rates finds "rate"), ``lang: zh`` segments Chinese with jieba."""
+    plugins = settings.get("plugins") or []
+    for index, plugin in enumerate(plugins):
+        if plugin == "search" or (isinstance(plugin, dict) and "search" in plugin):
+            options = dict((plugin.get("search") if isinstance(plugin, dict) else None) or {})
+            options["lang"] = lang
+            plugins[index] = {"search": options}
+
+
+def _editions(settings: dict, lang: str) -> None:
+    """Where this page's twin in every edition is, for the theme's templates.
+
+    ``extra.editions`` lists every edition (this one too) with its language, its name in its
+    own language and the path from this edition's root to that edition's root. With more than
+    one edition ``extra.alternate`` is set to true: the theme then draws its language selector
+    (``partials/alternate.html``, overridden by the switch that leads to the same page);
+    a list there would also make the theme write alternates to each edition's home page,
+    while each page's alternates must name its own twin (``main.html`` writes them).
+    """
+    langs = languages()
+    up = "../" * prefix(lang, langs).count("/")
+    extra = settings.setdefault("extra", {})
+    extra["editions"] = [{"lang": other, "name": t("language.name", other),
+                          "path": "" if other == lang else up + prefix(other, langs)}
+                         for other in langs]
+    if len(langs) > 1:
+        extra["alternate"] = True
+    else:
+        extra.pop("alternate", None)
 
 
 @contextlib.contextmanager
