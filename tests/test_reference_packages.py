@@ -125,8 +125,9 @@ def test_descriptor_metadata(datapackages_dir, package):
     assert CJK.search(d["title"]) and CJK.search(d["description"])
     assert LATIN.search(d["x-en"]["title"]) and LATIN.search(d["x-en"]["description"])
     # indicator-progress 1.1.0: observations extended past 2015 (new rows, new years);
-    # 1.2.0: observations regenerated from outcomes calibrated to the real published figures
-    assert d["version"] == {"reference": "1.0.0", "indicator-progress": "1.2.0"}[package]
+    # 1.2.0: observations regenerated from outcomes calibrated to the real published figures;
+    # 1.3.0: English renderings of the measures, clauses and scopes (new columns)
+    assert d["version"] == {"reference": "1.0.0", "indicator-progress": "1.3.0"}[package]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["created"])
     assert d["licenses"] and all({"name", "path", "title"} <= set(x) for x in d["licenses"])
     assert d["contributors"] and d["keywords"]
@@ -448,6 +449,21 @@ def test_indicator_clauses_are_verbatim(plan_text, prog):
     for r in prog("indicators"):
         assert r["clause"] in plan_text, r["id"]
         assert r["base_year"] == "2012"
+
+
+def test_every_quoted_text_has_an_english_rendering_that_keeps_its_damage(prog):
+    """The English of a measure, clause or scope is the project's own (the descriptor says
+    so): no Chinese in it, every damaged ``?`` of the quote kept, not guessed, and each
+    clause's English is the English of the words it quotes from its measure."""
+    measures = {r["id"]: r for r in prog("measures")}
+    for r in measures.values():
+        assert LATIN.search(r["text_en"]) and not CJK.search(r["text_en"]), r["id"]
+        assert r["text_en"].count("?") == r["text"].count("?"), r["id"]
+    for r in prog("indicators"):
+        for zh, en in ((r["clause"], r["clause_en"]), (r["scope"], r["scope_en"])):
+            assert LATIN.search(en) and not CJK.search(en), r["id"]
+            assert en.count("?") == zh.count("?"), r["id"]
+        assert r["clause_en"].rstrip(".") in measures[r["measure_id"]]["text_en"], r["id"]
 
 
 def test_damaged_targets_are_never_stated(plan_text, prog):
