@@ -13,7 +13,7 @@ NARROWEST, WIDEST = 288, round(WIDTHS[-1] * 1.3)  # a 320 px phone's column; the
 
 def test_each_layout_keeps_text_between_11_and_18_px():
     bounds = [NARROWEST, *BREAKS, WIDEST]
-    for width, low, high in zip(WIDTHS, bounds, bounds[1:], strict=True):
+    for width, low, high in zip(WIDTHS, bounds[:-1], bounds[1:], strict=True):
         assert TEXT * low / width >= 11 and TEXT * high / width <= 18, width
 
 
