@@ -1,14 +1,16 @@
-"""Speed and memory against frictionless, each run alone in a fresh subprocess.
+"""Speed and memory against frictionless, DuckDB and the reading floor, each run alone in
+a fresh subprocess.
 
 ``compare_with_frictionless(package_path)`` returns seconds (validation only, and the
-whole process), peak resident memory (the child's VmHWM), the number of
-findings of each, and whether the findings agree. Ours runs as ``python -m pipeline
-validate PACKAGE`` does: packages its ``x-foreignKeys`` name are loaded from beside it and
-the domain rules run. Only Table Schema findings (frictionless's error types) of the
-package itself are compared; what only we look for (cross-package keys, domain rules) is
-counted apart, by type, under ``ours_only``. ``make_package(path, rows)`` writes a
-one-resource package (7 columns: pattern, enum, date, bounded integer, number, boolean,
-text; primary key) to measure on. frictionless is a test dependency: install the
+whole process), peak resident memory (the child's VmHWM), the number of findings of each,
+and whether the findings agree; ``compare_with_peers`` adds the same checks in DuckDB SQL
+and the time Arrow takes to read the files, with each tool's ratio to ours. Ours runs as
+``python -m pipeline validate PACKAGE`` does (large files batch by batch, no pandas):
+packages its ``x-foreignKeys`` name are loaded from beside it and the domain rules run.
+Only Table Schema findings (frictionless's error types) of the package itself are
+compared; what only we look for (cross-package keys, domain rules) is counted apart, by
+type, under ``ours_only``. ``make_package(path, rows)`` writes the one-resource package of
+enterprise ratings measured on. frictionless and duckdb are test dependencies: install the
 ``test`` extra to run this.
 
     python -m pipeline.validate.bench DIR [ROWS [quoted]]
@@ -29,7 +31,8 @@ from pipeline.without_pandas import refuse_pandas
 refuse_pandas()  # as python -m pipeline validate does
 from pipeline.load import load_catalog
 from pipeline.validate import validate_catalog
-catalog = load_catalog([sys.argv[1]])
+from pipeline.validate.command import STREAM_ABOVE
+catalog = load_catalog([sys.argv[1]], stream_above=STREAM_ABOVE)
 report = validate_catalog(catalog, max_errors=None)
 seconds = time.perf_counter() - t0
 name = json.load(open(sys.argv[1] + "/datapackage.json", encoding="utf-8-sig")).get("name")
@@ -238,4 +241,4 @@ if __name__ == "__main__":
     if not (target / "datapackage.json").exists():
         make_package(target, int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000,
                      quoted=len(sys.argv) > 3 and sys.argv[3] == "quoted")
-    print(json.dumps(compare_with_frictionless(target), indent=2))
+    print(json.dumps(compare_with_peers(target), indent=2))

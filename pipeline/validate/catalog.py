@@ -149,8 +149,9 @@ def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_E
                   reported=said, warnings=warnings)
 
     report = Report(warnings=list(warnings))
-    for key, item in checked.items():
-        r = item.resource
+    for r in resources:  # in the catalog's order, whichever was checked first
+        key = (r.package, r.name)
+        item = checked[key]
         report.tasks.append(Task(
             package=r.package, resource=r.name, path=r.display_path, errors=item.out.kept(),
             counts=item.out.counts, rows=r.table.num_rows if r.table is not None else 0,
