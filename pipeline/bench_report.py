@@ -14,7 +14,7 @@ from pipeline.i18n import t
 
 # The recorded run the site publishes (``python -m pipeline bench --record``).
 RECORD = Path(__file__).resolve().parent.parent / "benchmarks" / "results.json"
-STAGES = ("synth", "load_validate", "derive", "export", "build")
+STAGES = ("synth", "validate", "load_validate", "derive", "export", "build")
 # A stage whose first run took longer than this is not repeated: its noise is small
 # against its length, and repeating a province build costs minutes on a shared machine.
 REPEAT_BELOW_SECONDS = 60.0

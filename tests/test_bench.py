@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def sample_results(tmp_path_factory) -> tuple[Path, int]:
     out = tmp_path_factory.mktemp("bench")
-    code = main(["bench", "--tiers", "sample", "--repeat", "1", "--out", str(out), "--lang", "en"])
+    code = main(["bench", "--tiers", "sample", "--repeat", "1", "--out", str(out), "--lang", "en",
+                 "--resource-rows", "3000"])
     return out, code
 
 
@@ -43,6 +44,15 @@ def test_sample_bench_measures_every_stage(sample_results):
         assert figures["rows"] > 0, name
         assert figures["rows_per_second"] > 0, name
     rows = stages["load_validate"]["rows"]
+    assert stages["validate"]["rows"] == rows  # the command a publisher runs, as a whole process
+    resource = results["resource"]  # one typed resource against the peers, in the same run
+    assert resource["rows"] == 3000
+    for tool in ("ours", "frictionless", "duckdb", "floor"):
+        assert resource[tool]["wall_seconds"] > 0 and resource[tool]["maxrss_kb"] > 0, tool
+    for tool in ("frictionless", "duckdb"):
+        assert resource[tool]["same_findings"] is True, tool
+        assert resource[tool]["errors"] == resource["ours"]["errors"] > 0, tool
+    assert resource["floor"]["ratio"] > 0 and resource["pandas_imported"] is False
     assert rows > 40_000  # the sample tier has ~8,000 enterprises and their records
     assert stages["export"]["output_bytes"] > 0
     assert stages["export"]["pipeline_seconds"] >= stages["export"]["seconds"]
@@ -98,8 +108,10 @@ def test_cache_key_follows_contents_not_file_times(tmp_path):
 
 
 def _tier(build_seconds=100.0, build_peak=GIB, export_total=300.0, export_peak=GIB,
-          ratio=25.0, same=True, pages=9, mkdocs=2.0, noop=1.0, row=5.0, weekly=5.0) -> dict:
+          ratio=25.0, same=True, pages=9, mkdocs=2.0, noop=1.0, row=5.0, weekly=5.0,
+          validate_peak=GIB // 2) -> dict:
     return {"stages": {
+        "validate": {"peak_bytes": validate_peak},
         "build": {"seconds": build_seconds, "peak_bytes": build_peak, "pages": pages,
                   "mkdocs_seconds": mkdocs, "noop_seconds": noop, "row_seconds": row,
                   "weekly_seconds": weekly},
@@ -118,6 +130,7 @@ def test_budgets_pass_within_their_limits():
         ("build_seconds", "province"): True, ("build_peak_bytes", "province"): True,
         ("validate_export_seconds", "national"): True,
         ("validate_export_peak_bytes", "national"): True,
+        ("validate_peak_bytes", "national"): True,
         ("validation_ratio", "province"): True, ("validation_ratio", "national"): True,
         ("same_findings", "province"): True, ("same_findings", "national"): True,
         ("same_findings", "sample"): True, ("noop_rebuild_seconds", "sample"): True,
@@ -130,6 +143,7 @@ def test_budgets_pass_within_their_limits():
     ("province", {"build_peak": 4 * GIB}, "build_peak_bytes"),
     ("national", {"export_total": 600.0}, "validate_export_seconds"),
     ("national", {"export_peak": 12 * GIB + 1}, "validate_export_peak_bytes"),
+    ("national", {"validate_peak": GIB + 1}, "validate_peak_bytes"),
     ("province", {"ratio": 19.9}, "validation_ratio"),
     ("national", {"same": False}, "same_findings"),
     ("sample", {"noop": 3.0}, "noop_rebuild_seconds"),
@@ -180,13 +194,20 @@ def test_an_enterprise_query_may_fetch_150_kb_and_no_more():
 
 
 def test_the_comparison_is_one_validation_of_the_catalog_against_frictionless_per_package():
-    stages = {"load_validate": {"seconds": 3.0, "wall_seconds": 4.0, "peak_bytes": 600},
+    stages = {"validate": {"seconds": 4.0, "wall_seconds": 4.0, "peak_bytes": 600},
               "frictionless": {"seconds": 9.0, "frictionless_seconds": 100.0, "peak_bytes": 50,
                                "frictionless_peak_bytes": 900, "ratio": 11.1}}
     bench.against_catalog(stages)
     fl = stages["frictionless"]
     assert (fl["seconds"], fl["peak_bytes"]) == (4.0, 600)  # start-up included
     assert fl["ratio"] == 25.0 and fl["memory_ratio"] == 1.5
+
+
+def test_national_validation_may_peak_at_one_gib_and_no_more():
+    at_limit = {"stages": {"validate": {"peak_bytes": GIB}}}
+    over = {"stages": {"validate": {"peak_bytes": GIB + 1}}}
+    assert _verdicts({"national": at_limit})[("validate_peak_bytes", "national")] is True
+    assert _verdicts({"national": over})[("validate_peak_bytes", "national")] is False
 
 
 def test_the_weekly_rebuild_budget_is_at_most_ten_seconds_at_city():
