@@ -103,11 +103,12 @@ def repeated_rows(columns: list[pa.Array], rows: np.ndarray | None = None,
         # Published tables are sorted by their key: then no key repeats, and proving it
         # needs only comparisons of each row with the next (zero-copy slices).
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    codes = _key_codes(cols)
+    codes, span = _key_codes(cols) or (None, 0)
     if codes is not None:
-        # One integer per row that is equal exactly when the keys are: a hash pass tells
-        # whether any repeats (the usual answer is no); only then are the codes sorted.
-        if pc.count_distinct(pa.array(codes)).as_py() == len(codes):
+        # One integer per row that is equal exactly when the keys are. When they are few
+        # enough, counting each tells whether any repeats (the usual answer is no) in one
+        # pass; only then are the codes sorted.
+        if span <= 8 * len(codes) + 1024 and np.bincount(codes, minlength=span).max() <= 1:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         order_np = np.argsort(codes, kind="stable")  # equal keys keep row order
         ordered = codes[order_np]
@@ -143,10 +144,10 @@ _HASHED = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa
            pa.types.is_boolean)
 
 
-def _key_codes(cols: list) -> np.ndarray | None:
+def _key_codes(cols: list) -> tuple[np.ndarray, int] | None:
     """An int64 per row, equal for two rows exactly when every column is (null equal to
-    null), from each column's dictionary codes; None for key types without exact hashing
-    or when the codes would not fit in 62 bits."""
+    null), from each column's dictionary codes, and the number of possible codes; None for
+    key types without exact hashing or when the codes would not fit in 62 bits."""
     if not all(any(test(c.type) for test in _HASHED) for c in cols):
         return None
     codes, span = None, 1
@@ -157,7 +158,7 @@ def _key_codes(cols: list) -> np.ndarray | None:
         if span >= 1 << 62:
             return None
         codes = indices.astype(np.int64) + 1 if codes is None else codes * size + indices + 1
-    return codes
+    return codes, span
 
 
 def _strictly_increasing(cols: list) -> bool:
