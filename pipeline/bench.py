@@ -256,11 +256,27 @@ def _run_validate(data: Path, log: Path, **_) -> dict:
     return figures
 
 
+def _run_duckdb(data: Path, log: Path, **_) -> dict:
+    """The same Table Schema checks as ours (keys across packages included, no domain
+    rules) in DuckDB SQL over every package of the tier, as a whole process with DuckDB's
+    threads and memory limit (``pipeline.validate.duckdb_checks``)."""
+    from pipeline.validate.bench import DUCKDB_MEMORY, DUCKDB_THREADS
+
+    measured = _measure([sys.executable, "-m", "pipeline.validate.duckdb_checks", str(data),
+                         str(DUCKDB_THREADS), DUCKDB_MEMORY], log)
+    figures = {"seconds": measured["wall_seconds"], "threads": DUCKDB_THREADS,
+               "memory_limit": DUCKDB_MEMORY, **{k: measured[k] for k in ("peak_bytes", "wall_seconds")}}
+    if "error" in measured:  # exit 1: findings in data that ours found valid
+        figures["error"] = measured["error"]
+    return figures
+
+
 def _repeat(stage: str, repeat: int, say, tier: str, lang: str, **kwargs) -> dict:
     runs = []
     for i in range(max(1, repeat)):
         say(t("bench.progress.stage", lang, tier=tier, stage=stage, run=i + 1))
-        run = _run_validate(**kwargs) if stage == "validate" else _run_stage(stage, **kwargs)
+        special = {"validate": _run_validate, "duckdb": _run_duckdb}.get(stage)
+        run = special(**kwargs) if special else _run_stage(stage, **kwargs)
         runs.append(run)
         if run.get("error") or run.get("seconds", 0) > REPEAT_BELOW_SECONDS:
             break
@@ -519,7 +535,7 @@ def run(tiers=DEFAULT_TIERS, *, repeat: int = 3, out: Path = Path("build/bench")
         data = tier_dir / "data"
         if "error" not in stages["synth"]:
             entry["data_bytes"] = du(data)
-            for stage in ("validate", "load_validate", "derive", "export", "build"):
+            for stage in ("validate", "duckdb", "load_validate", "derive", "export", "build"):
                 stages[stage] = _repeat(stage, repeat, say, tier, lang, data=data,
                                         work=tier_dir / "work" / stage,
                                         reference_date=reference_date, build_args=build_args,
@@ -529,6 +545,7 @@ def run(tiers=DEFAULT_TIERS, *, repeat: int = 3, out: Path = Path("build/bench")
             stages["synth"]["rows"] = rows
             stages["build"].setdefault("rows", rows)
             stages["validate"].setdefault("rows", rows)
+            stages["duckdb"].setdefault("rows", rows)
             say(t("bench.progress.stage", lang, tier=tier, stage="frictionless", run=1))
             try:
                 stages["frictionless"] = _frictionless(data, None)

@@ -14,7 +14,7 @@ from pipeline.i18n import t
 
 # The recorded run the site publishes (``python -m pipeline bench --record``).
 RECORD = Path(__file__).resolve().parent.parent / "benchmarks" / "results.json"
-STAGES = ("synth", "validate", "load_validate", "derive", "export", "build")
+STAGES = ("synth", "validate", "duckdb", "load_validate", "derive", "export", "build")
 # A stage whose first run took longer than this is not repeated: its noise is small
 # against its length, and repeating a province build costs minutes on a shared machine.
 REPEAT_BELOW_SECONDS = 60.0
@@ -92,6 +92,8 @@ def _note(stage: str, f: dict, lang: str) -> str:
         return t("bench.note.cached", lang) if f.get("cached") else ""
     if stage == "export":
         return t("bench.note.export", lang, seconds=_num(f.get("pipeline_seconds"), 1))
+    if stage == "duckdb":
+        return t("bench.note.duckdb", lang, threads=f.get("threads", "—"), memory=f.get("memory_limit", "—"))
     if stage == "build":
         return t("bench.note.build", lang, pages=_num(f.get("pages")),
                  mkdocs=_num(f.get("mkdocs_seconds"), 1), data=_mb(f.get("site_data_bytes")),

@@ -149,3 +149,21 @@ def test_the_validate_command_does_not_import_pandas():
                    "from pipeline.cli import main\ncode = main()\n"
                    "print(code, 'pandas' in sys.modules, 'pyarrow' in sys.modules)")
     assert done.stdout.strip().splitlines()[-1] == "0 False True"
+
+
+def test_the_duckdb_checks_find_the_key_errors_of_the_portal_s_packages(tmp_path):
+    pytest.importorskip("duckdb")
+    import shutil
+
+    from pipeline.validate.duckdb_checks import findings
+
+    shutil.copytree(ROOT / "datapackages", tmp_path, dirs_exist_ok=True)
+    table = tmp_path / "enterprise-credit" / "data" / "certificates.csv"
+    lines = table.read_text(encoding="utf-8").split("\n")
+    first = lines[1].split(",")
+    lines[2] = ",".join([first[0], "91320400MA00000000", *first[2:]])  # a repeated id, an unknown firm
+    table.write_text("\n".join(lines), encoding="utf-8")
+    report = validate_catalog(load_catalog([tmp_path]), max_errors=None, rules=False)
+    ours = {(e.type, e.rowNumber, e.fieldName) for e in report.errors if e.table_schema}
+    assert {t for t, _, _ in ours} >= {"unique-error", "primary-key", "foreign-key"}
+    assert findings(tmp_path) == ours

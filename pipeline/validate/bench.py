@@ -84,7 +84,7 @@ t0 = time.perf_counter()
 PEAK
 from pipeline.validate.duckdb_checks import findings
 with tempfile.TemporaryDirectory() as spill:
-    found = findings(sys.argv[1] + "/datapackage.json", threads=THREADS, memory_limit=LIMIT,
+    found = findings(sys.argv[1], threads=THREADS, memory_limit=LIMIT,
                      temp_directory=spill)
 print(json.dumps({"seconds": time.perf_counter() - t0, "maxrss_kb": peak_kb(),
                   "errors": len(found), "findings": sorted(found, key=str)}))
