@@ -178,14 +178,16 @@ def test_accident_list_search_and_sort(browser, site, viewport):
         assert page.locator(".accident-table tbody td").first.inner_text() == target
         assert target in page.url
         page.fill("input[name=q]", "")
+        # the deaths column, wherever the table shows it (data-key 6 of accidents.json)
+        deaths_td = ".accident-table tbody tr td:nth-child(%d)" % (1 + page.locator(
+            ".accident-table thead th").evaluate_all(
+            "(ths, key) => ths.findIndex(th => th.dataset.key === key)", "6"))
         page.locator("th[data-key='6'] button").click()  # deaths, most first
-        deaths = [int(x) for x in page.locator(
-            ".accident-table tbody tr td:nth-child(7)").all_inner_texts()]
+        deaths = [int(x) for x in page.locator(deaths_td).all_inner_texts()]
         assert deaths == sorted(deaths, reverse=True) and deaths[0] == max(
             int(a["deaths"]) for a in accidents)
         page.locator("th[data-key='6'] button").click()
-        deaths = [int(x) for x in page.locator(
-            ".accident-table tbody tr td:nth-child(7)").all_inner_texts()]
+        deaths = [int(x) for x in page.locator(deaths_td).all_inner_texts()]
         assert deaths == sorted(deaths)
         assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -207,5 +209,93 @@ def test_section_pages_load_cleanly(browser, site, path, viewport):
         name = path.strip("/").replace("/", "-")
         page.screenshot(path=SCREENSHOTS / f"{name}-{viewport}.png", full_page=True)
         assert v.errors == [] and v.dialogs == [] and foreign(v.requests, site) == []
+    finally:
+        v.context.close()
+
+
+def _download(page, button: str) -> tuple[str, list[dict]]:
+    """Click ``button`` and read the CSV it saves: (file name, rows as dicts)."""
+    with page.expect_download() as download:
+        page.click(button)
+    raw = Path(download.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, so Excel reads the Chinese"
+    text = raw.decode("utf-8-sig")
+    return download.value.suggested_filename, list(csv.DictReader(text.splitlines()))
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_common_two_character_fragment_returns_ranked_pages(browser, site, viewport):
+    names = [e["name"] for e in _rows(site.out.parent / "data" / "enterprise-credit" / "data" /
+                                      "enterprises.csv") if "化工" in e["name"]]
+    assert len(names) > 500, "化工 must be a common fragment (more names than the cap)"
+    v = open_page(browser, site, "credit/", viewport)
+    try:
+        page = v.page
+        spent = search(v, "化工")
+        assert spent < 150_000, spent
+        shown = page.locator(".lookup-name").all_inner_texts()
+        assert len(shown) == 10 and all("化工" in n for n in shown)
+        assert f"{len(names)}" in page.inner_text(".lookup-status")
+        # best first: the fragment as early in the name as anywhere, then the shortest names
+        position = [n.index("化工") for n in shown]
+        assert position[0] == min(n.index("化工") for n in names)
+        page.click(".lookup-more")
+        expect(page.locator(".lookup-name")).to_have_count(20)
+        shown = page.locator(".lookup-name").all_inner_texts()
+        assert len(set(shown)) == 20
+
+        name, rows = _download(page, ".rows-download")
+        assert name == "changzhou-work-safety_enterprise-lookup.csv"
+        assert [r["企业名称"] for r in rows] == shown
+        assert all("化工" in r["筛选条件"] and "合成数据" in r["数据说明"] for r in rows)
+        assert all("/credit/" in r["来源"] for r in rows)
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"credit-lookup-common-{viewport}.png", full_page=True)
+        assert foreign(v.requests, site) == []
+    finally:
+        v.context.close()
+
+
+def test_filters_alone_list_the_enterprises_and_a_filter_narrows_a_common_fragment(browser, site):
+    enterprises = _rows(site.out.parent / "data" / "enterprise-credit" / "data" / "enterprises.csv")
+    district = "320481"
+    in_district = [e for e in enterprises if e["district_code"] == district]
+    v = open_page(browser, site, "credit/")
+    try:
+        page = v.page
+        page.select_option("select[name=district]", district)
+        page.locator(".lookup:not([aria-busy])").wait_for()
+        expect(page.locator(".lookup-name")).to_have_count(10)
+        status = page.inner_text(".lookup-status")
+        assert f"{len(in_district)}" in status, status
+        label = page.locator("select[name=district] option:checked").inner_text()
+        assert all(label in f for f in page.locator(".lookup-facts").all_inner_texts())
+
+        search(v, "化工")
+        expect(page.locator(".lookup-name")).to_have_count(10)
+        assert all(label in f for f in page.locator(".lookup-facts").all_inner_texts())
+        _, rows = _download(page, ".rows-download")
+        assert len(rows) == 10 and all(label in r["筛选条件"] and "化工" in r["筛选条件"] for r in rows)
+    finally:
+        v.context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_accident_list_downloads_exactly_the_rows_shown(browser, site, viewport):
+    v = open_page(browser, site, "accidents/list/", viewport)
+    try:
+        page = v.page
+        district = page.locator("select[name=district] option").nth(1).inner_text()
+        page.select_option("select[name=district]", district)
+        expect(page.locator(".rows-download")).to_be_visible()
+        ids = page.locator(".accident-table tbody tr td:first-child").all_inner_texts()
+        name, rows = _download(page, ".rows-download")
+        assert name == "changzhou-work-safety_accident-list.csv"
+        assert [r["事故编号"] for r in rows] == ids and ids
+        assert all(district in r["筛选条件"] and "合成数据" in r["数据说明"] for r in rows)
+        assert all(r["地区"] == district for r in rows)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"accident-list-download-{viewport}.png")
     finally:
         v.context.close()
