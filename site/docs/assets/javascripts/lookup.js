@@ -589,7 +589,8 @@
       record[9].map(function (h) {
         return [h[0], self.label("hazard_levels", h[1]), h[2], h[3], h[4], self.label("hazard_statuses", h[5])];
       })) : el("p", T.no_hazards));
-    box.appendChild(this.timeline(record));
+    var history = this.timeline(record);
+    if (history.querySelector("li")) box.appendChild(history);
     box.appendChild(el("p", fmt(T.as_of, { date: asOf }), "portal-meta"));
     if (box.scrollIntoView) box.scrollIntoView({ block: "nearest" });
   };
