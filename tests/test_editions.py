@@ -95,3 +95,25 @@ def test_each_edition_has_its_language_its_search_and_a_way_to_the_others(tmp_pa
     others = [e for e in editions if e["lang"] != lang]
     assert others and all(e["path"] and e["name"] for e in others)
     assert settings["extra"]["alternate"] is True  # the theme's header then shows the switch
+
+
+def test_the_themes_handling_of_alternates_is_switched_off_in_its_bundle():
+    import material
+
+    from pipeline.pages.theme_alternates import (
+        BundleShapeError,
+        corrected_copy,
+        theme_bundle,
+        without_alternates,
+    )
+
+    theme = Path(material.__file__).parent / "templates"
+    source = theme_bundle([theme]).read_text(encoding="utf-8")
+    patched = without_alternates(source)
+    assert len(patched) == len(source.rsplit("\n//# sourceMappingURL=", 1)[0]) + len("return;") + 1
+    setup = patched.index('"link[rel=alternate]"')
+    assert patched.rfind("return;", 0, setup) > patched.rfind("function ", 0, setup)
+    name, copy, data = corrected_copy([theme])
+    assert copy != name and copy.startswith("bundle.") and data.decode("utf-8") == patched
+    with pytest.raises(BundleShapeError):
+        without_alternates(source.replace("link[rel=alternate]", "link[rel=prev]"))

@@ -84,7 +84,10 @@ def _editions(settings: dict, lang: str) -> None:
     one edition ``extra.alternate`` is set to true: the theme then draws its language selector
     (``partials/alternate.html``, overridden by the switch that leads to the same page);
     a list there would also make the theme write alternates to each edition's home page,
-    while each page's alternates must name its own twin (``main.html`` writes them).
+    while each page's alternates must name its own twin (``main.html`` writes them). The
+    theme's script would take those for links to edition homes and claim every link below
+    them: the hook ``overrides/hooks/editions.py`` switches that off
+    (:mod:`pipeline.pages.theme_alternates`).
     """
     langs = languages()
     up = "../" * prefix(lang, langs).count("/")
@@ -94,6 +97,8 @@ def _editions(settings: dict, lang: str) -> None:
                          for other in langs]
     if len(langs) > 1:
         extra["alternate"] = True
+        # the theme's script would take the pages' alternates for links to edition homes
+        settings["hooks"] = [*(settings.get("hooks") or []), "overrides/hooks/editions.py"]
     else:
         extra.pop("alternate", None)
 
