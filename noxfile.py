@@ -66,7 +66,8 @@ def build(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def checksite(session: nox.Session) -> None:
-    """Check a built site (links, anchors, downloads and checksums, titles, CSP): build/site by default."""
+    """Check a built site, every edition (links, anchors, downloads and checksums, titles, language and
+    hreflang twins, CSP): build/site by default."""
     _install(session)
     session.run("python", "-m", "pipeline.sitecheck", *(session.posargs or ["build/site"]))
 
