@@ -27,9 +27,11 @@ from pipeline.pages.core import (
     inert_json,
     number,
     rate_cells,
+    rate_headers,
     rate_ids,
     rate_rows,
     rate_table,
+    row_note,
     rows,
     rows_file_labels,
     script_json,
@@ -171,11 +173,14 @@ def write(ctx) -> list:
     full_years = sorted({r["year"] for r in all_rates if r["district_code"] == city_row})
     latest = full_years[-1] if full_years else None
     for rate_id in rates:
-        body = [[ref.districts.get(r["district_code"], r["district_code"]), *rate_cells(ctx, rate_id, r)]
-                for r in sorted((r for r in all_rates if r["rate_id"] == rate_id and r["year"] == latest
-                                 and r["district_code"] != city_row), key=lambda r: r["district_code"])]
-        district_rates.append({"title": t(f"rate.{rate_id}", lang), "rows": body,
-                               "headers": rate_table(ctx, rate_id, [])["headers"]})
+        mine = sorted((r for r in all_rates if r["rate_id"] == rate_id and r["year"] == latest
+                       and r["district_code"] != city_row), key=lambda r: r["district_code"])
+        district_rates.append({
+            "title": t(f"rate.{rate_id}", lang),
+            "rows": [[ref.districts.get(r["district_code"], r["district_code"]),
+                      *rate_cells(ctx, rate_id, r)] for r in mine],
+            "notes": [row_note(lang, r) for r in mine],
+            "headers": rate_headers(lang, rate_id, first="datapage.district")})
 
     ctx.render("accidents/index.md", "accidents_index.md.j2",
                banner=synthetic_banner(lang),

@@ -186,30 +186,38 @@ def denominator_decimals(ctx, rate_id: str) -> int:
     return memo[key]
 
 
-def rate_headers(lang: str, rate_id: str) -> list[str]:
-    return [t("datapage.year", lang), t(f"accidents.numerator.{rate_id}", lang),
+def rate_headers(lang: str, rate_id: str, first: str = "datapage.year") -> list[str]:
+    """The columns of a rate table; ``first`` names what its rows are (years, or districts).
+    A row's note is no column (a long note in a narrow column stood one character per
+    line and made the row hundreds of pixels tall): it is a footnote, see ``row_note``."""
+    return [t(first, lang), t(f"accidents.numerator.{rate_id}", lang),
             t(f"accidents.denominator.{rate_id}", lang),
             t("accidents.rate", lang), t("accidents.provincial_average", lang),
-            t("accidents.below_average", lang), t("datapage.note", lang)]
+            t("accidents.below_average", lang)]
 
 
 def rate_cells(ctx, rate_id: str, r: dict) -> list[str]:
-    """Numerator, denominator, rate, provincial average, below it?, note: one rate row."""
+    """Numerator, denominator, rate, provincial average, below it?: one rate row."""
     lang = ctx.lang
     d = r["decimals"]
     met = r.get("goal_met")
     return [number(r.get("numerator")), number(r.get("denominator"), denominator_decimals(ctx, rate_id)),
             fmt(r.get("rate"), d), fmt(r.get("provincial_average"), d),
             t("datapage.yes", lang) if met else t("datapage.no", lang) if met is False
-            else t("datapage.na", lang),
-            t("datapage.partial_year", lang) if r.get("partial_year") else
-            (r.get("boundary_note") or "")]
+            else t("datapage.na", lang)]
+
+
+def row_note(lang: str, r: dict) -> str:
+    """What a rate or control-target row needs said: a partial year, or the boundary change."""
+    return t("datapage.partial_year", lang) if r.get("partial_year") else (r.get("boundary_note") or "")
 
 
 def rate_table(ctx, rate_id: str, values: list[dict]) -> dict:
-    """One rate by year: numerator, denominator, rate, provincial average, below it?"""
+    """One rate by year: numerator, denominator, rate, provincial average, below it?, and
+    each row's note as a footnote (``notes``, one per row, '' for none)."""
     return {"title": t(f"rate.{rate_id}", ctx.lang), "headers": rate_headers(ctx.lang, rate_id),
-            "rows": [[str(r["year"]), *rate_cells(ctx, rate_id, r)] for r in values]}
+            "rows": [[str(r["year"]), *rate_cells(ctx, rate_id, r)] for r in values],
+            "notes": [row_note(ctx.lang, r) for r in values]}
 
 
 def attainment_rows(ctx, district: str) -> list[dict]:
@@ -232,16 +240,14 @@ def attainment_table(lang: str, values: list[dict]) -> dict:
              met(r.get("accidents_met")), change(r.get("accidents_change"),
                                                  r.get("accidents_change_pct")),
              number(r["deaths"]), number(r.get("max_deaths")), met(r.get("deaths_met")),
-             change(r.get("deaths_change"), r.get("deaths_change_pct")),
-             t("datapage.partial_year", lang) if r.get("partial_year") else
-             (r.get("boundary_note") or "")] for r in values]
+             change(r.get("deaths_change"), r.get("deaths_change_pct"))] for r in values]
     return {"title": t("accidents.control_targets", lang),
             "headers": [t("datapage.year", lang), t("accidents.accidents", lang),
                         t("accidents.max_accidents", lang), t("accidents.attained", lang),
                         t("accidents.change", lang), t("accidents.deaths", lang),
                         t("accidents.max_deaths", lang), t("accidents.attained", lang),
-                        t("accidents.change", lang), t("datapage.note", lang)],
-            "rows": body}
+                        t("accidents.change", lang)],
+            "rows": body, "notes": [row_note(lang, r) for r in values]}
 
 
 # --- listings and hazards (credit, districts) ---------------------------------------------
@@ -313,11 +319,14 @@ def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
                  and (district is None or r["district_code"] == district)]
     open_rows.sort(key=lambda r: (r["status"] != "overdue_open", -(r.get("days_late") or 0),
                                   r["hazard_id"]))
-    items = [[r["hazard_id"], names.get(r.get("uscc"), ""), r.get("uscc") or "",
-              ref.districts.get(r["district_code"], r["district_code"]),
+    # What matters first (status, days overdue, level), so that a phone shows it beside the
+    # hazard's id before any sideways scroll; the enterprise's identity follows.
+    items = [[r["hazard_id"], t(f"hazard.status.{r['status']}", lang),
+              number(r.get("days_late")) if r.get("days_late") else "",
               t(f"credit.hazard_level.{r['level']}", lang) if r.get("level") else "",
-              text(r["listed"]), text(r["deadline"]), t(f"hazard.status.{r['status']}", lang),
-              str(r.get("days_late") or "")] for r in open_rows[:ROWS_IN_HTML]]
+              names.get(r.get("uscc"), ""), text(r["deadline"]),
+              ref.districts.get(r["district_code"], r["district_code"]),
+              text(r["listed"]), r.get("uscc") or ""] for r in open_rows[:ROWS_IN_HTML]]
     return {
         "summary": {"title": t("credit.hazard_summary", lang), "rows": summary,
                     "headers": [t("datapage.district", lang), t("datapage.year", lang),
@@ -328,11 +337,11 @@ def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
                                 t("credit.rectification_rate", lang)]},
         "more": _more(ctx, "hazard_rectification", len(items), len(open_rows)),
         "open": {"title": t("credit.open_hazards", lang), "rows": items,
-                 "headers": [t("lookup.hazard_id", lang), t("credit.enterprise", lang),
-                             t("lookup.uscc", lang), t("datapage.district", lang),
-                             t("lookup.level", lang), t("lookup.listed", lang),
-                             t("lookup.deadline", lang), t("lookup.state", lang),
-                             t("credit.days_late", lang)]},
+                 "headers": [t("lookup.hazard_id", lang), t("lookup.state", lang),
+                             t("credit.days_late", lang), t("lookup.level", lang),
+                             t("credit.enterprise", lang), t("lookup.deadline", lang),
+                             t("datapage.district", lang), t("lookup.listed", lang),
+                             t("lookup.uscc", lang)]},
     }
 
 

@@ -4,8 +4,9 @@
   "use strict";
 
   // Columns of a row: 9 is the report status, 11 the report page's path under the edition
-  // root (null while the report is pending); only the first 11 are shown.
-  var REPORT = 9, REPORT_PAGE = 11;
+  // root (null while the report is pending); only the first 11 are shown, in the order of
+  // the table's headers (their data-key), which put what matters first.
+  var REPORT = 9, REPORT_PAGE = 11, LOSS = 8, NUMERIC = [6, 7, 8];
 
   function fmt(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, k) {
@@ -104,11 +105,14 @@
     var shown = rows.slice(0, this.limit);
     var fragment = document.createDocumentFragment();
     var root = this.root.getAttribute("data-root") || "";
+    var order = this.headers.map(function (th) { return Number(th.getAttribute("data-key")); });
     shown.forEach(function (r) {
       var tr = document.createElement("tr");
-      r.slice(0, REPORT_PAGE).forEach(function (cell, j) {
+      order.forEach(function (j) {
+        var cell = r[j];
         var td = document.createElement("td");
-        var value = cell === null ? "" : (j === 8 ? Number(cell).toLocaleString("zh-CN") : String(cell));
+        if (NUMERIC.indexOf(j) >= 0) td.className = "data-num";
+        var value = cell === null ? "" : (j === LOSS ? Number(cell).toLocaleString("zh-CN") : String(cell));
         if (j === REPORT && r[REPORT_PAGE]) {
           // the report's page, relative to this page (the site may live in a sub-folder)
           var a = document.createElement("a");
