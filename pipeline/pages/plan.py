@@ -17,7 +17,6 @@ def _measure_view(data: Data, m: dict, lang: str) -> dict:
               "listed_as": r.get("listed_as") or ""}
              for r in data.responsibilities.get(m["id"], [])]
     return {"id": m["id"], "kind": m["kind"], "label": data.measure_label(m["id"]),
-            "title_en": m.get("title_en") if lang == "zh" else None,
             "text": m.get("text") or "", "note": m.get("note") or "",
             "lead": [r for r in roles if r["role"] == "lead"],
             "others": [r for r in roles if r["role"] != "lead"],
