@@ -65,14 +65,23 @@ def write_config(work: Path, nav: list, *, lang: str = "zh", sources: Path = SIT
     return path
 
 
+# The search functions each edition's index keeps (lunr's), where the theme's default for the
+# language is not wanted: for English the theme keeps the stop-word filter alone, so "rates"
+# would not find "rate"; lunr's English stemmer is put back (for the words indexed and those
+# searched for alike).
+SEARCH_PIPELINE = {"en": ["trimmer", "stopWordFilter", "stemmer"]}
+
+
 def _search_in(settings: dict, lang: str) -> None:
-    """Each edition gets its own index, in its own language: ``lang: en`` stems English words
-    (rates finds "rate"), ``lang: zh`` segments Chinese with jieba."""
+    """Each edition gets its own index, in its own language: ``lang: en`` with word stems,
+    ``lang: zh`` with Chinese segmented by jieba."""
     plugins = settings.get("plugins") or []
     for index, plugin in enumerate(plugins):
         if plugin == "search" or (isinstance(plugin, dict) and "search" in plugin):
             options = dict((plugin.get("search") if isinstance(plugin, dict) else None) or {})
             options["lang"] = lang
+            if lang in SEARCH_PIPELINE:
+                options["pipeline"] = SEARCH_PIPELINE[lang]
             plugins[index] = {"search": options}
 
 
