@@ -104,8 +104,9 @@ class CheckBinding:
 
 
 DERIVED = "derived"  # the package the derive stage makes (pipeline.derive.package.NAME)
+# "about" is no module: it starts the about-the-portal tab (pipeline.pages.write_docs)
 BUILT_IN_SECTIONS = ("home", "indicators", "accidents", "credit", "plan", "districts", "catalog",
-                     "methodology", "benchmark")
+                     "about", "methodology", "benchmark")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,13 @@ import importlib
 import shutil
 from pathlib import Path
 
+from markupsafe import escape
+
 from pipeline.model import Catalog
 from pipeline.pages.sources import SITE_SOURCES
+
+ABOUT = "about"  # in portal.yml's sections: the about-the-portal tab starts here
+ABOUT_PAGE = "about.md"  # the hand-written page that opens it
 
 
 def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
@@ -31,7 +36,7 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
     folders of the other languages into none.
     """
     from pipeline.config import current
-    from pipeline.i18n import LANGS
+    from pipeline.i18n import LANGS, t
     from pipeline.pages.context import SiteContext
     from pipeline.pages.render import environment
     from pipeline.pages.sections import TemplateSection
@@ -48,12 +53,21 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
     ctx = SiteContext(catalog=catalog, docs_dir=docs_dir, env=environment(lang), lang=lang,
                       manifest=manifest, reference_date=reference_date,
                       assets_dir=assets_dir, reuse_dir=reuse_dir)
-    nav = []
+    nav, about = [], None
     for section in current().sections:  # portal.yml's order
-        if isinstance(section, str):
-            nav += importlib.import_module(f"pipeline.pages.{section}").write(ctx)
+        if section == ABOUT:  # the sections after it go into the about-the-portal tab
+            about = []
+        elif isinstance(section, str):
+            (nav if about is None else about).extend(
+                importlib.import_module(f"pipeline.pages.{section}").write(ctx))
         else:
-            nav += TemplateSection(section).write(ctx)
-    nav += sorted(str(path.relative_to(handwritten)) for path in handwritten.glob("*.md")
-                  if path.name != "index.md") if handwritten.is_dir() else []
-    return nav
+            (nav if about is None else about).extend(TemplateSection(section).write(ctx))
+    pages = sorted(str(path.relative_to(handwritten)) for path in handwritten.glob("*.md")
+                   if path.name != "index.md") if handwritten.is_dir() else []
+    if about is None:
+        return nav + pages
+    # 关于本站: the page about the portal first, then methodology, benchmark and the other
+    # hand-written pages, so that the public sections stand alone in the tabs
+    first = [p for p in pages if p == ABOUT_PAGE]
+    tab = [*first, *about, *(p for p in pages if p != ABOUT_PAGE)]
+    return nav + [{str(escape(t("nav.about", lang))): tab}] if tab else nav
