@@ -116,8 +116,11 @@ def test_plan_has_every_measure_and_every_department_a_page(site):
 
 def test_item_pages_stay_out_of_the_navigation(site):
     home = (site / "index.html").read_text(encoding="utf-8")
-    assert "indicators/goal-deaths/" not in home
-    assert "plan/departments/work_safety/" not in home
+    navigation = home[home.index("md-sidebar--primary"):home.index("md-sidebar--secondary")]
+    assert "indicators/goal-deaths/" not in navigation
+    assert "plan/departments/work_safety/" not in navigation
+    # the key facts link their indicator pages from the page itself
+    assert 'href="indicators/goal-deaths/"' in home
 
 
 @pytest.mark.parametrize("indicator, kind", [("goal-gdp-death-rate", "benchmark"),
@@ -150,7 +153,12 @@ def test_home_shows_rates_with_numerator_and_denominator(site):
     rates = [r for r in city if int(r["year"]) == latest]
     assert rates
     for r in rates:
-        assert f"分子 {r['numerator']} 人" in text
+        # in the rate tables' words, counts grouped and whole ("1,856,101", not "1856101.00")
+        denominator = float(r["denominator"])
+        shown = f"{denominator:,.0f}" if r["rate_id"] != "gdp_death_rate" else f"{denominator:,.2f}"
+        assert (f"{t('accidents.numerator.' + r['rate_id'])} {int(r['numerator']):,} ÷ "
+                f"{t('accidents.denominator.' + r['rate_id'])} {shown}") in text, r["rate_id"]
+    assert not re.search(r"× 1(?![\d,])", text)  # a scale of 1 is not written out
     assert t("home.next_unknown") in text
     assert "changzhou-work-safety.sqlite" in (site / "index.html").read_text(encoding="utf-8")
 
