@@ -127,7 +127,8 @@ def test_descriptor_metadata(datapackages_dir, package):
     # indicator-progress 1.1.0: observations extended past 2015 (new rows, new years);
     # 1.2.0: observations regenerated from outcomes calibrated to the real published figures;
     # 1.3.0: English renderings of the measures, clauses and scopes (new columns)
-    assert d["version"] == {"reference": "1.0.0", "indicator-progress": "1.3.0"}[package]
+    # reference 1.0.1: English field titles (x-en), metadata only
+    assert d["version"] == {"reference": "1.0.1", "indicator-progress": "1.3.0"}[package]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["created"])
     assert d["licenses"] and all({"name", "path", "title"} <= set(x) for x in d["licenses"])
     assert d["contributors"] and d["keywords"]
@@ -155,6 +156,7 @@ def test_every_resource_and_field_is_described(datapackages_dir, package):
         for f in r["schema"]["fields"]:
             assert re.fullmatch(r"[a-z][a-z0-9_]*", f["name"]), f["name"]
             assert CJK.search(f["title"]), (r["name"], f["name"])
+            assert LATIN.search(f["x-en"]["title"]) and not CJK.search(f["x-en"]["title"]), f["name"]
             assert LATIN.search(f["description"]), (r["name"], f["name"])
         for fk in r.get("x-foreignKeys", []):
             assert fk["reference"]["package"] in PACKAGES and fk["reference"]["package"] != package
@@ -511,3 +513,16 @@ def test_observations_schema_is_the_contract(datapackages_dir):
     assert res["schema"]["foreignKeys"] == [
         {"fields": ["indicator_id"], "reference": {"resource": "indicators", "fields": ["id"]}}]
     assert res["synthetic"] is True
+
+
+def test_every_field_of_every_source_package_has_an_english_title(datapackages_dir):
+    """The English edition, the data dictionaries and the XLSX downloads name each column in
+    English from ``x-en.title``; the Chinese ``title`` stays the field's title."""
+    descriptors = sorted(datapackages_dir.glob("*/datapackage.json"))
+    assert len(descriptors) >= 6
+    for path in descriptors:
+        for r in json.loads(path.read_text(encoding="utf-8"))["resources"]:
+            for f in r["schema"]["fields"]:
+                assert CJK.search(f["title"]), (path.parent.name, r["name"], f["name"])
+                english = f["x-en"]["title"]
+                assert LATIN.search(english) and not CJK.search(english), (path.parent.name, f["name"])
