@@ -48,7 +48,8 @@ def _every_type() -> pa.Table:
     })
 
 
-FIELDS = [{"name": name, "title": f"标题 {name} & <x>", "type": "string", "description": f"The {name}."}
+FIELDS = [{"name": name, "title": f"标题 {name} & <x>", "type": "string", "description": f"说明 {name}",
+           **({"x-en": {"title": f"Title {name} & <x>", "description": f"The {name}."}} if name != "big" else {})}
           for name in _every_type().column_names]
 
 
@@ -118,8 +119,13 @@ def test_headers_properties_and_dictionary(every_type):
     assert all(c.font.b for c in (*sheet[1], *sheet[2])) and not sheet["A3"].font.b
     assert workbook.properties.creator == "测试 & <团队>" and workbook.properties.title == '表 "x" & <y>'
     assert workbook.properties.created == dt.datetime.combine(REFERENCE_DATE, dt.time())
-    dictionary = list(workbook["数据字典"].iter_rows(min_row=3, values_only=True))
-    assert [row[:4] for row in dictionary] == [(f["name"], f["title"], f["type"], f["description"]) for f in FIELDS]
+    dictionary = list(workbook["数据字典"].iter_rows(min_row=1, values_only=True))
+    assert dictionary[0][:3] == ("字段名", "标题", "英文标题") and dictionary[1][:3] == ("name", "title", "title (English)")
+    # both languages of the title and description, the English from x-en; none where none is given
+    assert [row[:6] for row in dictionary[2:]] == [
+        (f["name"], f["title"], f.get("x-en", {}).get("title"), f["type"], f["description"],
+         f.get("x-en", {}).get("description")) for f in FIELDS]
+    assert dictionary[2 + [f["name"] for f in FIELDS].index("big")][2] is None
 
 
 def test_pandas_reads_the_table_under_the_second_header_row(every_type):

@@ -260,14 +260,18 @@ def _write_data_sheet(archive, name, reference_date, table: pa.Table, header: li
 
 
 def _dictionary_sheet(names: list[str], by_name: dict) -> str:
-    columns = ("name", "title", "type", "description", "constraints")
+    """One row per column: its name, its title in Chinese and in English (``x-en``), type,
+    description (and its English, where the descriptor gives one in ``x-en``) and constraints."""
+    columns = ("name", "title", "title_en", "type", "description", "description_en", "constraints")
     header = [[t(f"export.dictionary.{c}", "zh") for c in columns], [t(f"export.dictionary.{c}", "en") for c in columns]]
     rows = []
     for number, name in enumerate(names, start=HEADER_ROWS + 1):
         field = by_name.get(name, {"name": name})
+        english = field.get("x-en") if isinstance(field.get("x-en"), dict) else {}
         constraints = field.get("constraints")
-        values = [field.get("name", name), field.get("title"), field.get("type", "string"),
-                  field.get("description"), dumps(constraints, indent=None).strip() if constraints else None]
+        values = [field.get("name", name), field.get("title"), english.get("title"), field.get("type", "string"),
+                  field.get("description"), english.get("description"),
+                  dumps(constraints, indent=None).strip() if constraints else None]
         rows.append(_row_xml(number, [(v, STYLE_TEXT_QUOTED if v and v.startswith(FORMULA_START) else None)
                                       for v in values]))
     return _sheet_head(len(columns), len(names) + HEADER_ROWS, header) + "".join(rows) + SHEET_TAIL
