@@ -483,12 +483,11 @@ def read_table(resource: LoadedResource, path: Path, stream_above: int | None = 
         # UTF-8, the normal case: one streaming pass checks the encoding and finds where
         # records and lines start; Arrow then parses the file from disk. The raw bytes
         # are never held in memory as a whole.
-        scan = _scan(path, dialect["delimiter"].encode(), algorithm)
+        # Arrow checks that every cell is UTF-8 as it reads: the scan need not decode. Only
+        # when Arrow cannot read the file does a second scan decode it, to say where.
+        scan = _scan(path, dialect["delimiter"].encode(), algorithm, utf8=False)
         if algorithm:
             resource.digests = {algorithm: scan.digest}
-        if scan.bad is not None:
-            _bad_byte(resource, encoding, *scan.bad)
-            return
         if scan.size == 0:
             _empty(resource)
             return
@@ -499,8 +498,12 @@ def read_table(resource: LoadedResource, path: Path, stream_above: int | None = 
                 else:
                     _read_arrow(resource, path, scan, dialect)
                 return
-            except _Fallback:
-                pass
+            except (_Fallback, UnicodeDecodeError, pa.ArrowInvalid):
+                resource.labels = resource.table = resource.cell_counts = None
+        scan = _scan(path, dialect["delimiter"].encode(), None)
+        if scan.bad is not None:
+            _bad_byte(resource, encoding, *scan.bad)
+            return
         data = path.read_bytes()
         data = data.removeprefix(codecs.BOM_UTF8)
         _read_python(resource, data, dialect)
@@ -559,8 +562,10 @@ class _Scan:
     digest: str = ""
 
 
-def _scan(path: Path, delimiter: bytes, algorithm: str | None, chunk: int = 1 << 22) -> _Scan:
-    """One pass over the file in chunks: UTF-8 validity, record starts, physical lines.
+def _scan(path: Path, delimiter: bytes, algorithm: str | None, chunk: int = 1 << 22,
+          utf8: bool = True) -> _Scan:
+    """One pass over the file in chunks: UTF-8 validity (unless ``utf8`` is false: Arrow,
+    which reads every cell, checks it too), record starts, physical lines.
 
     A newline ends a record when an even number of quotes precedes it (running parity by
     XOR-accumulate, carried across chunks). A quote inside an unquoted field breaks that
@@ -595,7 +600,7 @@ def _scan(path: Path, delimiter: bytes, algorithm: str | None, chunk: int = 1 <<
             piece = memoryview(raw)[lo:size]
             buf = np.frombuffer(piece, dtype=np.uint8)
             final = not size
-            if final or buf.max(initial=0) >= 128:  # ASCII needs no decoding
+            if utf8 and (final or buf.max(initial=0) >= 128):  # ASCII needs no decoding
                 pending = len(decoder.getstate()[0])
                 try:
                     decoder.decode(piece, final)
