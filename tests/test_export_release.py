@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import xml.etree.ElementTree as ET
 
 import pyarrow as pa
@@ -125,8 +126,9 @@ def test_release_feed_has_every_release(sites):
     atom = "{http://www.w3.org/2005/Atom}"
     feed = ET.parse(third / "data/releases.atom").getroot()
     titles = [entry.find(f"{atom}title").text for entry in feed.findall(f"{atom}entry")]
-    assert titles == ["测试数据包reference 1.1.1", "测试数据包reference 1.1.0",
-                      "测试数据包reference 1.0.0", "测试数据包safety 0.3.0"]
+    releases = [("reference", "1.1.1"), ("reference", "1.1.0"), ("reference", "1.0.0"), ("safety", "0.3.0")]
+    # One feed serves both editions: each entry's title in Chinese, then in English.
+    assert titles == [f"测试数据包{name} {version} / Test package {name} {version}" for name, version in releases]
     assert feed.find(f"{atom}updated").text == "2027-02-20T00:00:00Z"
     ids = [entry.find(f"{atom}id").text for entry in feed.findall(f"{atom}entry")]
     assert ids[0] == "urn:test-portal:datapackage:reference:1.1.1" and len(set(ids)) == len(ids)
@@ -193,3 +195,25 @@ def test_only_release_folders_are_copied_forward(tmp_path):
            reference_date=SECOND_DATE, previous=first)
     kept = sorted(p.name for p in (second / "data" / "reference").iterdir() if p.is_dir())
     assert kept == ["1.0.0", "1.1.0", "latest"]
+
+
+def test_every_release_folder_is_listed_for_its_page_and_the_page_is_not_carried_forward(sites, tmp_path):
+    _, _, third, manifest = sites
+    assert [(r.package, r.folder, r.version) for r in manifest.releases] == [
+        ("reference", "1.0.0", "1.0.0"), ("reference", "1.1.0", "1.1.0"), ("reference", "1.1.1", "1.1.1"),
+        ("reference", "latest", "1.1.1"), ("safety", "0.3.0", "0.3.0"), ("safety", "latest", "0.3.0")]
+    old = next(r for r in manifest.releases if r.folder == "1.0.0")
+    assert old.descriptor == _descriptor(third, "reference", "1.0.0")
+    assert [r["version"] for r in old.changelog["releases"]] == ["1.0.0"]
+    # The site writes a page into every release folder; the next build writes it afresh.
+    previous = tmp_path / "previous"
+    shutil.copytree(third, previous)
+    for folder in ("1.0.0", "1.1.1", "latest"):
+        (previous / "data" / "reference" / folder / "index.html").write_text("page", encoding="utf-8")
+    (previous / "data" / "reference" / "1.0.0" / "data" / "index.html").write_text("file", encoding="utf-8")
+    fourth = tmp_path / "fourth"
+    again = export(make_catalog(reference_version="1.1.1", districts=CHANGED_DISTRICTS, describe="描述已更正。"),
+                   fourth, reference_date=THIRD_DATE, previous=previous)
+    assert not list((fourth / "data").glob("*/*/index.html"))
+    assert (fourth / "data" / "reference" / "1.0.0" / "data" / "index.html").is_file()  # a file of the release
+    assert "data/reference/1.0.0/data/index.html" in {e.path for e in again.files}

@@ -14,6 +14,7 @@ list with sizes and checksums, schema.org records, citations, changelogs). Layou
         data/<resource>.csv .parquet .json   with label columns and the synthetic mark (labels.py)
         data/<portal>_<package>_<resource>.excel.csv .xlsx   (descriptive names: formats.py)
     data/<package>/latest/                   a copy of the newest release folder
+    (each release folder's index.html is its page, written by the site: pages/release_pages.py)
     data.json                                Project Open Data 1.1 catalog
 
 Same inputs and reference date give the same bytes in every file.
@@ -50,11 +51,13 @@ from pipeline.export.releases import (
     RELEASE_DOCUMENTS,
     RELEASE_KEY,
     WITHDRAWN,
+    ReleaseFolder,
     copy_forward,
     find_previous,
     latest_path,
     published_versions,
     release_at,
+    release_folders,
     withdrawn_packages,
 )
 from pipeline.export.sqlitefile import table_name, write_sqlite, write_table_database
@@ -111,6 +114,9 @@ class Manifest:
     changelogs: dict[str, dict] = field(default_factory=dict)
     withdrawn: list[dict] = field(default_factory=list)  # packages no longer in the catalog
     redactions: list[dict] = field(default_factory=list)  # the public redaction log, oldest first
+    # Every release folder the site serves (this build's and those carried forward), each
+    # with its descriptor and changelog: every one gets a page (pages/release_pages.py).
+    releases: list[ReleaseFolder] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def latest(self, package: str | None, resource: str | None = None,
@@ -344,6 +350,7 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
     releases_feed(releases, {name: document["releases"] for name, document in manifest.changelogs.items()},
                   base_url, data / "releases.atom")
 
+    manifest.releases = release_folders(data)
     manifest.files = _inventory(out)
     write_json(data / "manifest.json", manifest.to_json())
     return manifest

@@ -30,6 +30,10 @@ RELEASE_KEY = "x-release"
 # Files of a release folder that are not a resource's download, by their manifest format.
 RELEASE_DOCUMENTS = {"datapackage": "datapackage.json", "readme": "README.md", "licence": "LICENSE.txt",
                      "changelog-md": "CHANGELOG.md", "changelog": "changelog.json"}
+# The page the site writes into every release folder (pipeline/pages/release_pages.py), so
+# that a release's cited address opens a page. Not one of the release's files: every build
+# writes it afresh (a newer version may have appeared since), so it is never carried forward.
+RELEASE_PAGE = "index.html"
 
 
 def latest_path(package: str, resource: str | None = None, fmt: str = "csv") -> str:
@@ -139,9 +143,45 @@ def copy_forward(previous: Path | None, out_data: Path, current: dict[str, str])
                 continue
             target = out_data / package / version_dir.name
             shutil.copytree(version_dir, target, symlinks=False, dirs_exist_ok=False,
-                            copy_function=link_or_copy)
+                            copy_function=link_or_copy, ignore=_page_of(version_dir))
             copied.append(target)
     return copied
+
+
+def _page_of(version_dir: Path):
+    """copytree's ``ignore``: the release page at the top of ``version_dir``, nothing else."""
+    return lambda folder, names: [RELEASE_PAGE] if Path(folder) == version_dir and RELEASE_PAGE in names else []
+
+
+@dataclass(frozen=True)
+class ReleaseFolder:
+    """A release folder of the site being built: ``folder`` is a version or ``latest``."""
+    package: str
+    folder: str
+    descriptor: dict  # its datapackage.json ({} if it has none)
+    changelog: dict | None  # its changelog.json: the releases up to this one
+
+    @property
+    def version(self) -> str | None:
+        return self.descriptor.get("version") or (self.folder if is_version(self.folder) else None)
+
+
+def release_folders(out_data: Path) -> list[ReleaseFolder]:
+    """Every release folder under ``out_data`` (this build's and those carried forward, of
+    packages in the catalog or withdrawn), by package, oldest version first, ``latest`` last."""
+    found = []
+    for package_dir in sorted(p for p in out_data.iterdir() if p.is_dir()) if out_data.is_dir() else []:
+        folders = _release_folders(package_dir)
+        if (package_dir / LATEST).is_dir():
+            folders.append(package_dir / LATEST)
+        for folder in folders:
+            documents = {}
+            for name in ("datapackage.json", "changelog.json"):
+                path = folder / name
+                documents[name] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+            found.append(ReleaseFolder(package_dir.name, folder.name, documents["datapackage.json"] or {},
+                                       documents["changelog.json"]))
+    return found
 
 
 WITHDRAWN = "withdrawn.json"

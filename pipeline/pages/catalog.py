@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
+from pipeline.export.citation import citation
 from pipeline.i18n import catalog, t
+from pipeline.pages import release_pages
 from pipeline.pages.views import Download, catalog_views, format_label, preview
 
 # Rows of a table page's preview that are written into the HTML; the rest come from the
@@ -52,12 +54,16 @@ def _portal_files(manifest, lang: str) -> tuple[Linked | None, list[Linked]]:
 
 def write(ctx) -> list:
     packages = catalog_views(ctx.catalog, ctx.lang, ctx.manifest)
+    for p in packages:
+        p.citations.update(_reference_manager_citations(ctx, p.name))
+    releases = ctx.manifest.releases if ctx.manifest is not None else []  # each has a page
     sqlite, machine = _portal_files(ctx.manifest, ctx.lang)
     ctx.render("data/index.md", "catalog.md.j2", packages=packages, sqlite=sqlite, machine=machine)
     report = str(escape(t("validation.nav", ctx.lang)))
     section = ["data/index.md"]
     for p in packages:
-        _render_first(ctx, f"{p.url}index.md", [f"package-{p.name}.md.j2", "package.md.j2"], p=p)
+        _render_first(ctx, f"{p.url}index.md", [f"package-{p.name}.md.j2", "package.md.j2"], p=p,
+                      folders={r.folder for r in releases if r.package == p.name})
         for r in p.resources:
             _table_page(ctx, p, r)
         # Not under data/<package>/: the export owns that folder (every sub-folder is a release).
@@ -65,6 +71,8 @@ def write(ctx) -> list:
         # mkdocs prints nav titles as HTML, so data in them is escaped here.
         section.append({str(escape(p.title)): [f"{p.url}index.md", {report: f"validation/{p.name}.md"}]})
     section += _withdrawn(ctx)
+    # A page in every release folder (not in the navigation): what a citation's address opens.
+    release_pages.write(ctx)
     # The redaction log is public whether or not anything was re-issued yet.
     entries = ctx.manifest.redactions if ctx.manifest is not None else []
     reasons = {key.removeprefix("redactions.reason.") for key in catalog(ctx.lang)
@@ -72,6 +80,15 @@ def write(ctx) -> list:
     ctx.render("redactions/index.md", "redactions.md.j2", entries=entries, reasons=reasons)
     section.append({str(escape(t("redactions.title", ctx.lang))): "redactions/index.md"})
     return [{str(escape(t("nav.catalog", ctx.lang))): section}]
+
+
+def _reference_manager_citations(ctx, package: str) -> dict[str, str]:
+    """BibTeX and RIS of the package's release, in the edition's language, beside the
+    GB/T 7714 and APA texts the export wrote into its README."""
+    published = ctx.manifest.descriptors.get(package) if ctx.manifest is not None else None
+    if not published:
+        return {}
+    return {style: citation(published, style, ctx.lang) for style in ("bibtex", "ris")}
 
 
 def _render_first(ctx, relative: str, templates: list[str], **values) -> None:
