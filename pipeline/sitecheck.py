@@ -5,6 +5,8 @@
 - every relative link and resource resolves to a file of the site, and every ``#anchor``
   to an element id on the target page;
 - every download listed in the manifest exists with its size and SHA-256;
+- every release folder (``data/<package>/<version>/`` and ``latest/``) has a page in every
+  edition, so the address a citation gives opens one;
 - every HTML page has a non-empty ``<title>`` and the language of its edition on ``<html>``
   (``lang="zh…"`` at the root, ``lang="en…"`` under ``en/``: :mod:`pipeline.editions`);
 - with more than one edition, every page names its twin in each edition and the root's as
@@ -247,6 +249,7 @@ def check_site(site_dir: Path, manifest=None, *, langs: tuple[str, ...] | None =
     for name in sorted(f for f in files if f.endswith(".css")):
         problems += _check_css(name, name, (site / name).read_text(encoding="utf-8"), files)
     problems += _check_downloads(site, manifest)
+    problems += _check_release_pages(files, langs)
     if hidden:
         from pipeline.exposure import exposed
 
@@ -450,6 +453,18 @@ def _check_downloads(site: Path, manifest) -> list[Problem]:
         if digest_ != sha:
             problems.append(Problem(path, "download", f"SHA-256 {digest_}", f"SHA-256 {sha}"))
     return problems
+
+
+def _check_release_pages(files: set[str], langs: tuple[str, ...]) -> list[Problem]:
+    from pipeline.export.releases import LATEST
+    from pipeline.versions import is_version
+
+    folders = {"/".join(parts[:3]) + "/" for parts in (name.split("/") for name in files)
+               if len(parts) > 3 and parts[0] == "data" and (is_version(parts[2]) or parts[2] == LATEST)}
+    return [Problem(f"{prefix(lang, langs)}{folder}", "release-page", "no index.html",
+                    "a page for the release folder")
+            for folder in sorted(folders) for lang in langs
+            if f"{prefix(lang, langs)}{folder}index.html" not in files]
 
 
 def _sha256(path: Path) -> str:

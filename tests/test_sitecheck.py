@@ -297,6 +297,23 @@ def test_a_page_without_alternates_is_reported_and_an_embed_needs_none(editions)
     assert ("en/about/index.html", "hreflang") not in _edition_problems(editions)
 
 
+def test_every_release_folder_needs_a_page_in_every_edition(editions):
+    """A citation gives a release folder's address: it must open a page, in each edition."""
+    for folder in ("data/p/1.0.0", "data/p/1.1.0", "data/p/latest", "data/p/tables/t"):
+        (editions / folder).mkdir(parents=True)
+        (editions / folder / "datapackage.json").write_text("{}", encoding="utf-8")
+    releases = [f"{edition}data/p/{folder}/" for folder in ("1.0.0", "1.1.0", "latest") for edition in ("", "en/")]
+    assert _edition_problems(editions) == sorted((name, "release-page") for name in releases)
+    for name in releases[:-2]:  # both editions' pages of latest/ left out
+        depth = name.count("/")
+        here = name.removeprefix("en/")
+        _write(editions, f"{name}index.html",
+               _twin("en" if name.startswith("en/") else "zh", "1.0.0", "../" * depth + here,
+                     "../" * depth + "en/" + here, "../" * depth))
+    assert _edition_problems(editions) == [("data/p/latest/", "release-page"),
+                                           ("en/data/p/latest/", "release-page")]
+
+
 def test_a_missing_edition_is_reported(editions):
     for page in sorted((editions / "en").rglob("*.html")):
         page.unlink()
