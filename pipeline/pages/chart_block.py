@@ -31,6 +31,7 @@ from pipeline.pages.charts import (
 )
 from pipeline.pages.core import script_json
 from pipeline.pages.dates import data_updated
+from pipeline.pages.reuse import edition_path
 from pipeline.pages.tilemap import classes, tile_map, tiles
 
 CITE_STYLES = (("gbt7714", "cite.gbt7714"), ("apa", "cite.apa"), ("bibtex", "cite.bibtex"),
@@ -116,7 +117,7 @@ def _footer(chart: Chart, facts: dict, lang: str, *, address: bool = True) -> li
     if facts["synthetic"]:
         lines.append(t("chart.synthetic_notice", lang))
     if chart.page and address:
-        lines.append(t("chart.address", lang, url=absolute(chart.page)))
+        lines.append(t("chart.address", lang, url=absolute(edition_path(lang, chart.page))))
     return lines
 
 
@@ -137,7 +138,7 @@ def _standalone(chart: Chart, variants: list[str], facts: dict, lang: str, base:
     title, source, licence, notes and a link back; ``chart-embed.js`` tells the page that
     embeds it its height, so the frame fits the content."""
     footer = "".join(f"<p>{escape(line)}</p>" for line in _footer(chart, facts, lang, address=False))
-    back = (f'<p><a href="{escape(absolute(chart.page))}" target="_blank" rel="noopener">'
+    back = (f'<p><a href="{escape(absolute(edition_path(lang, chart.page)))}" target="_blank" rel="noopener">'
             f'{escape(t("chart.back_link", lang))}</a></p>') if chart.page else ""
     return (
         "<!doctype html>\n"
@@ -173,7 +174,7 @@ def chart_block(ctx, chart: Chart, *, base: str) -> Markup:
     ctx.write(f"charts/{chart.slug}/index.html", _standalone(chart, variants, facts, lang, "../../"))
     embed_path = f"charts/{chart.slug}/"
     map_svg, map_x = _map(chart, cid, lang)
-    citations = page_citations(title=chart.title, path=chart.page or embed_path, lang=lang,
+    citations = page_citations(title=chart.title, path=edition_path(lang, chart.page or embed_path), lang=lang,
                                author=portal_publisher(lang), modified=facts["date"] or "",
                                kind="chart", key=f"chart-{chart.slug}")
     data = {
@@ -195,13 +196,13 @@ def chart_block(ctx, chart: Chart, *, base: str) -> Markup:
     return Markup(template.render(
         c=chart, cid=cid, variants=Markup("\n".join(variants)), base=base,
         svg_href=base + svg_file, csv_href=base + csv_file, png_name=f"{chart.slug}.png",
-        csv_name=f"{chart.slug}.csv", embed_href=absolute(embed_path),
+        csv_name=f"{chart.slug}.csv", embed_href=absolute(edition_path(lang, embed_path)),
         embed_script=absolute("assets/javascripts/embed.js"),
         embed_height=_embed_height(chart), map_svg=Markup(map_svg), map_x=map_x,
         addable=[a for a in chart.areas if data["kind"] == "line"],
         citations=[(key, label, citations[style]) for style, label in CITE_STYLES
                    for key in [f"{cid}-cite-{style}"]],
-        page_url=absolute(chart.page) if chart.page else "",
+        page_url=absolute(edition_path(lang, chart.page)) if chart.page else "",
         data=script_json(data)))
 
 

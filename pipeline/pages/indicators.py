@@ -23,6 +23,7 @@ from pipeline.pages.core import (
     target_text,
 )
 from pipeline.pages.dates import stamp
+from pipeline.pages.reuse import page_reuse
 
 DOWNLOADS = (("indicator-progress", "indicators"), ("indicator-progress", "observations"),
              ("derived", "progress_status"))
@@ -276,4 +277,7 @@ def _write_indicator(ctx, data: Data, ind: dict) -> None:
     ctx.render(f"indicators/{slug(ind['id'])}/index.md", "indicators_page.md.j2", p=page,
                line=_line_chart(ctx, data, ind, base), bar=bar, bar_year=bar_year,
                districts=districts, roles=roles, downloads=_downloads(ctx, base),
-               stamp=stamp(ctx, "indicator-progress"))
+               stamp=stamp(ctx, "indicator-progress"),
+               reuse=page_reuse(ctx, title=page["title"], path=f"indicators/{slug(ind['id'])}/",
+                                key=f"indicator-{ind['id']}", base=base,
+                                packages=list(dict.fromkeys(package for package, _ in DOWNLOADS))))
