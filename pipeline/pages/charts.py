@@ -150,25 +150,58 @@ def document(plot, width: int, ident: str, title: str, desc: str,
     return "\n".join(out)
 
 
+# Legend geometry, in SVG units: the key (line or swatch), the gap before the name, the
+# space between columns, a row's height and that of each further line of a wrapped name.
+KEY_W, KEY_GAP, COLUMN_GAP, ROW_H, LINE_H = 24, 6, 14, 20, 16
+
+
+def legend_columns(names: list[str], width: float) -> tuple[int, list[float]]:
+    """How many columns of the legend fit across ``width`` and each column's width.
+
+    Entries go row by row into aligned columns (the widest entry of a column sets its width),
+    so a second row never starts its entries at other places than the first: the most
+    columns that fit, one on a phone if the names are long."""
+    avail = width - 16
+    sizes = [KEY_W + KEY_GAP + text_width(name) for name in names]
+    for columns in range(len(sizes), 1, -1):
+        widths = [max(sizes[i::columns]) for i in range(columns)]
+        if sum(widths) + COLUMN_GAP * (columns - 1) <= avail:
+            return columns, widths
+    return 1, [min(max(sizes, default=0.0), avail)]
+
+
 def _legend(items: list[tuple[str, str, str, str]], width: int, y0: float) -> tuple[list[str], float]:
-    """Legend entries (name, colour, dash, kind) flowing in rows across ``width``; returns
-    the markup and the height used. ``kind`` "area" draws a swatch instead of a line."""
-    out, x, y = ['<g class="legend">'], 8.0, y0 + 14
-    for name, colour, dash, kind in items:
-        item_w = 34 + text_width(name) + 14
-        if x > 8 and x + item_w > width - 8:
-            x, y = 8.0, y + 20
-        if kind == "area":
-            out.append(f'<rect x="{_n(x)}" y="{_n(y - 11)}" width="24" height="12" '
-                       f'fill="{colour}" stroke="{AXIS_COLOUR}" stroke-width="0.5"/>')
-        else:
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(f'<line x1="{_n(x)}" x2="{_n(x + 24)}" y1="{_n(y - 4)}" y2="{_n(y - 4)}" '
-                       f'stroke="{colour}" stroke-width="2.5"{dash_attr}/>')
-        out.append(f'<text x="{_n(x + 30)}" y="{_n(y)}">{escape(name)}</text>')
-        x += item_w
+    """Legend entries (name, colour, dash, kind) in aligned columns across ``width`` (see
+    :func:`legend_columns`); a name too long for the width wraps onto more lines, never past
+    the edge. Returns the markup and the height used. ``kind`` "area" draws a swatch
+    instead of a line."""
+    names = [name for name, *_ in items]
+    columns, widths = legend_columns(names, width)
+    lefts = [8.0 + sum(widths[:i]) + COLUMN_GAP * i for i in range(columns)]
+    out, y = ['<g class="legend">'], y0 + 14
+    for row in range(0, len(items), columns):
+        tallest = 1
+        for column, (name, colour, dash, kind) in enumerate(items[row:row + columns]):
+            x = lefts[column]
+            if kind == "area":
+                out.append(f'<rect x="{_n(x)}" y="{_n(y - 11)}" width="{KEY_W}" height="12" '
+                           f'fill="{colour}" stroke="{AXIS_COLOUR}" stroke-width="0.5"/>')
+            else:
+                dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+                out.append(f'<line x1="{_n(x)}" x2="{_n(x + KEY_W)}" y1="{_n(y - 4)}" y2="{_n(y - 4)}" '
+                           f'stroke="{colour}" stroke-width="2.5"{dash_attr}/>')
+            lines = wrap(name, widths[column] - KEY_W - KEY_GAP)
+            tallest = max(tallest, len(lines))
+            text_x = _n(x + KEY_W + KEY_GAP)
+            if len(lines) == 1:
+                out.append(f'<text x="{text_x}" y="{_n(y)}">{escape(name)}</text>')
+            else:
+                spans = "".join(f'<tspan x="{text_x}" y="{_n(y + LINE_H * i)}">{escape(line)}</tspan>'
+                                for i, line in enumerate(lines))
+                out.append(f"<text>{spans}</text>")
+        y += ROW_H + LINE_H * (tallest - 1)
     out.append("</g>")
-    return out, y - y0 + 6
+    return out, y - ROW_H - y0 + 6
 
 
 def _not_after(x, end) -> bool:
