@@ -51,6 +51,9 @@ def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
     p.add_argument("--record", action="store_true", help=say("cli.help.bench.record"))
     p.add_argument("--resource-rows", type=int, default=1_000_000,
                    help=say("cli.help.bench.resource_rows"))
+    p.add_argument("--stages", default=None,
+                   type=lambda text: [stage.strip() for stage in text.split(",") if stage.strip()],
+                   help=say("cli.help.bench.stages"))
 
     p = sub.add_parser("fetch-published", help=say("cli.help.fetch"))
     p.add_argument("--url", required=True, help=say("cli.help.fetch.url"))
@@ -104,7 +107,8 @@ def _run(args) -> int:
         from pipeline.bench import main as bench
 
         return bench(args.tiers, repeat=args.repeat, out=args.out, seed=args.seed, lang=args.lang,
-                     record=args.record, resource_rows=args.resource_rows)
+                     record=args.record, resource_rows=args.resource_rows,
+                     stages=args.stages)
     raise NotImplementedError(args.command)
 
 
