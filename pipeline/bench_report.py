@@ -130,13 +130,14 @@ PEERS = ("ours", "frictionless", "duckdb", "floor")
 def resource_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
     """Header and rows of the one-resource comparison (none when it was not measured)."""
     header = [t(f"bench.col.{c}", lang) for c in
-              ("tool", "wall_seconds", "rows_per_second", "peak_mb", "vs_ours", "errors", "same")]
+              ("tool", "wall_seconds", "rows_per_second", "peak_mb", "vs_ours", "cpu_seconds",
+               "cpu_vs_ours", "errors", "same")]
     resource = results.get("resource") or {}
     rows = []
     for tool in PEERS if "ours" in resource else ():
         f = resource.get(tool) or {}
         if "error" in f:
-            rows.append([t(f"bench.tool.{tool}", lang), "—", "—", "—", "—", "—",
+            rows.append([t(f"bench.tool.{tool}", lang), "—", "—", "—", "—", "—", "—", "—",
                          t("bench.note.error", lang, error=str(f["error"])[:120])])
             continue
         wall = f.get("wall_seconds")
@@ -145,6 +146,8 @@ def resource_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list
                      _num(resource["rows"] / wall if wall else None, 0),
                      _mb(f["maxrss_kb"] * 1024 if "maxrss_kb" in f else None),
                      "1.0" if tool == "ours" else _num(f.get("ratio"), 2),
+                     _num(f.get("cpu_seconds"), 2),
+                     "1.0" if tool == "ours" else _num(f.get("cpu_ratio"), 2),
                      "—" if tool == "floor" else _num(f.get("errors")),
                      "" if same is None else t("bench.yes" if same else "bench.no", lang)])
     return header, rows
