@@ -7,7 +7,8 @@ Focusing the search box and typing loads it; a title outweighs body text and the
 words are all searched (死亡率 finds the indicator pages titled with it first, 事故调查 the
 investigation pages); no snippet repeats the synthetic-data notice; the keyboard works
 (the theme's "/" key, arrows, Enter, Escape) and the words found are highlighted on the
-page a result leads to. Screenshots go to build/artifacts/screenshots/search-*.png."""
+page a result leads to. Each edition (the English one under en/) holds its own index back
+and searches it. Screenshots go to build/artifacts/screenshots/search-*.png."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 from conftest import SCREENSHOTS, VIEWPORTS, foreign, open_page
 
+from pipeline.editions import languages, prefix
 from pipeline.i18n import t
 
 pytestmark = pytest.mark.browser
@@ -166,5 +168,21 @@ def test_a_result_chosen_by_keyboard_shows_the_words_found(browser, site):
         mark = page.locator(".md-content mark").first
         mark.wait_for(timeout=30000)
         assert "死亡率" in mark.inner_text()
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("lang", languages()[1:])
+def test_an_edition_below_the_root_searches_its_own_index_on_first_use(browser, site, lang):
+    root = prefix(lang)
+    visit = open_page(browser, site, root)
+    try:
+        page = visit.page
+        assert _search_files(visit.requests) == []
+        word = t("indicators.title", lang).split()[0]  # a word of a section's title
+        results = _type_in_search(page, word)
+        assert [u for u in visit.requests if urlsplit(u).path == f"/{root}{INDEX[1:]}"]
+        assert not [u for u in visit.requests if urlsplit(u).path == INDEX]
+        assert _path(page, results.first).startswith(f"/{root}")
     finally:
         visit.close()
