@@ -20,7 +20,7 @@ from pipeline.pages.core import (
     status_counts,
 )
 from pipeline.pages.dates import stamp, status_date
-from pipeline.pages.views import catalog_views
+from pipeline.pages.views import catalog_views, english
 
 
 def _rates(ctx, links: dict[str, str]) -> list[dict]:
@@ -97,7 +97,8 @@ def _downloads(ctx) -> list[dict]:
     for name in sorted(ctx.catalog.packages):
         archive = ctx.published(name, None, ZIP.key)
         if archive is not None:
-            title = ctx.catalog.packages[name].descriptor.get("title") or name
+            descriptor = ctx.catalog.packages[name].descriptor
+            title = (english(descriptor, "title") if ctx.lang == "en" else None) or descriptor.get("title") or name
             out.append({"href": archive.path, "label": t("home.download_zip", ctx.lang, title=title),
                         "bytes": archive.bytes})
     return out

@@ -29,7 +29,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from pipeline.i18n import t
+from pipeline.i18n import catalog, t
 from pipeline.pages.core import number, text
 from pipeline.pages.views import human_size
 
@@ -85,6 +85,15 @@ def chinese_marked(value) -> Markup:
     return Markup("").join(out)
 
 
+def message(key: str, lang: str, values: dict):
+    """``t(key, lang, **values)`` for a template. A value already marked up (a name marked
+    ``lang="zh"`` by ``zh``) keeps its markup inside the message, which is escaped around it;
+    with plain values the message is plain text, escaped where it is written."""
+    if any(isinstance(value, Markup) for value in values.values()):
+        return Markup(escape(catalog(lang)[key])).format(**values)
+    return t(key, lang, **values)
+
+
 def percent(value, decimals: int = 1) -> str:
     """A percentage (already ×100) with ``decimals`` and a ``%`` sign; '' for null."""
     return "" if value is None else f"{float(value):.{decimals}f}%"
@@ -110,11 +119,14 @@ def environment(lang: str) -> Environment:
     # Data that may be Chinese (names, clauses, descriptions): marked lang="zh" in the English
     # edition; the Chinese edition's pages are all lang="zh" already.
     env.filters["zh"] = marked
+    # ``{% if v is chinese %} lang="zh"{% endif %}``: an element holding a value verbatim (a
+    # code in <code>) is marked whole, where spans inside would break it up.
+    env.tests["chinese"] = lambda value: lang != "zh" and CHINESE_RUN.search(str(value)) is not None
     env.filters["label"] = lambda value, prefix, default="": (
         default if value is None or value == "" else t(f"{prefix}.{value}", lang))
     env.filters["yes_no"] = lambda value: t("datapage.na" if value is None else
                                             "datapage.yes" if value else "datapage.no", lang)
-    env.globals["t"] = lambda key, **values: t(key, lang, **values)
+    env.globals["t"] = lambda key, **values: message(key, lang, values)
     env.globals["lang"] = lang
     env.globals["size"] = lambda n: human_size(n, lang)
     return env
