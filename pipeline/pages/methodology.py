@@ -21,7 +21,7 @@ from pipeline.i18n import catalog as messages
 from pipeline.i18n import t
 from pipeline.pages import real_figures
 from pipeline.pages.sources import SITE_SOURCES
-from pipeline.pages.views import catalog_views, cell_text
+from pipeline.pages.views import catalog_views, cell_text, english
 
 PAGES = ("rates", "grades", "progress", "quality", "privacy", "provenance", "synthetic", "cli")
 # The command line as data (``python -m pipeline.cli_reference`` writes it from the parser).
@@ -44,10 +44,13 @@ class RateRow:
 
 
 def _field_titles(ctx, package: str, resource: str) -> dict[str, str]:
+    """Each field's title in the page's language (the English one from ``x-en``)."""
     pkg = ctx.catalog.packages.get(package)
     if pkg is None or resource not in pkg.resources:
         return {}
-    return {str(f.get("name")): str(f.get("title") or f.get("name")) for f in pkg.resources[resource].fields}
+    return {str(f.get("name")): str((english(f, "title") if ctx.lang == "en" else None)
+                                    or f.get("title") or f.get("name"))
+            for f in pkg.resources[resource].fields}
 
 
 def rate_rows(ctx) -> list[RateRow]:
@@ -132,8 +135,9 @@ def uncertain_targets(ctx) -> list[dict[str, str]]:
     if not ctx.has("indicator-progress", "indicators"):
         return []
     rows = ctx.table("indicator-progress", "indicators").sort_by("id").to_pylist()
-    return [{k: cell_text(row.get(k)) for k in ("id", "title", "clause", "target_status", "target_value",
-                                                 "target_year", "provenance")}
+    return [{k: cell_text(row.get(k)) for k in ("id", "title", "title_en", "clause", "clause_en",
+                                                 "target_status", "target_value", "target_year",
+                                                 "provenance")}
             for row in rows if row.get("target_status") != "stated"]
 
 

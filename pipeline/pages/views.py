@@ -347,7 +347,8 @@ def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
         kind = str(spec.get("type", "any"))
         fields.append(FieldView(
             name=name,
-            title=str(spec.get("title") or ""),
+            # the English edition names a column by its English title (x-en), where there is one
+            title=str((english(spec, "title") if lang == "en" else None) or spec.get("title") or ""),
             type=kind,
             type_label=_type_label(kind, lang),
             constraints=_constraints(spec, name in primary, refs.get(name), lang),
