@@ -37,10 +37,7 @@ UNFINISHED = {
     "districts/*/index.md": "the boundary notes of the rates (data) are not marked",
     "credit/*/index.md": "enterprise names in the listings are not marked",
     "data/*/tables/*": "the synthetic mark quoted in the datapage note",
-    "indicators/*/index.md": "the plan's clauses are not marked nor translated",
     "plan/index.md": "plan_index.md.j2: role labels with ：; the clauses are not marked",
-    "plan/departments/*/index.md": "department names as the plan lists them are not marked",
-    "methodology/*": "grades: the Chinese field titles; provenance: the clauses",
 }
 
 

@@ -261,7 +261,8 @@ def _write_indicator(ctx, data: Data, ind: dict) -> None:
         "id": ind["id"], "title": data.title(ind), "title_other": ind.get("title_en") if lang == "zh"
         else ind.get("title"),
         "measure_id": ind["measure_id"], "measure": data.measure_label(ind["measure_id"]),
-        "clause": ind.get("clause") or "", "scope": ind.get("scope") or "",
+        "clause": ind.get("clause") or "", "clause_en": ind.get("clause_en") or "",
+        "scope": (lang == "en" and ind.get("scope_en")) or ind.get("scope") or "",
         "target": target_text(ind, lang),
         "target_status": t(f"indicator.target_status.{ind['target_status']}", lang),
         "target_known": ind["target_kind"] != "value" or clean(ind.get("target_value")) is not None,
