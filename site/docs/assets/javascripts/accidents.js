@@ -127,6 +127,7 @@
       fragment.appendChild(tr);
     });
     this.body.replaceChildren(fragment);
+    if (window.portalChinese) window.portalChinese.mark(this.body);  // chinese.js
     this.status.textContent = fmt(this.labels.count, { shown: shown.length, total: rows.length });
     this.more.hidden = shown.length >= rows.length;
     this.shown = shown;

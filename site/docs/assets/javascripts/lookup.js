@@ -487,6 +487,7 @@
     var facts = [record[0], this.label("districts", record[2]), this.label("sectors", record[3])];
     if (latest) facts.push(fmt(this.labels.text.grade_in, { year: latest[0], grade: this.label("grades", latest[2]) }));
     item.appendChild(el("div", facts.join(" · "), "lookup-facts"));
+    if (window.portalChinese) window.portalChinese.mark(item);  // chinese.js
     return item;
   };
 
@@ -592,6 +593,7 @@
     var history = this.timeline(record);
     if (history.querySelector("li")) box.appendChild(history);
     box.appendChild(el("p", fmt(T.as_of, { date: asOf }), "portal-meta"));
+    if (window.portalChinese) window.portalChinese.mark(box);  // chinese.js
     if (box.scrollIntoView) box.scrollIntoView({ block: "nearest" });
   };
 

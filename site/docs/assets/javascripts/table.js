@@ -105,6 +105,7 @@
       fragment.appendChild(tr);
     });
     this.body.replaceChildren(fragment);
+    if (window.portalChinese) window.portalChinese.mark(this.body);  // chinese.js
     var buttons = this.pager.querySelectorAll("button");
     buttons[0].disabled = this.start === 0;
     buttons[1].disabled = this.start + this.size >= rows.length;
