@@ -47,8 +47,14 @@ def site(tmp_path) -> Path:
     return site
 
 
-def test_links_to_files_only_the_root_has_climb_out_of_the_edition(site):
+def test_links_to_files_only_the_root_has_climb_out_of_the_edition(site, tmp_path):
+    published = tmp_path / "published.html"  # the page as a hard link to a published file
+    page = site / "en" / "data" / "p" / "index.html"
+    published.write_bytes(page.read_bytes())
+    page.unlink()
+    page.hardlink_to(published)
     assert link_shared(site, "en/") == 2
+    assert "../../../data/p/" not in published.read_text(encoding="utf-8")  # left as it was
     page = (site / "en" / "data" / "p" / "index.html").read_text(encoding="utf-8")
     assert 'href="../../../data/p/latest/data/t.csv#x"' in page
     assert 'data-src="../../../data/p/latest/data/t.csv?v=1"' in page

@@ -38,7 +38,11 @@ def link_shared(site_dir: Path, edition: str) -> int:
         new = _LINK.sub(lambda m, name=name: m["lead"] + _shared(m["url"], name, edition, files) + '"',
                         text)
         if new != text:
-            page.write_text(new, encoding="utf-8")
+            # a new file in its place: the page may be a hard link into the published site
+            # (SiteContext.publish), which must not change before the swap
+            work = page.with_name(f".{page.name}.shared")
+            work.write_text(new, encoding="utf-8")
+            work.replace(page)
             changed += 1
     return changed
 
