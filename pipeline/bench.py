@@ -462,8 +462,8 @@ def against_catalog(stages: dict) -> None:
     ``frictionless validate`` of each package in its own process, added up (time) or the
     largest (memory). The per-package runs stay in ``packages`` for the table."""
     fl, whole = stages.get("frictionless") or {}, stages.get("validate") or {}
-    if "error" in fl or "error" in whole or not whole.get("wall_seconds"):
-        return
+    if not fl or "error" in fl or "error" in whole or not whole.get("wall_seconds"):
+        return  # one of the two was not measured (--stages) or failed
     fl["seconds"], fl["peak_bytes"] = whole["wall_seconds"], whole["peak_bytes"]
     fl["ratio"] = fl["frictionless_seconds"] / fl["seconds"]
     fl["memory_ratio"] = fl["frictionless_peak_bytes"] / fl["peak_bytes"]

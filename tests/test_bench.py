@@ -238,3 +238,9 @@ def test_the_budgets_are_portal_yml_s():
     dropped = dataclasses.replace(current(), budgets=tuple(b for b in current().budgets
                                                            if b["id"] != "build_seconds"))
     assert ("build_seconds", "province") not in {(b["id"], b["tier"]) for b in evaluate_budgets(tiers, dropped)}
+
+
+def test_the_comparison_is_left_alone_when_a_stage_was_not_measured():
+    stages = {"validate": {"seconds": 4.0, "wall_seconds": 4.0, "peak_bytes": 600}}
+    bench.against_catalog(stages)  # --stages without frictionless
+    assert stages == {"validate": {"seconds": 4.0, "wall_seconds": 4.0, "peak_bytes": 600}}
