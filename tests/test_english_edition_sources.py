@@ -25,20 +25,6 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 REFERENCE_DATE = date(2016, 1, 1)
 # Hand-written pages: one file per language (site/docs/<lang>/), written by hand.
 HANDWRITTEN = {"about.md", "scale.md"}
-# Page types whose templates still write Chinese of their own (full-width punctuation in
-# templates not yet moved to the catalogs, a table of Chinese titles) or show data without
-# marking it. The test fails when one of them is clean (take it off the list) and when any
-# other page type has unmarked Chinese: the list only shrinks.
-UNFINISHED = {
-    "index.md": "home.md.j2: （year） in the key facts",
-    "accidents/index.md": "accidents_macros.j2: （code）： in the boundary notes",
-    "investigations/index.md": "section-investigations.md.j2: （percent） in its tables",
-    "districts/index.md": "accidents_macros.j2: the boundary notes",
-    "districts/*/index.md": "the boundary notes of the rates (data) are not marked",
-    "credit/*/index.md": "enterprise names in the listings are not marked",
-    "data/*/tables/*": "the synthetic mark quoted in the datapage note",
-    "plan/index.md": "plan_index.md.j2: role labels with ：; the clauses are not marked",
-}
 
 
 class _Unmarked(HTMLParser):
@@ -134,7 +120,5 @@ def test_every_page_of_the_english_edition_marks_its_chinese(english):
         found = unmarked(page.read_text(encoding="utf-8"))
         if found:
             by_type[_page_type(relative)].append(f"{relative}: {' | '.join(found[:3])}")
-    report = {kind: (len(found), found[0]) for kind, found in sorted(by_type.items())
-              if kind not in UNFINISHED}
+    report = {kind: (len(found), found[0]) for kind, found in sorted(by_type.items())}
     assert report == {}
-    assert sorted(set(UNFINISHED) - set(by_type)) == [], "clean now: take these off UNFINISHED"

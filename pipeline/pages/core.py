@@ -207,6 +207,11 @@ def rate_cells(ctx, rate_id: str, r: dict) -> list[str]:
             else t("datapage.na", lang)]
 
 
+def bracketed(text: str, lang: str) -> str:
+    """``text`` in the language's brackets: （…） in Chinese, " (…)" in English."""
+    return f"{t('punct.open', lang)}{text}{t('punct.close', lang)}"
+
+
 def row_note(lang: str, r: dict) -> str:
     """What a rate or control-target row needs said: a partial year, or the boundary change."""
     return t("datapage.partial_year", lang) if r.get("partial_year") else (r.get("boundary_note") or "")
@@ -234,7 +239,7 @@ def attainment_table(lang: str, values: list[dict]) -> dict:
         if v is None:
             return ""
         sign = "+" if v > 0 else ""
-        return f"{sign}{v}" + (f"（{sign}{pct:.1f}%）" if pct is not None else "")
+        return f"{sign}{v}" + (bracketed(f"{sign}{pct:.1f}%", lang) if pct is not None else "")
 
     body = [[str(r["year"]), number(r["accidents"]), number(r.get("max_accidents")),
              met(r.get("accidents_met")), change(r.get("accidents_change"),
@@ -313,7 +318,7 @@ def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
                         str(r["year"]), number(r["hazards"]), number(r["rectified"]),
                         number(r["on_time"]), number(r["late"]), number(r["open"]),
                         number(r["overdue_open"]),
-                        "" if rate is None else f"{rate:.1f}%（{r['rectified']}/{r['hazards']}）"])
+                        "" if rate is None else f"{rate:.1f}%" + bracketed(f"{r['rectified']}/{r['hazards']}", lang)])
     open_rows = [r for r in rows(ctx, "derived", "hazard_rectification")
                  if r["status"] in ("open", "overdue_open")
                  and (district is None or r["district_code"] == district)]

@@ -20,6 +20,7 @@ from pipeline.i18n import catalog, t
 from pipeline.pages.core import (
     Ref,
     blacklist_view,
+    bracketed,
     hazards_view,
     number,
     rows,
@@ -85,10 +86,14 @@ def grade_scale(ctx, lang: str) -> dict:
     latest = max((r["scheme"] for r in scheme), default=None)
     grades = sorted((r for r in scheme if r["scheme"] == latest), key=lambda r: r["rank"])
     count = len(grades)
+
+    def name(r: dict) -> str:
+        return r["name"] if lang == "zh" else r["name_en"]
+
     return {
         "intro": t("lookup.scale_intro", lang, count=count,
-                   best=grades[0]["name"] if grades else "", worst=grades[-1]["name"] if grades else ""),
-        "rows": [{"grade": r["grade"], "name": r["name"] if lang == "zh" else r["name_en"],
+                   best=name(grades[0]) if grades else "", worst=name(grades[-1]) if grades else ""),
+        "rows": [{"grade": r["grade"], "name": name(r),
                   "rank": t("lookup.scale_rank", lang, rank=r["rank"], count=count),
                   "level": t("lookup.scale_level", lang,
                              level=t(f"credit.cert_level.{r['standardisation_level']}", lang))
@@ -97,8 +102,8 @@ def grade_scale(ctx, lang: str) -> dict:
     }
 
 
-def _share(count: int, rated: int) -> str:
-    return f"{count:,}（{count / rated * 100:.1f}%）" if rated else f"{count:,}"
+def _share(count: int, rated: int, lang: str) -> str:
+    return f"{count:,}" + bracketed(f"{count / rated * 100:.1f}%", lang) if rated else f"{count:,}"
 
 
 def _grade_tables(ctx, ref: Ref) -> list[dict]:
@@ -123,7 +128,7 @@ def _grade_tables(ctx, ref: Ref) -> list[dict]:
             if k not in counts:
                 continue
             rated = sum(counts[k].values())
-            body.append([label(k)] + [_share(counts[k][g], rated) for g in grades]
+            body.append([label(k)] + [_share(counts[k][g], rated, lang) for g in grades]
                         + [f"{rated:,}"])
         return {"title": title, "rows": body,
                 "headers": [t("datapage.item", lang)]

@@ -24,6 +24,7 @@ from pipeline.pages.core import (
     attainment_rows,
     attainment_table,
     blacklist_view,
+    bracketed,
     city_code,
     denominator_decimals,
     hazards_view,
@@ -86,7 +87,7 @@ def _grades(ctx, ref: Ref, code: str) -> dict:
     body = []
     for year in sorted(counts):
         rated = sum(counts[year].values())
-        body.append([str(year)] + [f"{counts[year][g]:,}（{counts[year][g] / rated * 100:.1f}%）"
+        body.append([str(year)] + [f"{counts[year][g]:,}" + bracketed(f"{counts[year][g] / rated * 100:.1f}%", lang)
                                    if rated else "0" for g in ref.credit_grades]
                     + [f"{rated:,}"])
     return {"title": t("districts.grades", lang), "rows": body,
@@ -100,6 +101,7 @@ def _indicators(ctx, code: str) -> dict:
     titles = {r["id"]: r["title"] if lang == "zh" else (r.get("title_en") or r["title"])
               for r in rows(ctx, "indicator-progress", "indicators")}
     body = []
+    colon = t("punct.colon", lang)
     for r in sorted(rows(ctx, "derived", "progress_status"), key=lambda r: r["indicator_id"]):
         if r["district_code"] != code:
             continue
@@ -107,9 +109,9 @@ def _indicators(ctx, code: str) -> dict:
         body.append([titles.get(r["indicator_id"], r["indicator_id"]),
                      t(f"progress.status.{r['status']}", lang),
                      "" if r.get("base_year") is None else
-                     f"{r['base_year']}：{fmt(r.get('base_value'), 3).rstrip('0').rstrip('.')}",
+                     f"{r['base_year']}{colon}{fmt(r.get('base_value'), 3).rstrip('0').rstrip('.')}",
                      "" if latest is None else
-                     f"{r['latest_year']}：{fmt(latest, 3).rstrip('0').rstrip('.')}",
+                     f"{r['latest_year']}{colon}{fmt(latest, 3).rstrip('0').rstrip('.')}",
                      "" if r.get("target_value") is None else
                      fmt(r["target_value"], 3).rstrip("0").rstrip("."),
                      "" if r.get("judged_year") is None else str(r["judged_year"])])

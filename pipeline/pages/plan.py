@@ -17,7 +17,7 @@ def _measure_view(data: Data, m: dict, lang: str) -> dict:
               "listed_as": r.get("listed_as") or ""}
              for r in data.responsibilities.get(m["id"], [])]
     return {"id": m["id"], "kind": m["kind"], "label": data.measure_label(m["id"]),
-            "text": m.get("text") or "", "note": m.get("note") or "",
+            "text": m.get("text") or "", "text_en": m.get("text_en") or "", "note": m.get("note") or "",
             "lead": [r for r in roles if r["role"] == "lead"],
             "others": [r for r in roles if r["role"] != "lead"],
             "cards": [indicator_card(data, ind, lang) for ind in data.by_measure.get(m["id"], [])]}
