@@ -335,6 +335,7 @@
     else key = list.kept < list.total ? "ranked_capped" : "ranked";
     this.say(key, values);
     if (this.note) this.status.textContent = this.note + " " + this.status.textContent;
+    if (window.portalChinese) window.portalChinese.mark(this.status);  // the query, as typed
   };
 
   Lookup.prototype.filterText = function () {
