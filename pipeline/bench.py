@@ -92,6 +92,8 @@ def evaluate_budgets(tiers: dict, config=None) -> list[dict]:
     for budget in config.budgets:
         wanted = tiers if budget["tiers"] == "*" else [t for t in budget["tiers"] if t in tiers]
         for tier in wanted:
+            if budget["stage"] not in (tiers.get(tier) or {}).get("stages", {}):
+                continue  # not measured in this run (--stages); a stage that failed is there
             value = _stage(tiers, tier, budget["stage"]).get(budget["figure"])
             if value is None and budget.get("if_measured"):
                 continue

@@ -244,3 +244,8 @@ def test_the_comparison_is_left_alone_when_a_stage_was_not_measured():
     stages = {"validate": {"seconds": 4.0, "wall_seconds": 4.0, "peak_bytes": 600}}
     bench.against_catalog(stages)  # --stages without frictionless
     assert stages == {"validate": {"seconds": 4.0, "wall_seconds": 4.0, "peak_bytes": 600}}
+
+
+def test_a_stage_left_out_of_the_run_is_not_judged():
+    tiers = {"national": {"stages": {"validate": {"peak_bytes": GIB}}}}  # --stages validate
+    assert _verdicts(tiers) == {("validate_peak_bytes", "national"): True}
