@@ -164,6 +164,8 @@ def test_xlsx_layout_and_dictionary(site):
         (f["name"], f["title"], (f.get("x-en") or {}).get("title"), f["type"], f["description"]) for f in fields]
     added = [r[0] for r in dictionary][len(fields):]
     assert added == ["district_name_zh", "district_name_en", "synthetic"]
+    # the added columns are named in both languages too
+    assert all(r[1] and r[2] and r[2].isascii() for r in dictionary[len(fields):])
     assert workbook.properties.created.date() == REFERENCE_DATE == workbook.properties.modified.date()
 
 

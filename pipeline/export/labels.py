@@ -94,8 +94,10 @@ class Labeller:
             at = pc.index_in(_joined([table[f] for f in fields]),
                              value_set=_array(_joined([target.table[r] for r in reference])))
             stem = _stem(fields)
-            code_title = (by_name.get(fields[-1]) or {}).get("title") or fields[-1]
-            code_title = code_title.removesuffix("代码")
+            code_field = by_name.get(fields[-1]) or {}
+            code_title = (code_field.get("title") or fields[-1]).removesuffix("代码")
+            english = (code_field.get("x-en") or {}).get("title") or fields[-1]
+            code_title_en = english.removesuffix(" code").removesuffix(" ID")
             for lang, column in LANGUAGES.items():
                 name = f"{stem}_name_{lang}"
                 if name in taken or column not in target.table.column_names:
@@ -105,6 +107,7 @@ class Labeller:
                 field = {
                     "name": name, "type": "string",
                     "title": t(f"export.labels.title_{lang}", "zh", title=code_title),
+                    "x-en": {"title": t(f"export.labels.title_{lang}", "en", title=code_title_en)},
                     "description": t("export.labels.description", "en", language=t(f"export.labels.lang_{lang}", "en"),
                                      field=", ".join(fields), table=f"{target.package}/{target.name}",
                                      column=column),
@@ -132,6 +135,7 @@ class Labeller:
             table = table.append_column(pa.field(field["name"], pa.string()), values)
         if self.synthetic(resource) and SYNTHETIC not in table.column_names:
             mark = {"name": SYNTHETIC, "type": "boolean", "title": t("export.labels.synthetic_title", "zh"),
+                    "x-en": {"title": t("export.labels.synthetic_title", "en")},
                     "description": t("export.labels.synthetic_description", "en"), MARKS: SYNTHETIC,
                     "constraints": {"required": True}}
             table = table.append_column(pa.field(SYNTHETIC, pa.bool_(), nullable=False),
