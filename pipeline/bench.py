@@ -183,6 +183,9 @@ def _measure(command: list[str], log: Path) -> dict:
     measured["peak_bytes"] = measured.pop("maxrss_kb") * 1024
     if measured["returncode"] != 0:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+        # the results are published: files named relative to the repository, not this machine
+        tail = [line.replace(f"{ROOT}{os.sep}", "").replace(str(Path(sys.prefix)), "<python>")
+                for line in tail]
         measured["error"] = f"exit {measured['returncode']}: " + " | ".join(tail)
     return measured
 
