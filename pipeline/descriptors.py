@@ -589,7 +589,8 @@ def _resource(c: _Check, r: dict, path: str, seen: dict[str, str]) -> None:
         if not (RESOURCE_NAME.fullmatch(name) and len(name) <= MAX_NAME):
             hint = name.lower().replace("-", "_").replace(" ", "_").replace(".", "_")
             hint = hint if RESOURCE_NAME.fullmatch(hint) and len(hint) <= MAX_NAME else ""
-            c.add("resource", join(path, "name"), "descriptor.resource_name" + ("_hint" if hint else ""),
+            c.add("resource", join(path, "name"),
+                  "descriptor.resource_name_hint" if hint else "descriptor.resource_name",
                   value=shown(name), limit=MAX_NAME, hint=hint)
         elif name in seen:
             c.add("resource", join(path, "name"), "descriptor.duplicate_resource", value=shown(name),
@@ -841,7 +842,8 @@ def _field(c: _Check, f: dict, path: str, names: dict[str, str]) -> None:
                 kind = f["type"]
             else:
                 hint = TYPE_HINTS.get(f["type"].strip().lower())
-                c.add("field", join(path, "type"), "descriptor.field_type" + ("_hint" if hint else ""),
+                c.add("field", join(path, "type"),
+                      "descriptor.field_type_hint" if hint else "descriptor.field_type",
                       value=shown(f["type"]), types=", ".join(FIELD_TYPES), hint=hint or "")
                 return
         else:
