@@ -124,9 +124,6 @@ def test_the_switch_leads_from_every_page_type_to_its_twin_and_back(site, browse
     context.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the rate indicators' English titles say 'deaths per …' "
-                   "(indicator-progress title_en), not 'death rate' as 死亡率 does, and the "
-                   "clause's English rendering is left out of the index (.portal-clause)")
 def test_english_search_finds_the_death_rate_indicators(site, browser):
     context = browser.new_context(viewport=VIEWPORTS["desktop"], locale="en-GB")
     page = context.new_page()
