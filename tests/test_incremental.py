@@ -22,6 +22,7 @@ from pipeline.cache import (
 )
 from pipeline.config import load_config
 from pipeline.editions import editions_key
+from pipeline.export.formats import CSV, PARQUET, RESOURCE_FORMATS, XLSX
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
@@ -95,12 +96,16 @@ def test_one_row_change_rebuilds_its_package_and_equals_a_clean_build(first, tmp
     assert not log.skipped
     assert log.ran("validate") and log.ran("derive") and log.ran("export")
     exported = log.exported
-    changed = {k: v for k, v in exported.items() if k.startswith("enterprise-credit/enterprises.")}
-    assert len(changed) == 5 and set(changed.values()) == {"written"}
+    def label(fmt, resource):  # as the build logs a file: <package>/<file name>
+        return f"enterprise-credit/{fmt.filename(resource, 'enterprise-credit')}"
+
+    changed = {label(fmt, "enterprises"): exported.get(label(fmt, "enterprises"))
+               for fmt in RESOURCE_FORMATS}
+    assert set(changed.values()) == {"written"}, changed
     # the package's new version is inside each of its Parquet files, not in the other formats
-    assert exported["enterprise-credit/credit_ratings.parquet"] == "written"
-    assert exported["enterprise-credit/credit_ratings.csv"] == "reused"
-    assert exported["enterprise-credit/credit_ratings.xlsx"] == "reused"
+    assert exported[label(PARQUET, "credit_ratings")] == "written"
+    assert exported[label(CSV, "credit_ratings")] == "reused"
+    assert exported[label(XLSX, "credit_ratings")] == "reused"
     untouched = {k: v for k, v in exported.items()
                  if k.startswith(("reference/", "indicator-progress/", "accident-outcomes/"))}
     assert untouched and set(untouched.values()) == {"reused"}
