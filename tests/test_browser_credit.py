@@ -179,9 +179,9 @@ def test_accident_list_search_and_sort(browser, site, viewport):
         assert target in page.url
         page.fill("input[name=q]", "")
         # the deaths column, wherever the table shows it (data-key 6 of accidents.json)
-        deaths_td = ".accident-table tbody tr td:nth-child(%d)" % (1 + page.locator(
-            ".accident-table thead th").evaluate_all(
-            "(ths, key) => ths.findIndex(th => th.dataset.key === key)", "6"))
+        column = 1 + page.locator(".accident-table thead th").evaluate_all(
+            "(ths, key) => ths.findIndex(th => th.dataset.key === key)", "6")
+        deaths_td = f".accident-table tbody tr td:nth-child({column})"
         page.locator("th[data-key='6'] button").click()  # deaths, most first
         deaths = [int(x) for x in page.locator(deaths_td).all_inner_texts()]
         assert deaths == sorted(deaths, reverse=True) and deaths[0] == max(
