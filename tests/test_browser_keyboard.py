@@ -279,8 +279,11 @@ def test_a_charts_data_table_and_downloads_by_keyboard(browser, site):
         table = block.locator(".portal-chart-data table")
         expect(table).to_be_hidden()
         keys.start()
-        keys.to(".portal-chart-data summary")
-        keys.press("Enter")
+        # The views are tabs: one stop in the tab order (the view shown), arrows choose another.
+        keys.to(".portal-chart-tabs [role=tab][aria-selected=true]")
+        keys.press("ArrowRight")
+        assert keys.focused(".portal-chart-tabs [role=tab][data-view=table]")["matches"]
+        expect(block.locator("[role=tab][data-view=table]")).to_have_attribute("aria-selected", "true")
         expect(block.locator(".portal-chart-data")).to_have_attribute("open", "")
         expect(table).to_be_visible()
         assert table.locator("tbody tr").count() > 0
