@@ -321,9 +321,9 @@ def test_accident_list_search_and_sort_by_keyboard(browser, site):
         keys.press("Backspace")
         expect(rows).not_to_have_count(1)
         # the deaths column, wherever the table shows it (data-key 6 of accidents.json)
-        deaths_td = ".accident-table tbody tr td:nth-child(%d)" % (1 + page.locator(
-            ".accident-table thead th").evaluate_all(
-            "(ths, key) => ths.findIndex(th => th.dataset.key === key)", "6"))
+        deaths_at = 1 + page.locator(".accident-table thead th").evaluate_all(
+            "(ths, key) => ths.findIndex(th => th.dataset.key === key)", "6")
+        deaths_td = f".accident-table tbody tr td:nth-child({deaths_at})"
         keys.to("th[data-key='6'] button")  # deaths
         keys.press("Enter")
         header = page.locator("th[data-key='6']")
