@@ -33,6 +33,7 @@ from campaign_payloads import (
 
 from pipeline.build import InvalidData, build
 from pipeline.config import DEFAULT, parse
+from pipeline.export.formats import RESOURCE_FORMATS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
@@ -206,7 +207,8 @@ def _counter(values):
 
 
 def _latest(out: Path, package: str, resource: str, ext: str) -> Path:
-    return out / "data" / package / "latest" / "data" / f"{resource}.{ext}"
+    fmt = next(f for f in RESOURCE_FORMATS if f.suffix == f".{ext}")  # spreadsheets: descriptive names
+    return out / "data" / package / "latest" / "data" / fmt.filename(resource, package)
 
 
 def _resources():
