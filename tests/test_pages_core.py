@@ -202,7 +202,8 @@ def test_download_addresses_come_from_the_manifest():
 def test_without_an_export_the_addresses_are_those_the_export_gives():
     ctx = _context(None)
     assert ctx.download("derived", "rates") == "data/derived/latest/data/rates.csv"
-    assert ctx.download("derived", "rates", "xlsx") == "data/derived/latest/data/rates.xlsx"
+    assert ctx.download("derived", "rates", "xlsx") == \
+        "data/derived/latest/data/changzhou-work-safety_derived_rates.xlsx"  # named for people
     assert ctx.download("reference", None, "zip") == "data/reference/latest/reference.zip"
     assert ctx.download(None, None, "sqlite") is None
 

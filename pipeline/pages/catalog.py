@@ -72,7 +72,7 @@ def write(ctx) -> list:
         section.append({str(escape(p.title)): [f"{p.url}index.md", {report: f"validation/{p.name}.md"}]})
     section += _withdrawn(ctx)
     # A page in every release folder (not in the navigation): what a citation's address opens.
-    release_pages.write(ctx)
+    release_pages.write_release_pages(ctx)
     # The redaction log is public whether or not anything was re-issued yet.
     entries = ctx.manifest.redactions if ctx.manifest is not None else []
     reasons = {key.removeprefix("redactions.reason.") for key in catalog(ctx.lang)

@@ -107,7 +107,7 @@ def _day(value) -> str | None:
     return str(value)[:10] if value else None
 
 
-def write(ctx) -> None:
+def write_release_pages(ctx) -> None:
     """A page for every release folder of the export (none without one)."""
     manifest = ctx.manifest
     if manifest is None:
