@@ -169,3 +169,13 @@ def test_sitemap(tmp_path):
     locations = [url.find(f"{namespace}loc").text for url in root.findall(f"{namespace}url")]
     assert locations == [BASE_URL, "https://elsewhere.example.org/x", BASE_URL + "indicators/"]
     assert all(url.find(f"{namespace}lastmod").text == "2026-12-01" for url in root.findall(f"{namespace}url"))
+
+
+def test_a_known_licence_is_named_in_the_readers_language():
+    from pipeline.export.metadata import licence_title
+
+    cc_by = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International"}
+    assert "署名" in licence_title(cc_by, "zh") and "Creative" not in licence_title(cc_by, "zh")
+    assert licence_title(cc_by, "en").startswith("Creative Commons Attribution 4.0")
+    # one the catalogs do not know keeps the descriptor's own title
+    assert licence_title({"name": "X-1", "title": "Some licence"}, "zh") == "Some licence"

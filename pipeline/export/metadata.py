@@ -37,6 +37,16 @@ def text_or(descriptor: dict, key: str, lang: str) -> str:
     return text(descriptor, key, lang) or text(descriptor, key, "zh" if lang == "en" else "en") or ""
 
 
+def licence_title(licence: dict, lang: str) -> str:
+    """A licence's name in the reader's language: the catalog's for a licence it knows by its
+    SPDX-style ``name`` (a Chinese page does not say "Creative Commons Attribution"), else
+    the descriptor's own title, name or path."""
+    from pipeline.i18n import catalog
+
+    known = catalog(lang).get(f"licence.{licence.get('name')}")
+    return known or str(licence.get("title") or licence.get("name") or licence.get("path") or "")
+
+
 def publisher(descriptor: dict, lang: str) -> str:
     """The contributor with role publisher, else author, else the portal's own publisher
     (``site.publisher`` of the configuration)."""

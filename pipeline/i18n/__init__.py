@@ -32,7 +32,7 @@ DYNAMIC_PREFIXES = (
     "indicator.target_kind.", "indicator.target_source.", "indicator.target_status.",
     "investigations.body.", "investigations.cause.", "investigations.handling.",
     "investigations.liability.", "investigations.measure.", "investigations.responsible.",
-    "investigations.stage.", "investigations.status.",
+    "investigations.stage.", "investigations.status.", "licence.",
     "lookup.", "methodology.", "methodology.provenance.label.", "plan.", "plan.kind_label.",
     "plan.role.", "progress.reason.", "progress.status.", "quality.rule.", "rate.",
     "redactions.reason.", "rule.", "sitecheck.", "table.js.", "title.", "type.", "unit.",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from pipeline.export.citation import STYLES, citation
-from pipeline.export.metadata import publisher, text_or
+from pipeline.export.metadata import licence_title, publisher, text_or
 from pipeline.export.releases import LATEST
 from pipeline.pages.reuse import STYLE_LABELS
 from pipeline.pages.views import Release, format_label, release_history
@@ -95,8 +95,8 @@ def release_page(manifest, found, versions: list[str], lang: str) -> ReleasePage
         package=found.package, folder=found.folder, version=version,
         title=text_or(descriptor, "title", lang) or found.package,
         synthetic=_synthetic(descriptor), publisher=publisher(descriptor, lang),
-        licences=[str(x.get("title") or x.get("name") or x.get("path") or "")
-                  for x in descriptor.get("licenses") or [] if isinstance(x, dict)],
+        licences=[licence_title(x, lang) for x in descriptor.get("licenses") or []
+                  if isinstance(x, dict)],
         released=_day(record.get("released") or descriptor.get("created")),
         data_updated=_day(record.get("data_updated")), metadata_updated=_day(record.get("metadata_updated")),
         newest=newest(versions), files=_files(manifest, found.package, found.folder, lang),

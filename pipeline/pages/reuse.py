@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from pipeline.editions import prefix
 from pipeline.export.citation import STYLES, page_citations
-from pipeline.export.metadata import portal_publisher, text_or
+from pipeline.export.metadata import licence_title, portal_publisher, text_or
 from pipeline.pages.dates import data_updated
 
 # The label of each citation style, as the chart blocks show them.
@@ -59,6 +59,6 @@ def page_reuse(ctx, *, title: str, path: str, key: str, packages: list[str], bas
         sources.append(Source(
             title=text_or(descriptor, "title", lang) or name, href=f"{base}data/{name}/", version=version,
             release_href=f"{base}data/{name}/{version}/",
-            licences=[str(x.get("title") or x.get("name") or "") for x in descriptor.get("licenses") or []
+            licences=[licence_title(x, lang) for x in descriptor.get("licenses") or []
                       if isinstance(x, dict)]))
     return Reuse([(f"reuse-cite-{style}", STYLE_LABELS[style], cited[style]) for style in STYLES], sources)

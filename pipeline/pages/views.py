@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from pipeline.export.formats import CSV, ZIP
-from pipeline.export.metadata import publisher
+from pipeline.export.metadata import licence_title, publisher
 from pipeline.export.releases import latest_path
 from pipeline.i18n import t
 from pipeline.model import Catalog, Package, Resource
@@ -413,7 +413,8 @@ def package_view(package: Package, lang: str, manifest=None) -> PackageView:
         id=str(d["id"]) if d.get("id") else None,
         version=str(d["version"]) if d.get("version") else None,
         created=str(d["created"]) if d.get("created") else None,
-        licenses=_links(d.get("licenses"), lang),
+        licenses=_links([{"title": licence_title(x, lang), "path": x.get("path")}
+                         for x in d.get("licenses") or [] if isinstance(x, dict)], lang),
         sources=_links(d.get("sources"), lang),
         keywords=_as_list(d.get("keywords")),
         synthetic=synthetic,
