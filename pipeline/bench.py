@@ -501,6 +501,12 @@ RESOURCE_ROWS = 1_000_000
 RESOURCE_BAD_EVERY = 4999  # about 200 wrong cells and repeated keys, of every kind in turn
 
 
+def bad_every(rows: int) -> int:
+    """Every how many rows a wrong cell goes in: 4999 at 1M rows, closer in a smaller resource,
+    so that one of a few thousand rows still has findings of every kind to compare."""
+    return max(1, min(RESOURCE_BAD_EVERY, rows // 200))
+
+
 def _resource(out: Path, rows: int, say, lang: str) -> dict:
     """One typed resource of ``rows`` rows (``pipeline.validate.bench.make_package``, with
     injected errors) validated by ours, frictionless and DuckDB SQL, and read by Arrow (the
@@ -510,11 +516,12 @@ def _resource(out: Path, rows: int, say, lang: str) -> dict:
     folder = out / f"resource-{rows}"
     record = folder / "data.key.json"
     source = (ROOT / "pipeline" / "validate" / "bench.py").read_bytes()
-    key = hashlib.sha256(source + f"\0{rows}\0{RESOURCE_BAD_EVERY}".encode()).hexdigest()
+    every = bad_every(rows)
+    key = hashlib.sha256(source + f"\0{rows}\0{every}".encode()).hexdigest()
     stored = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
     if stored.get("key") != key:
         shutil.rmtree(folder, ignore_errors=True)
-        make_package(folder / "data", rows, bad_every=RESOURCE_BAD_EVERY)
+        make_package(folder / "data", rows, bad_every=every)
         record.write_text(json.dumps({"key": key}), encoding="utf-8")
     say(t("bench.progress.resource", lang, rows=rows))
     try:
@@ -523,7 +530,7 @@ def _resource(out: Path, rows: int, say, lang: str) -> dict:
         return {"rows": rows, "error": str(error)}
     from pipeline.validate.bench import DUCKDB_MEMORY, DUCKDB_THREADS
 
-    return {"rows": rows, "bad_every": RESOURCE_BAD_EVERY, "data_bytes": du(folder / "data"),
+    return {"rows": rows, "bad_every": every, "data_bytes": du(folder / "data"),
             "duckdb_threads": DUCKDB_THREADS, "duckdb_memory": DUCKDB_MEMORY, **peers}
 
 

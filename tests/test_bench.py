@@ -249,3 +249,11 @@ def test_the_comparison_is_left_alone_when_a_stage_was_not_measured():
 def test_a_stage_left_out_of_the_run_is_not_judged():
     tiers = {"national": {"stages": {"validate": {"peak_bytes": GIB}}}}  # --stages validate
     assert _verdicts(tiers) == {("validate_peak_bytes", "national"): True}
+
+
+def test_a_small_benchmark_resource_still_has_findings():
+    from pipeline.bench import RESOURCE_BAD_EVERY, bad_every
+
+    assert bad_every(1_000_000) == RESOURCE_BAD_EVERY
+    assert 3000 // bad_every(3000) >= 100  # the sample test's resource: findings of every kind
+    assert bad_every(10) == 1
