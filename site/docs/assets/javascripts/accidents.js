@@ -137,29 +137,13 @@
     }
   };
 
-  // The filter as a reader set it: each control's label and what it shows ("区县：溧阳市").
-  AccidentList.prototype.filterText = function () {
-    var parts = [];
-    Array.prototype.forEach.call(this.form.elements, function (control) {
-      if (!control.name || !control.value.trim()) return;
-      var label = control.closest("label");
-      var name = label ? label.firstChild.textContent.trim() : control.name;
-      var value = control.tagName === "SELECT" ? control.options[control.selectedIndex].text : control.value.trim();
-      parts.push(name + "：" + value);
-    });
-    return parts.join("；") || this.labels.rows.no_filter;
-  };
-
   // A CSV of exactly the rows shown, in the order and with the headers shown.
   AccidentList.prototype.saveRows = function () {
     var R = this.labels.rows;
     var order = this.headers.map(function (th) { return Number(th.getAttribute("data-key")); });
     var headers = this.headers.map(function (th) { return th.textContent.trim(); });
     var rows = this.shown.map(function (r) { return order.map(function (j) { return r[j]; }); });
-    var source = fmt(R.source_value, { site: R.site, title: R.title, url: location.href,
-                                       date: new Date().toISOString().slice(0, 10) });
-    window.portalRowsFile.save(R.file, window.portalRowsFile.csv(headers, rows,
-      [[R.filter, this.filterText()], [R.synthetic, R.synthetic_value], [R.source, source]]));
+    window.portalRowsFile.saveShown(R, this.form, headers, rows);
   };
 
   function start() {

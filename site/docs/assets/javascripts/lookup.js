@@ -338,18 +338,6 @@
     if (window.portalChinese) window.portalChinese.mark(this.status);  // the query, as typed
   };
 
-  Lookup.prototype.filterText = function () {
-    var parts = [];
-    Array.prototype.forEach.call(this.form.elements, function (control) {
-      if (!control.name || !control.value.trim()) return;
-      var label = control.closest("label");
-      var name = label ? label.firstChild.textContent.trim() : control.name;
-      var value = control.tagName === "SELECT" ? control.options[control.selectedIndex].text : control.value.trim();
-      parts.push(name + "：" + value);
-    });
-    return parts.join("；") || this.labels.rows.no_filter;
-  };
-
   // A CSV of exactly the enterprises listed, with the grade each line shows.
   Lookup.prototype.saveRows = function () {
     var T = this.labels.text, R = this.labels.rows, self = this;
@@ -359,10 +347,7 @@
       return [record[0], record[1], self.label("districts", record[2]), self.label("sectors", record[3]),
               g ? g[0] : null, g ? self.label("grades", g[2]) : null];
     });
-    var source = fmt(R.source_value, { site: R.site, title: R.title, url: location.href,
-                                       date: new Date().toISOString().slice(0, 10) });
-    window.portalRowsFile.save(R.file, window.portalRowsFile.csv(headers, rows,
-      [[R.filter, this.filterText()], [R.synthetic, R.synthetic_value], [R.source, source]]));
+    window.portalRowsFile.saveShown(R, this.form, headers, rows);
   };
 
   Lookup.prototype.matchesFilters = function (attrs) {

@@ -37,5 +37,35 @@
     setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
   }
 
-  window.portalRowsFile = { csv: csv, save: save };
+  // The filter as a reader set it: each filled control's label and what it shows
+  // ("区县：溧阳市"), or ``none`` when nothing is set.
+  function filterText(form, none) {
+    var parts = [];
+    Array.prototype.forEach.call(form.elements, function (control) {
+      if (!control.name || !control.value.trim()) return;
+      var label = control.closest("label");
+      var name = label ? label.firstChild.textContent.trim() : control.name;
+      var value = control.tagName === "SELECT" ? control.options[control.selectedIndex].text : control.value.trim();
+      parts.push(name + "：" + value);
+    });
+    return parts.join("；") || none;
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) {
+      return values[k] === undefined ? m : String(values[k]);
+    });
+  }
+
+  // Save ``rows`` under ``headers`` with the notes every such file carries: the filter set in
+  // ``form``, the synthetic-data note and the source (site, page, address, date). ``R`` holds
+  // the page's texts for them (pipeline.pages.core: rows_file_labels).
+  function saveShown(R, form, headers, rows) {
+    var source = fill(R.source_value, { site: R.site, title: R.title, url: location.href,
+                                        date: new Date().toISOString().slice(0, 10) });
+    save(R.file, csv(headers, rows, [[R.filter, filterText(form, R.no_filter)],
+                                     [R.synthetic, R.synthetic_value], [R.source, source]]));
+  }
+
+  window.portalRowsFile = { saveShown: saveShown };
 })();
