@@ -16,9 +16,10 @@ with a message, rather than a site whose search silently loses words.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
+
+from pipeline.pages.theme_files import corrected_file, theme_file, without_source_map
 
 WORKERS = "assets/javascripts/workers"
 THEME_WORKER = re.compile(r"search\.[0-9a-f]{8}\.min\.js")
@@ -29,7 +30,6 @@ _LONGEST = re.compile(r"for\(let (?P<j>\w+)=(?P<i>\w+)\+1;(?P=j)(?P<bound><)(?P<
 # cuts[a]&&a<q.length-1&&(stack[s++]=a)   ->   a<q.length
 _NEXT = re.compile(r"(?P<cuts>\w+)\[(?P<a>\w+)\]&&(?P=a)<(?P<q>\w+)\.length(?P<bound>-1)&&"
                    r"\(\w+\[\w+\+\+\]=(?P=a)\)")
-_SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")
 
 
 class WorkerShapeError(Exception):
@@ -49,25 +49,15 @@ def corrected(source: str) -> str:
         match = found[0]
         start, end = match.span("bound")
         source = source[:start] + replacement + source[end:]
-    # the theme's source map describes the theme's file, not this one
-    return _SOURCE_MAP.sub("\n", source)
+    return without_source_map(source)
 
 
 def theme_worker(theme_dirs) -> Path:
-    """The theme's search worker among the theme's folders (the last one is the theme's
-    own; the overrides come first)."""
-    for folder in reversed(list(theme_dirs)):
-        folder = Path(folder) / WORKERS
-        if folder.is_dir():
-            found = sorted(p for p in folder.iterdir() if THEME_WORKER.fullmatch(p.name))
-            if len(found) == 1:
-                return found[0]
-    raise WorkerShapeError("主题中没有找到搜索脚本 / the theme has no search worker")
+    """The theme's search worker among the theme's folders."""
+    return theme_file(theme_dirs, WORKERS, THEME_WORKER,
+                      WorkerShapeError("主题中没有找到搜索脚本 / the theme has no search worker"))
 
 
 def corrected_copy(theme_dirs) -> tuple[str, str, bytes]:
     """The theme worker's name, the corrected copy's name and the copy's bytes."""
-    worker = theme_worker(theme_dirs)
-    data = corrected(worker.read_text(encoding="utf-8")).encode("utf-8")
-    digest = hashlib.sha256(data).hexdigest()[:8]
-    return worker.name, f"search.{digest}.min.js", data
+    return corrected_file(theme_worker(theme_dirs), corrected, "search")

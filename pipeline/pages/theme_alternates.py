@@ -21,11 +21,12 @@ when the site has more than one edition (:func:`pipeline.pages.mkdocs_site.write
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+
+from pipeline.pages.theme_files import corrected_file, theme_file, without_source_map
 
 SCRIPTS = "assets/javascripts"
 THEME_BUNDLE = re.compile(r"bundle\.[0-9a-f]{8}\.min\.js")
@@ -33,7 +34,6 @@ THEME_BUNDLE = re.compile(r"bundle\.[0-9a-f]{8}\.min\.js")
 # function ui({document$:e}){let t=new Map;e.pipe(b(()=>M("link[rel=alternate]")) …
 _SETUP = re.compile(r"function \w+\(\{document\$:(?P<doc>\w+)\}\)\{(?=let \w+=new Map;(?P=doc)\.pipe\("
                     r"\w+\(\(\)=>\w+\(\"link\[rel=alternate\]\"\)\))")
-_SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")
 
 
 class BundleShapeError(PluginError):
@@ -49,26 +49,18 @@ def without_alternates(source: str) -> str:
             f"mkdocs-material 的版本 / the theme's bundle has {len(found)} places matching "
             f"{_SETUP.pattern!r} (expected 1): check the mkdocs-material version")
     end = found[0].end()
-    # the theme's source map describes the theme's file, not this one
-    return _SOURCE_MAP.sub("\n", source[:end] + "return;" + source[end:])
+    return without_source_map(source[:end] + "return;" + source[end:])
 
 
 def theme_bundle(theme_dirs) -> Path:
-    """The theme's bundle among the theme's folders (the theme's own is the last)."""
-    for folder in reversed(list(theme_dirs)):
-        scripts = Path(folder) / SCRIPTS
-        found = sorted(p for p in scripts.glob("bundle.*.min.js") if THEME_BUNDLE.fullmatch(p.name)) \
-            if scripts.is_dir() else []
-        if len(found) == 1:
-            return found[0]
-    raise BundleShapeError("主题中没有唯一的 bundle.*.min.js / the theme has no single bundle.*.min.js")
+    """The theme's bundle among the theme's folders."""
+    return theme_file(theme_dirs, SCRIPTS, THEME_BUNDLE, BundleShapeError(
+        "主题中没有唯一的 bundle.*.min.js / the theme has no single bundle.*.min.js"))
 
 
 def corrected_copy(theme_dirs) -> tuple[str, str, bytes]:
     """(the theme's bundle name, the copy's name, the copy's bytes)."""
-    bundle = theme_bundle(theme_dirs)
-    data = without_alternates(bundle.read_text(encoding="utf-8")).encode("utf-8")
-    return bundle.name, f"bundle.{hashlib.sha256(data).hexdigest()[:8]}.min.js", data
+    return corrected_file(theme_bundle(theme_dirs), without_alternates, "bundle")
 
 
 _builds: dict[int, tuple[str, str, bytes]] = {}  # per configuration: the bundle's copy
