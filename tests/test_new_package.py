@@ -183,7 +183,10 @@ def built(repo) -> Path:
 
 def test_it_is_exported_in_every_format_and_in_the_database_and_catalogs(built):
     release = built / "data" / PACKAGE / "1.0.0"
-    for name in ("visits.csv", "visits.xlsx", "visits.parquet", "visits.json"):
+    from pipeline.export.formats import CSV, EXCEL_CSV, JSON, PARQUET, XLSX
+
+    for fmt in (CSV, EXCEL_CSV, XLSX, PARQUET, JSON):  # workbooks are named for the portal and package
+        name = fmt.filename("visits", PACKAGE)
         assert (release / "data" / name).is_file(), name
     assert any(p.name.endswith(".zip") for p in release.iterdir())
     archive = next(p for p in release.iterdir() if p.name.endswith(".zip"))

@@ -262,7 +262,7 @@ def test_exemptions_name_one_field_and_one_kind(tmp_path, monkeypatch):
     catalog = load_catalog([_package(tmp_path, fields, [["13812345678", "13812345678"],
                                                         ["11010519491231002X", "x"]])])
     captured = {}
-    monkeypatch.setattr(rules, "run_rules", lambda checked, *args: captured.update(checked))
+    monkeypatch.setattr(rules, "run_rules", lambda checked, *args, **kwargs: captured.update(checked))
     validate_catalog(catalog, max_errors=None)  # the cell checks, then the check by hand below
     item = captured[("indicator-progress", "observations")]
 
