@@ -53,6 +53,10 @@ def _change_one_row(data: Path) -> None:
     lines = csv.read_text(encoding="utf-8").split("\n")
     uscc, name, rest = lines[1].split(",", 2)
     lines[1] = ",".join([uscc, name.replace("有限公司", "改名有限公司"), rest])
+    # what the test reads from this change: the enterprise has credit ratings, no certificates
+    folder = data / "enterprise-credit" / "data"
+    assert uscc in (folder / "credit_ratings.csv").read_text(encoding="utf-8")
+    assert uscc not in (folder / "certificates.csv").read_text(encoding="utf-8")
     csv.write_text("\n".join(lines), encoding="utf-8")
     descriptor = data / "enterprise-credit" / "datapackage.json"
     package = json.loads(descriptor.read_text(encoding="utf-8"))
@@ -84,7 +88,6 @@ def test_rebuilding_over_the_output_gives_the_same_bytes(first, tmp_path):
         {k: v for k, v in first["files"].items() if k != RECORD}
 
 
-@pytest.mark.xfail(strict=True, reason="known regression: since the label columns, a new package version rewrites the unchanged tables' CSV files too (credit_ratings.csv written, not reused)")
 def test_one_row_change_rebuilds_its_package_and_equals_a_clean_build(first, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(first["data"], data)
@@ -103,18 +106,24 @@ def test_one_row_change_rebuilds_its_package_and_equals_a_clean_build(first, tmp
     changed = {label(fmt, "enterprises"): exported.get(label(fmt, "enterprises"))
                for fmt in RESOURCE_FORMATS}
     assert set(changed.values()) == {"written"}, changed
-    # the package's new version is inside each of its Parquet files and in each workbook's
-    # title, not in the other formats
-    assert exported[label(PARQUET, "credit_ratings")] == "written"
-    assert exported[label(XLSX, "credit_ratings")] == "written"
-    assert exported[label(CSV, "credit_ratings")] == "reused"
+    # the renamed enterprise has credit ratings: their download names it (uscc_name_zh), so
+    # its CSV is written again with the new name
+    ratings = incremental / "data" / "enterprise-credit" / "latest" / "data" / CSV.filename("credit_ratings")
+    assert exported[label(CSV, "credit_ratings")] == "written"
+    assert "改名有限公司" in ratings.read_text(encoding="utf-8")
+    # it has no certificates: the package's new version is inside each Parquet file and each
+    # workbook's title, but not in the CSV, which is reused
+    assert exported[label(PARQUET, "certificates")] == "written"
+    assert exported[label(XLSX, "certificates")] == "written"
+    assert exported[label(CSV, "certificates")] == "reused"
     untouched = {k: v for k, v in exported.items()
                  if k.startswith(("reference/", "indicator-progress/", "accident-outcomes/"))}
     assert untouched and set(untouched.values()) == {"reused"}
     # the SQLite database is assembled from one database per table: only the changed
     # tables' rows are written again
     assert exported["sqlite/enterprise_credit__enterprises"] == "written"
-    assert exported["sqlite/enterprise_credit__credit_ratings"] == "reused"
+    assert exported["sqlite/enterprise_credit__credit_ratings"] == "written"  # it names the enterprise
+    assert exported["sqlite/enterprise_credit__certificates"] == "reused"
     assert exported["sqlite/reference__districts"] == "reused"
     # the SQLite file holds every table: it carries the new name
     sqlite = (incremental / "data" / "changzhou-work-safety.sqlite").read_bytes()
