@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -50,6 +51,18 @@ def published(tmp_path) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """Three small packages of the committed data: a build that is stopped at one of its
+    stages goes through the same stages whatever the size of the data, in seconds instead of
+    minutes. The real builds killed from outside keep the whole data, so that the signal
+    lands while the stage named is still running."""
+    folder = tmp_path_factory.mktemp("data")
+    for name in ("reference", "indicator-progress", "published-statistics"):
+        shutil.copytree(DATAPACKAGES / name, folder / name)
+    return folder
+
+
 def leftovers(out: Path) -> list[str]:
     """What sits beside ``out`` apart from it, a build cache and the lock file (kept on purpose)."""
     kept = (out.name, "cache", lock_path(out).name)
@@ -71,7 +84,7 @@ STAGES = {  # stage → name in pipeline.build that runs it
 
 
 @pytest.mark.parametrize("stage", [*STAGES, "swap-before-rename"])
-def test_a_failure_at_any_stage_leaves_the_published_site_as_it_was(published, monkeypatch, stage):
+def test_a_failure_at_any_stage_leaves_the_published_site_as_it_was(published, data, monkeypatch, stage):
     before = fingerprint(published)
     if stage == "swap-before-rename":
         real = build_module._rename
@@ -88,12 +101,12 @@ def test_a_failure_at_any_stage_leaves_the_published_site_as_it_was(published, m
         monkeypatch.setattr(build_module, STAGES[stage], _failing)
         expected = StageFailed
     with pytest.raises(expected):
-        build(DATAPACKAGES, published, reference_date=DAY)
+        build(data, published, reference_date=DAY)
     assert fingerprint(published) == before
     assert leftovers(published) == []
 
 
-def test_a_failed_site_check_is_reported_with_its_file_and_nothing_is_published(published, monkeypatch):
+def test_a_failed_site_check_is_reported_with_its_file_and_nothing_is_published(published, data, monkeypatch):
     from pipeline.sitecheck import SiteCheckError
 
     real = build_module.add_csp
@@ -107,7 +120,7 @@ def test_a_failed_site_check_is_reported_with_its_file_and_nothing_is_published(
     monkeypatch.setattr(build_module, "add_csp", break_a_link)
     before = fingerprint(published)
     with pytest.raises(SiteCheckError) as raised:
-        build(DATAPACKAGES, published, reference_date=DAY)
+        build(data, published, reference_date=DAY)
     assert [(p.file, p.what) for p in raised.value.problems] == [("about/index.html", "broken-link")]
     assert "about/index.html" in str(raised.value)
     assert fingerprint(published) == before
@@ -123,14 +136,14 @@ def _signal_self(signum):
 
 
 @pytest.mark.parametrize("stage", ["validate", "export", "mkdocs"])
-def test_sigterm_at_a_stage_is_handled_like_ctrl_c(published, monkeypatch, stage):
+def test_sigterm_at_a_stage_is_handled_like_ctrl_c(published, data, monkeypatch, stage):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signal handlers can only be set in the main thread")
     monkeypatch.setattr(build_module, STAGES[stage], _signal_self(signal.SIGTERM))
     handler = signal.getsignal(signal.SIGTERM)
     before = fingerprint(published)
     with pytest.raises(Interrupted) as raised:
-        build(DATAPACKAGES, published, reference_date=DAY)
+        build(data, published, reference_date=DAY)
     assert raised.value.signum == signal.SIGTERM
     assert isinstance(raised.value, KeyboardInterrupt)
     assert fingerprint(published) == before
@@ -157,7 +170,7 @@ def _full_disk(after: int):
 
 
 @pytest.mark.parametrize("where", ["export", "mkdocs"])
-def test_a_full_disk_leaves_the_published_site_as_it_was(published, monkeypatch, where):
+def test_a_full_disk_leaves_the_published_site_as_it_was(published, data, monkeypatch, where):
     if where == "export":
         import pipeline.export as export_module
 
@@ -168,18 +181,18 @@ def test_a_full_disk_leaves_the_published_site_as_it_was(published, monkeypatch,
         monkeypatch.setattr(mkdocs.utils, "write_file", _full_disk(20)(mkdocs.utils.write_file))
     before = fingerprint(published)
     with pytest.raises(OSError) as raised:
-        build(DATAPACKAGES, published, reference_date=DAY)
+        build(data, published, reference_date=DAY)
     assert raised.value.errno == errno.ENOSPC
     assert fingerprint(published) == before
     assert leftovers(published) == []
 
 
-def test_the_command_says_a_full_disk_left_the_site_untouched(published, monkeypatch, capsys):
+def test_the_command_says_a_full_disk_left_the_site_untouched(published, data, monkeypatch, capsys):
     import pipeline.export as export_module
     from pipeline.cli import main
 
     monkeypatch.setattr(export_module, "write_json", _full_disk(0)(export_module.write_json))
-    assert main(["build", "--data", str(DATAPACKAGES), "--out", str(published),
+    assert main(["build", "--data", str(data), "--out", str(published),
                  "--reference-date", "2016-01-01"]) == 1
     assert "站点保持原样" in capsys.readouterr().err
 
