@@ -32,8 +32,9 @@ def tests(session: nox.Session) -> None:
     """Unit, differential, bad-input and browser tests (installs Chromium and CJK fonts if missing)."""
     session.run("bash", "scripts/install-system-packages.sh", external=True)
     _install(session, "test")
+    # the slowest tests are named at the end of every run: CI has a time limit to keep within
     session.run("pytest", "-m", "not slow", "-n", os.environ.get("PYTEST_WORKERS", "2"),
-                *session.posargs)
+                "--durations=30", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -34,6 +34,42 @@ def datapackages_dir() -> Path:
     return DATAPACKAGES
 
 
+SMALL_PACKAGES = ("reference", "indicator-progress", "published-statistics")
+
+
+def small_data(folder: Path) -> Path:
+    """A copy of three small packages of the committed data in ``folder``: for tests of what a
+    build does whatever the data (stop, refuse, publish atomically), a build in seconds."""
+    import shutil
+
+    for name in SMALL_PACKAGES:
+        shutil.copytree(DATAPACKAGES / name, Path(folder) / name)
+    return Path(folder)
+
+
+def one_edition():
+    """``portal.yml`` with its first edition only. For tests of the build's mechanics (the
+    cache, publishing, the output folder), which every edition goes through alike: each
+    build then makes half the pages, and CI stays well inside its time."""
+    from dataclasses import replace
+
+    from pipeline.config import load_config
+
+    config = load_config()
+    return replace(config, site=replace(config.site, languages=config.site.languages[:1]))
+
+
+def one_edition_file(folder: Path) -> Path:
+    """:func:`one_edition` as a file in ``folder``, for the command line's ``--config``."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "portal.yml").read_text(encoding="utf-8"))
+    spec["site"]["languages"] = spec["site"]["languages"][:1]
+    path = Path(folder) / "one-edition.yml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 # --- the browser tests -----------------------------------------------------------------
 # One Chromium per test worker: Playwright's sync API cannot run twice in one process, so
 # every browser module shares this fixture instead of starting its own.

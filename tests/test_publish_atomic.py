@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import small_data
 
 import pipeline.build as build_module
 from pipeline.build import Interrupted, build, lock_path
@@ -57,10 +57,7 @@ def data(tmp_path_factory) -> Path:
     stages goes through the same stages whatever the size of the data, in seconds instead of
     minutes. The real builds killed from outside keep the whole data, so that the signal
     lands while the stage named is still running."""
-    folder = tmp_path_factory.mktemp("data")
-    for name in ("reference", "indicator-progress", "published-statistics"):
-        shutil.copytree(DATAPACKAGES / name, folder / name)
-    return folder
+    return small_data(tmp_path_factory.mktemp("data"))
 
 
 def leftovers(out: Path) -> list[str]:
