@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas
 import pytest
+from conftest import REFERENCE_DATE, small_data
 
 from pipeline.build import InvalidData, _replacing, build, lock_path
 from pipeline.export.labels import LABEL_OF, MARKS
@@ -28,14 +29,14 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build") / "site"
-    build(DATAPACKAGES, out)
-    return out
+def built(site) -> Path:
+    """The site every worker builds from the committed data (``conftest.site``)."""
+    return site.out
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_every_package_has_a_page_and_its_files(site, package):
+def test_every_package_has_a_page_and_its_files(built, package):
+    site = built
     descriptor = json.loads((DATAPACKAGES / package / "datapackage.json").read_text("utf-8"))
     page = (site / "data" / package / "index.html").read_text("utf-8")
     assert descriptor["title"] in page
@@ -63,10 +64,10 @@ def test_every_package_has_a_page_and_its_files(site, package):
     assert f'href="data/{package}/"' in home
 
 
-def test_same_inputs_give_the_same_bytes(site, tmp_path):
+def test_same_inputs_give_the_same_bytes(built, tmp_path):
     again = tmp_path / "again"
-    build(DATAPACKAGES, again)
-    assert snapshot(again) == snapshot(site)
+    build(DATAPACKAGES, again, reference_date=REFERENCE_DATE)
+    assert snapshot(again) == snapshot(built)
 
 
 def _break_a_primary_key(data: Path) -> None:
@@ -86,11 +87,12 @@ def _break_a_primary_key(data: Path) -> None:
 
 def test_invalid_data_leaves_the_last_good_site_untouched(tmp_path):
     out = tmp_path / "site"
-    build(DATAPACKAGES, out)
+    good = small_data(tmp_path / "good")  # what a refused build leaves is the same whatever the data
+    build(good, out)
     before, inode = snapshot(out), out.stat().st_ino
 
     bad = tmp_path / "bad"
-    shutil.copytree(DATAPACKAGES, bad)
+    shutil.copytree(good, bad)
     _break_a_primary_key(bad)
     with pytest.raises(InvalidData) as raised:
         build(bad, out)
@@ -99,7 +101,7 @@ def test_invalid_data_leaves_the_last_good_site_untouched(tmp_path):
     assert out.stat().st_ino == inode
     assert snapshot(out) == before
     # no leftovers (the lock file stays on purpose)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["bad", "site", lock_path(out).name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["bad", "good", "site", lock_path(out).name])
 
 
 def test_the_build_command_exits_1_on_invalid_data_and_2_on_a_missing_folder(tmp_path, capsys):
@@ -202,8 +204,9 @@ def _text_of(path: Path) -> list[str]:
 
 
 def test_a_relative_out_folder_gets_the_whole_site(tmp_path, monkeypatch):
+    data = small_data(tmp_path / "data")
     monkeypatch.chdir(tmp_path)
-    build(DATAPACKAGES, Path("build/site"), reference_date=date(2016, 1, 1))
+    build(data, Path("build/site"), reference_date=date(2016, 1, 1))
     assert (tmp_path / "build" / "site" / "index.html").is_file()
     assert (tmp_path / "build" / "site" / "data" / "manifest.json").is_file()
 
@@ -212,8 +215,7 @@ def test_changed_rows_without_a_new_version_exit_1_and_keep_the_site(tmp_path, c
     """A published version's address must keep serving the same rows."""
     from pipeline.cli import main
 
-    data = tmp_path / "data"
-    shutil.copytree(DATAPACKAGES, data)
+    data = small_data(tmp_path / "data")  # the change is in the reference package
     out = tmp_path / "site"
     args = ["build", "--data", str(data), "--out", str(out), "--reference-date", "2016-01-01",
             "--no-cache"]
