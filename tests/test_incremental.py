@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import one_edition
 
 from pipeline.build import InvalidData, build
 from pipeline.cache import (
@@ -27,7 +28,8 @@ from pipeline.export.formats import CSV, PARQUET, RESOURCE_FORMATS, XLSX
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
 DAY = date(2016, 1, 1)
-EDITIONS = editions_key(load_config().site.languages)  # what the build's key names
+CONFIG = one_edition()  # the cache works alike for every edition: half the pages to build
+EDITIONS = editions_key(CONFIG.site.languages)  # what the build's key names
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def first(tmp_path_factory):
     data = root / "data"
     shutil.copytree(DATAPACKAGES, data)
     out, cache = root / "site", root / "cache"
-    log = build(data, out, reference_date=DAY, cache=cache)
+    log = build(data, out, reference_date=DAY, cache=cache, config=CONFIG)
     return {"root": root, "data": data, "out": out, "cache": cache, "log": log,
             "files": tree_digests(out)}
 
@@ -74,7 +76,7 @@ def test_first_build_writes_everything_and_records_its_key(first):
 
 
 def test_noop_rebuild_skips_every_stage_and_leaves_out_as_it_was(first):
-    log = build(first["data"], first["out"], reference_date=DAY, cache=first["cache"])
+    log = build(first["data"], first["out"], reference_date=DAY, cache=first["cache"], config=CONFIG)
     assert log.skipped and log.stages == [] and log.key == first["log"].key
     assert tree_digests(first["out"]) == first["files"]
 
@@ -82,7 +84,7 @@ def test_noop_rebuild_skips_every_stage_and_leaves_out_as_it_was(first):
 def test_rebuilding_over_the_output_gives_the_same_bytes(first, tmp_path):
     # Skipping is exact only because a full rebuild over an intact ``out`` is a fixed point.
     out = _copy_site(first, tmp_path / "site")
-    log = build(first["data"], out, reference_date=DAY)  # no cache: every stage runs
+    log = build(first["data"], out, reference_date=DAY, config=CONFIG)  # no cache: every stage runs
     assert not log.skipped and log.ran("mkdocs")
     assert {k: v for k, v in tree_digests(out).items() if k != RECORD} == \
         {k: v for k, v in first["files"].items() if k != RECORD}
@@ -96,7 +98,7 @@ def test_one_row_change_rebuilds_its_package_and_equals_a_clean_build(first, tmp
     shutil.copytree(first["cache"], warm)
 
     incremental = _copy_site(first, tmp_path / "incremental")
-    log = build(data, incremental, reference_date=DAY, cache=warm)
+    log = build(data, incremental, reference_date=DAY, cache=warm, config=CONFIG)
     assert not log.skipped
     assert log.ran("validate") and log.ran("derive") and log.ran("export")
     exported = log.exported
@@ -131,7 +133,7 @@ def test_one_row_change_rebuilds_its_package_and_equals_a_clean_build(first, tmp
     assert "改名有限公司".encode() not in (first["out"] / "data" / "changzhou-work-safety.sqlite").read_bytes()
 
     clean = _copy_site(first, tmp_path / "clean")
-    clean_log = build(data, clean, reference_date=DAY, cache=tmp_path / "empty-cache")
+    clean_log = build(data, clean, reference_date=DAY, cache=tmp_path / "empty-cache", config=CONFIG)
     assert set(clean_log.exported.values()) == {"written"}
     assert tree_digests(incremental) == tree_digests(clean)
     assert tree_digests(incremental) != first["files"]
@@ -145,7 +147,7 @@ def test_metadata_change_rewrites_that_package_only(first, tmp_path):
     package["keywords"] = [*package.get("keywords", []), "增量构建"]
     descriptor.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     out = _copy_site(first, tmp_path / "site")
-    log = build(data, out, reference_date=DAY, cache=first["cache"])
+    log = build(data, out, reference_date=DAY, cache=first["cache"], config=CONFIG)
     assert not log.skipped and log.ran("mkdocs")
     # package metadata is inside the Parquet files (and only there among the downloads)
     assert {v for k, v in log.exported.items()
@@ -163,7 +165,7 @@ def test_reference_date_language_and_previous_site_are_part_of_the_key(first, tm
 
     assert key() == first["log"].key
     assert key(reference_date=date(2016, 1, 2)) != key()
-    assert key(lang=editions_key(("zh",))) != key()  # another set of editions
+    assert key(lang=editions_key(load_config().site.languages)) != key()  # another set of editions
     assert key(previous=first["out"]) != key()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", "0")
@@ -209,7 +211,7 @@ def test_an_edited_output_is_rebuilt_to_the_clean_bytes(first, tmp_path):
     out = _copy_site(first, tmp_path / "site")
     target = out / "data" / "reference" / "latest" / "data" / "districts.csv"
     target.write_bytes(target.read_bytes() + b"tampered\n")
-    log = build(first["data"], out, reference_date=DAY, cache=first["cache"])
+    log = build(first["data"], out, reference_date=DAY, cache=first["cache"], config=CONFIG)
     assert not log.skipped and log.ran("export")
     assert set(log.exported.values()) == {"reused"}  # the cache, not the edited file, is copied
     assert tree_digests(out) == first["files"]
@@ -219,7 +221,7 @@ def test_a_download_edited_in_place_is_not_reused_through_its_hard_link(first, t
     # Cached downloads are hard-linked into the site, so an edit in place reaches the cache
     # entry as well; the entry's digest is checked before reuse, so the edit goes nowhere.
     cache, out = tmp_path / "cache", tmp_path / "site"
-    build(first["data"], out, reference_date=DAY, cache=cache)
+    build(first["data"], out, reference_date=DAY, cache=cache, config=CONFIG)
     # the release folder's file, which went into the cache (``latest`` is a copy of it)
     version = json.loads((out / "data" / "reference" / "latest" / "datapackage.json")
                          .read_text(encoding="utf-8"))["version"]
@@ -227,7 +229,7 @@ def test_a_download_edited_in_place_is_not_reused_through_its_hard_link(first, t
     with target.open("r+b") as handle:  # same inode: what an editor saving in place does
         handle.seek(0, 2)
         handle.write(b"tampered\n")
-    log = build(first["data"], out, reference_date=DAY, cache=cache)
+    log = build(first["data"], out, reference_date=DAY, cache=cache, config=CONFIG)
     assert not log.skipped
     assert log.exported["reference/districts.csv"] == "written"
     assert tree_digests(out) == first["files"]
@@ -244,9 +246,9 @@ def test_lookup_shards_are_linked_from_the_replaced_site_only_when_their_bytes_m
     with tampered.open("r+b") as handle:  # same length, other bytes
         handle.write(b"[" + b" " * (tampered.stat().st_size - 2) + b"]")
     before = {p.name: os.stat(p).st_ino for p in (tampered, kept)}
-    build(data, out, reference_date=DAY, cache=first["cache"])
+    build(data, out, reference_date=DAY, cache=first["cache"], config=CONFIG)
     clean = _copy_site(first, tmp_path / "clean")  # the same previous release, untampered
-    build(data, clean, reference_date=DAY, cache=tmp_path / "empty-cache")
+    build(data, clean, reference_date=DAY, cache=tmp_path / "empty-cache", config=CONFIG)
     assert tree_digests(out) == tree_digests(clean)  # the tampered shard was written afresh
     index = out / "credit" / "index" / "r"
     assert os.stat(index / kept.name).st_ino == before[kept.name]  # an equal one was linked
@@ -261,10 +263,10 @@ def test_damaged_cache_entries_are_written_afresh(first, tmp_path):
     for entry in entries:
         entry.write_bytes(b"damaged\n")
     out = tmp_path / "site"
-    log = build(first["data"], out, reference_date=DAY, cache=cache)
+    log = build(first["data"], out, reference_date=DAY, cache=cache, config=CONFIG)
     assert set(log.exported.values()) == {"written"}
     assert tree_digests(out) == first["files"]
-    again = build(first["data"], tmp_path / "again", reference_date=DAY, cache=cache)
+    again = build(first["data"], tmp_path / "again", reference_date=DAY, cache=cache, config=CONFIG)
     assert set(again.exported.values()) == {"reused"}  # the entries were repaired
     assert tree_digests(tmp_path / "again") == first["files"]
 
@@ -278,6 +280,6 @@ def test_invalid_data_with_a_warm_cache_still_fails_and_leaves_out_untouched(fir
     csv.write_text("\n".join(lines), encoding="utf-8")
     out = _copy_site(first, tmp_path / "site")
     with pytest.raises(InvalidData):
-        build(data, out, reference_date=DAY, cache=first["cache"])
+        build(data, out, reference_date=DAY, cache=first["cache"], config=CONFIG)
     assert tree_digests(out) == first["files"]
     assert published_key(out) == first["log"].key
