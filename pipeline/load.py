@@ -23,6 +23,8 @@ import csv
 import io
 import os
 import re
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -731,6 +733,23 @@ def _blank_empty_lines(table: pa.Table, empty: np.ndarray) -> pa.Table:
     return table
 
 
+@contextmanager
+def _callback_errors():
+    """The errors raised around Arrow's invalid-row callback, kept instead of printed.
+
+    Arrow decodes a ragged row's text before it calls the handler; when that text is not
+    UTF-8 the decoding fails inside Arrow, which can only report it through
+    ``sys.unraisablehook``, whose default prints a traceback on the user's terminal. Kept
+    here, it sends the file to the exact reader, which says where the bad byte is."""
+    lost: list[BaseException] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda info: lost.append(info.exc_value)
+    try:
+        yield lost
+    finally:
+        sys.unraisablehook = previous
+
+
 def _read_arrow(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict) -> None:
     """Fast reader: Arrow parses the file; the scan supplies row positions."""
     names = _start_arrow(resource, scan, dialect)
@@ -743,8 +762,9 @@ def _read_arrow(resource: LoadedResource, path: Path, scan: _Scan, dialect: dict
         return "skip"
 
     # small blocks, one thread: low peak memory
-    table = pacsv.read_csv(str(path), **_arrow_options(names, dialect, 1 << 20, on_invalid))
-    if ragged or table.num_rows != len(scan.starts) - 1:
+    with _callback_errors() as lost:
+        table = pacsv.read_csv(str(path), **_arrow_options(names, dialect, 1 << 20, on_invalid))
+    if ragged or lost or table.num_rows != len(scan.starts) - 1:
         raise _Fallback
     # Columns stay in the reader's chunks: combining them would hold the table twice.
     empty = scan.empty[1:]
