@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "datapackages" / "reference"
 FILES = sorted(p.name for p in (PACKAGE / "data").glob("*.csv"))
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+# An error Python can only report (printing a traceback on the user's terminal) fails the
+# case: pytest would otherwise turn it into a warning at the end of the run.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 
 # Values a careless or hostile contributor might type into a cell.
 AWKWARD = st.sampled_from([
