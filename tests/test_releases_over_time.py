@@ -340,9 +340,10 @@ def test_a_correction_that_lowers_or_garbles_a_version_is_refused(tmp_path):
     shutil.copytree(DATAPACKAGES, data)
     out = tmp_path / "site"
     day = dt.date(2016, 1, 4)
-    build(data, out, reference_date=day)
+    # CONFIG (one edition, no report pages): what is refused is the version, in any edition
+    build(data, out, reference_date=day, config=CONFIG)
     bump(data, "reference", 0)  # 2.0.0
-    build(data, out, reference_date=day + dt.timedelta(days=7))
+    build(data, out, reference_date=day + dt.timedelta(days=7), config=CONFIG)
     before = {p.relative_to(out).as_posix(): digest(p) for p in out.rglob("*") if p.is_file()}
     # A lowered version is found when the published releases are compared (the export); a
     # version that is not one is refused with the descriptor, before any data is read.
@@ -352,7 +353,7 @@ def test_a_correction_that_lowers_or_garbles_a_version_is_refused(tmp_path):
         descriptor["version"] = version
         path.write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
         with pytest.raises((ExportError, InvalidData)) as refused:
-            build(data, out, reference_date=day + dt.timedelta(days=14))
+            build(data, out, reference_date=day + dt.timedelta(days=14), config=CONFIG)
         said = str(refused.value) if isinstance(refused.value, ExportError) else \
             "\n".join(e.message("zh") for e in refused.value.report.errors)
         assert message in said, said
@@ -367,10 +368,10 @@ def test_a_redaction_rewrites_its_own_copy_never_the_site_it_was_carried_from(tm
     shutil.copytree(DATAPACKAGES, data)
     days = _window(data)
     first = tmp_path / "first"
-    build(data, first, reference_date=days[0])
+    build(data, first, reference_date=days[0], config=CONFIG)
     before = {p.relative_to(first).as_posix(): digest(p) for p in first.rglob("*") if p.is_file()}
     out = tmp_path / "next"
-    build(data, out, reference_date=days[-1], previous=first)
+    build(data, out, reference_date=days[-1], previous=first, config=CONFIG)
     assert {p.relative_to(first).as_posix(): digest(p) for p in first.rglob("*") if p.is_file()} == before
     entries = json.loads((out / "data/redactions.json").read_text(encoding="utf-8"))["entries"]
     assert [e["version"] for e in entries] == [calendar_version(days[0])]
