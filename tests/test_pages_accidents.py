@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
 from html import unescape as html_text
 from pathlib import Path
 
 import pytest
-
-from pipeline.build import build
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGES = ROOT / "datapackages"
@@ -21,10 +18,10 @@ UNITS = ("320402", "320404", "320405", "320411", "320412", "320413", "320481", "
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("accidents") / "site"
-    build(DATAPACKAGES, out, reference_date=date(2016, 1, 1))
-    return out
+def site(site) -> Path:
+    """The folder of the site each worker builds once from the committed data for
+    2016-01-01 (``conftest.site``): these tests only read it."""
+    return site.out
 
 
 def test_accident_pages_exist_with_a_synthetic_banner(site):
