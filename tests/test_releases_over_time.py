@@ -224,6 +224,7 @@ def _window(data: Path) -> list[dt.date]:
     return [start + dt.timedelta(weeks=i) for i in range(WEEKS)]
 
 
+@pytest.mark.first  # 53 builds: the longest test of the suite
 def test_a_year_of_weekly_builds_publishes_every_week_and_never_exposes_an_expired_listing(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATAPACKAGES, data)
