@@ -292,10 +292,9 @@ def state(folder: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def one_edition_options(root: Path) -> list[str]:
-    """The Chinese edition only: what a pull request may or may not publish is the same in
-    every edition, and each build then makes half the pages."""
-    path = root / "one-edition.yml"
-    return ["--config", str(path if path.is_file() else one_edition_file(root))]
+    """The Chinese edition only (the file ``world`` writes): what a pull request may or may
+    not publish is the same in every edition, and each build then makes half the pages."""
+    return ["--config", str(root / "one-edition.yml")]
 
 
 @pytest.fixture(scope="module")
@@ -304,6 +303,7 @@ def world(tmp_path_factory):
     committed = root / "committed"
     shutil.copytree(DATAPACKAGES, committed)
     site = root / "site"
+    one_edition_file(root)
     code, message = run("build", "--data", str(committed), "--out", str(site), "--reference-date", DAY,
                         "--no-cache", *one_edition_options(root))
     assert code == 0, message
