@@ -31,7 +31,7 @@ def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
                    help=say("cli.help.validate.paths"))
     from pipeline.validate.command import add_arguments
 
-    add_arguments(p)
+    add_arguments(p, lang=lang)
 
     p = sub.add_parser("synth", help=say("cli.help.synth"))
     p.add_argument("--tier", choices=["sample", "city", "province", "national"], default="sample",

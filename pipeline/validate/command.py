@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.i18n import t
+from pipeline.i18n import BOTH, t
 from pipeline.limits import DEFAULT_MAX_BYTES
 from pipeline.validate import DEFAULT_MAX_ERRORS
 from pipeline.validate.report import RENDERERS
@@ -18,20 +18,17 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 STREAM_ABOVE = 32 << 20
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, *, lang: str = BOTH) -> None:
+    """The options of ``validate``, their help in ``lang``; its ``--lang`` is the report's."""
     interactive = sys.stdout.isatty()
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text" if interactive else None,
-                        help="report format (default: text on a terminal, github under GitHub "
-                             "Actions, otherwise text)")
-    parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="message language")
+                        help=t("cli.help.validate.format", lang))
+    parser.add_argument("--lang", choices=["zh", "en"], default="zh", help=t("cli.help.validate.lang", lang))
     parser.add_argument("--max-errors", type=int, default=DEFAULT_MAX_ERRORS,
-                        help="errors listed per resource; the rest are counted (0: no limit)")
+                        help=t("cli.help.validate.max_errors", lang))
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
-                        help="refuse data files larger than this many bytes")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="the portal's configuration, which binds the domain rules to packages "
-                             "(default: portal.yml of the repository); a package it does not declare "
-                             "gets the Table Schema checks only")
+                        help=t("cli.help.validate.max_bytes", lang))
+    parser.add_argument("--config", type=Path, default=None, help=t("cli.help.validate.config", lang))
 
 
 def _progress_enabled() -> bool:
