@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.build_command import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from pipeline.build_command import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _langs
 from pipeline.build_command import add_arguments as build_arguments
 from pipeline.i18n import BOTH, MESSAGE_LANGS, both, messages, t
 
@@ -120,8 +120,9 @@ def _fetch_published(args) -> int:
         return EXIT_USAGE
     try:
         count = fetch_published(args.url, args.out)
-    except FetchError as error:
-        print(both("fetch.failed", detail=error), file=sys.stderr)
+    except FetchError as error:  # its detail in the language of the sentence around it
+        print(" / ".join(t("fetch.failed", lang, detail=error.message(lang)) for lang in _langs()),
+              file=sys.stderr)
         return EXIT_INVALID
     print(both("fetch.done", count=count, path=args.out) if count else both("fetch.nothing", url=args.url))
     return EXIT_OK

@@ -20,11 +20,23 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from pipeline.i18n import both, t
+
 TIMEOUT = 60
 
 
 class FetchError(Exception):
-    """The live site could not be fetched whole and verified; nothing usable was written."""
+    """The live site could not be fetched whole and verified; nothing usable was written.
+
+    Its text is the catalog message ``key`` in the command line's languages; ``message``
+    says it in one, for a sentence in that language around it."""
+
+    def __init__(self, key: str, /, **values):
+        super().__init__(both(key, **values))
+        self.key, self.values = key, values
+
+    def message(self, lang: str) -> str:
+        return t(self.key, lang, **self.values)
 
 
 def _get(url: str) -> bytes:
@@ -36,7 +48,7 @@ def _safe(relative: str) -> str:
     normal = posixpath.normpath(relative)
     if relative != normal or normal.startswith(("/", "../")) or normal in (".", "..") or "\\" in relative \
             or not (normal == "data.json" or normal.startswith("data/")):
-        raise FetchError(f"manifest path outside the data folder / 清单中的路径越界: {relative!r}")
+        raise FetchError("fetch.outside", path=repr(relative))
     return normal
 
 
@@ -52,13 +64,13 @@ def fetch_published(base_url: str, out: Path) -> int:
     except urllib.error.HTTPError as error:
         if error.code == 404:
             return 0
-        raise FetchError(f"{base}data/manifest.json: HTTP {error.code}") from error
+        raise FetchError("fetch.http", url=f"{base}data/manifest.json", code=error.code) from error
     except (urllib.error.URLError, OSError) as error:
-        raise FetchError(f"{base}data/manifest.json: {error}") from error
+        raise FetchError("fetch.unreachable", url=f"{base}data/manifest.json", error=error) from error
     try:
         entries = json.loads(manifest_bytes)["files"]
     except (ValueError, KeyError, TypeError) as error:
-        raise FetchError(f"{base}data/manifest.json is not a manifest / 不是数据清单: {error}") from error
+        raise FetchError("fetch.not_manifest", url=f"{base}data/manifest.json", error=error) from error
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     root = out.resolve()
@@ -67,14 +79,15 @@ def fetch_published(base_url: str, out: Path) -> int:
         relative = _safe(str(entry["path"]))
         target = (out / relative).resolve()
         if root not in target.parents:
-            raise FetchError(f"manifest path outside the data folder / 清单中的路径越界: {relative!r}")
+            raise FetchError("fetch.outside", path=repr(relative))
         try:
             content = _get(base + relative)
         except (urllib.error.URLError, OSError) as error:
-            raise FetchError(f"{base}{relative}: {error}") from error
+            raise FetchError("fetch.unreachable", url=base + relative, error=error) from error
         digest = hashlib.sha256(content).hexdigest()
         if digest != entry["sha256"] or len(content) != entry["bytes"]:
-            raise FetchError(f"{relative}: SHA-256 {digest}, manifest says {entry['sha256']} / 校验值不符")
+            raise FetchError("fetch.checksum", path=relative, size=len(content), digest=digest,
+                             expected_size=entry["bytes"], expected=entry["sha256"])
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
         count += 1

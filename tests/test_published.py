@@ -7,13 +7,17 @@ import functools
 import hashlib
 import http.server
 import json
+import re
 import threading
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
+from pipeline.i18n import messages
 from pipeline.published import FetchError, fetch_published
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff01-\uff60]")
 
 
 def _site(root: Path, files: dict[str, bytes], *, lie: dict[str, str] | None = None) -> Path:
@@ -73,6 +77,24 @@ def test_a_file_that_differs_from_the_manifest_stops_the_fetch(tmp_path, serve, 
     assert main(["fetch-published", "--url", url, "--out", str(tmp_path / "b")]) == 1
     error = capsys.readouterr().err
     assert "不要在没有上一版的情况下发布" in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_checksum_mismatch_is_said_in_the_language_asked_for(tmp_path, serve, lang):
+    url = serve(_site(tmp_path / "live", FILES, lie={"data.json": "0" * 64}))
+    with messages(lang), pytest.raises(FetchError) as refused:
+        fetch_published(url, tmp_path / "out")
+    text = str(refused.value)
+    assert "data.json" in text and "0" * 64 in text and hashlib.sha256(b"{}").hexdigest() in text
+    assert bool(CJK.search(text)) == (lang == "zh"), text
+
+
+def test_each_language_of_a_failed_fetch_says_its_detail_in_that_language(tmp_path, serve, capsys):
+    url = serve(_site(tmp_path / "live", FILES, lie={"data.json": "0" * 64}))
+    assert main(["fetch-published", "--url", url, "--out", str(tmp_path / "out")]) == 1
+    chinese, english = capsys.readouterr().err.strip().splitlines()[-1].split(" / ")  # after the server log
+    assert "与清单不符" in chinese and "differs from the manifest" in english
+    assert not CJK.search(english) and "manifest" not in chinese, (chinese, english)
 
 
 @pytest.mark.parametrize("path", ["../outside.txt", "data/../../outside.txt", "/etc/passwd", "index.html",
