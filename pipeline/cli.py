@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.build_command import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _langs
 from pipeline.build_command import add_arguments as build_arguments
+from pipeline.cli_words import Parser, Refused, parse
 from pipeline.i18n import BOTH, MESSAGE_LANGS, both, messages, t
 
 
@@ -19,7 +20,7 @@ def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
     def say(key: str) -> str:
         return t(key, lang)
 
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=say("cli.description"))
+    parser = Parser(prog="python -m pipeline", description=say("cli.description"))
     # Before the command (``python -m pipeline --lang en build``): validate's own --lang is
     # the language of its report.
     parser.add_argument("--lang", dest="messages", choices=MESSAGE_LANGS, default=BOTH,
@@ -67,19 +68,22 @@ def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
 def _message_lang(argv: list[str] | None) -> str:
     """The --lang given before the command, read before the parser is made (its help is in
     that language); ``both`` when absent or not a language (the parser then says so)."""
-    early = argparse.ArgumentParser(add_help=False)
+    early = Parser(add_help=False)
     early.add_argument("--lang", dest="messages", default=BOTH)
     args = sys.argv[1:] if argv is None else argv
     words = args[: next((i for i, a in enumerate(args) if not a.startswith("-")
                          and (i == 0 or args[i - 1] != "--lang")), len(args))]
-    lang = early.parse_known_args(words)[0].messages
+    try:
+        lang = early.parse_known_args(words)[0].messages
+    except Refused:  # --lang without a word: the parser says so
+        return BOTH
     return lang if lang in MESSAGE_LANGS else BOTH
 
 
 def main(argv: list[str] | None = None) -> int:
     lang = _message_lang(argv)
     with messages(lang):
-        args = _parser(lang).parse_args(argv)
+        args = parse(_parser, argv, lang)
         if argv is None and args.command == "validate":  # this process is the command
             from pipeline.without_pandas import refuse_pandas
 
