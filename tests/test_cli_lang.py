@@ -4,6 +4,7 @@ language asked for, both by default (CI logs are read by publishers and maintain
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +180,15 @@ def test_argparse_speaks_english_again_after_the_command(capsys):
     _bad_tier(capsys, "zh")
     assert argparse._("usage: ") == "usage: "
     assert argparse.ArgumentParser(prog="x").format_usage() == "usage: x [-h]\n"
+
+
+@pytest.mark.parametrize("words, chinese", [(["--lang", "en", "validate"], False), (["validate"], True),
+                                            (["--lang", "en", "validate", "--lang", "zh"], True),
+                                            (["--lang", "zh", "validate"], True)])
+def test_the_validation_report_follows_the_command_lines_language_unless_validate_names_its_own(
+        capsys, words, chinese):
+    case = Path(__file__).parent / "corpus" / "descriptor-field-unit-unknown"
+    assert main([*words, "--format", "text", str(case)]) == 1
+    out = capsys.readouterr().out
+    assert "furlongs" in out
+    assert bool(CJK.search(out)) is chinese, out

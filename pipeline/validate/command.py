@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.i18n import BOTH, t
+from pipeline.i18n import BOTH, DEFAULT_LANG, LANGS, message_lang, t
 from pipeline.limits import DEFAULT_MAX_BYTES
 from pipeline.validate import DEFAULT_MAX_ERRORS
 from pipeline.validate.report import RENDERERS
@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, lang: str = BOTH) -> None:
     interactive = sys.stdout.isatty()
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text" if interactive else None,
                         help=t("cli.help.validate.format", lang))
-    parser.add_argument("--lang", choices=["zh", "en"], default="zh", help=t("cli.help.validate.lang", lang))
+    parser.add_argument("--lang", choices=["zh", "en"], default=None, help=t("cli.help.validate.lang", lang))
     parser.add_argument("--max-errors", type=int, default=DEFAULT_MAX_ERRORS,
                         help=t("cli.help.validate.max_errors", lang))
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
@@ -35,7 +35,14 @@ def _progress_enabled() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
+def report_lang(asked: str | None) -> str:
+    """The report's language: validate's own --lang, else the command line's when it named
+    one language (``python -m pipeline --lang en validate``), else Chinese."""
+    return asked or (message_lang() if message_lang() in LANGS else DEFAULT_LANG)
+
+
 def run(args: argparse.Namespace) -> int:
+    args.lang = report_lang(args.lang)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") else "text")
     if args.max_errors < 0 or args.max_bytes <= 0:
         print(t("cli.usage_error", args.lang, detail="--max-errors >= 0, --max-bytes > 0"), file=sys.stderr)
