@@ -8,6 +8,7 @@ made from the recorded file, never by importing the benchmark that measured it.
 from __future__ import annotations
 
 import unicodedata
+from html import escape
 from pathlib import Path
 
 from pipeline.i18n import t
@@ -78,11 +79,19 @@ def stage_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[st
                 continue
             note = _note(stage, f, lang)
             runs = f.get("runs")
-            rows.append([tier, t(f"bench.stage.{stage}", lang), _num(f.get("seconds"), 2),
+            rows.append([_tier(tier, lang), t(f"bench.stage.{stage}", lang), _num(f.get("seconds"), 2),
                          str(len(runs)) if isinstance(runs, list) else _num(runs),
                          _num(f.get("rows")), _num(f.get("rows_per_second"), 0),
                          _mb(f.get("peak_bytes")), _mb(f.get("output_bytes")), note])
     return header, rows
+
+
+def _tier(tier: str, lang: str) -> str:
+    """A tier's name in the reader's language; one the catalogs do not know, as recorded."""
+    try:
+        return t(f"bench.tier.{tier}", lang)
+    except KeyError:
+        return tier
 
 
 def _note(stage: str, f: dict, lang: str) -> str:
@@ -116,7 +125,7 @@ def package_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[
     rows = []
     for tier, entry in results["tiers"].items():
         for name, p in (entry["stages"].get("frictionless") or {}).get("packages", {}).items():
-            rows.append([tier, name, _num(p["ours"]["seconds"], 2),
+            rows.append([_tier(tier, lang), name, _num(p["ours"]["seconds"], 2),
                          _num(p["frictionless"]["seconds"], 2), _num(p["speedup"], 1),
                          _mb(p["ours"]["maxrss_kb"] * 1024),
                          _mb(p["frictionless"]["maxrss_kb"] * 1024),
@@ -162,7 +171,7 @@ def _resource_intro(results: dict, lang: str) -> str:
 
 def budget_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
     header = [t(f"bench.col.{c}", lang) for c in ("budget", "tier", "figure", "limit", "result")]
-    rows = [[t(f"bench.budget.{b['id']}", lang), b["tier"], _budget_value(b), _budget_limit(b),
+    rows = [[t(f"bench.budget.{b['id']}", lang), _tier(b["tier"], lang), _budget_value(b), _budget_limit(b),
              t("bench.pass" if b["pass"] else "bench.miss", lang)]
             for b in results.get("budgets", [])]
     return header, rows
@@ -203,6 +212,19 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _footnoted(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table whose last column (notes) becomes numbered footnotes under it, each
+    distinct note once: as a column, long notes stood one character per line on a phone."""
+    notes = list(dict.fromkeys(row[-1] for row in rows if row[-1]))
+    body = [[row[0] + (f'<sup class="data-note-ref">{notes.index(row[-1]) + 1}</sup>' if row[-1] else ""),
+             *row[1:-1]] for row in rows]
+    table = _md_table(header[:-1], body)
+    if notes:
+        table += ('\n<ol class="data-footnotes">\n' + "".join(f"<li>{escape(note)}</li>\n" for note in notes)
+                  + "</ol>\n")
+    return table
+
+
 def page_markdown(results: dict, lang: str = "zh") -> str:
     """The benchmark page of the site, from ``results`` as :func:`run` returns or writes them."""
     m = results["machine"]
@@ -215,7 +237,7 @@ def page_markdown(results: dict, lang: str = "zh") -> str:
         t("bench.page.machine", lang, date=results["date"][:10], platform=m["platform"],
           cpus=m["cpu_count"], memory="—" if memory is None else f"{memory / GIB:.0f}",
           python=m["python"], libraries=libraries) + "\n",
-        f"## {t('bench.page.stages', lang)}\n", _md_table(*stage_rows(results, lang)),
+        f"## {t('bench.page.stages', lang)}\n", _footnoted(*stage_rows(results, lang)),
     ]
     header, rows = resource_rows(results, lang)
     if rows:

@@ -6,8 +6,10 @@ pass or miss their budgets as they should.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from pipeline import bench, bench_report
 from pipeline.bench import cache_key, evaluate_budgets
 from pipeline.bench_report import GIB, STAGES, page_markdown, plain_table
 from pipeline.cli import main
+from pipeline.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +78,7 @@ def test_sample_bench_measures_every_stage(sample_results):
     page = (out / "benchmark.md").read_text(encoding="utf-8")
     assert page == page_markdown(results)
     assert page.startswith("# 性能基准")
-    assert "| sample |" in page
+    assert "| 样例" in page  # the tier in the reader's words
     assert not (out / "sample" / "work" / "build").exists()  # large run folders are removed
 
 
@@ -175,6 +178,26 @@ def test_pages_and_mkdocs_time_must_stay_flat_across_tiers():
     assert _verdicts({"sample": _tier(mkdocs=2.0),
                       "city": _tier(mkdocs=3.1)})[("mkdocs_seconds_spread", "all")] is False
     assert ("pages_spread", "all") not in _verdicts({"sample": _tier()})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_puts_stage_notes_under_the_table_as_numbered_footnotes(lang):
+    """On the recorded run: no note column (long notes stood one character per line on a
+    phone); each distinct note once in a list under the table, referred to by its number."""
+    results = json.loads(bench_report.RECORD.read_text(encoding="utf-8"))
+    page = page_markdown(results, lang)
+    stages = page.split(f"## {t('bench.page.stages', lang)}")[1].split("\n## ")[0]
+    header = next(line for line in stages.splitlines() if line.startswith("| "))
+    assert t("bench.col.note", lang) not in header
+    notes = [note for row in bench_report.stage_rows(results, lang)[1] if (note := row[-1])]
+    assert notes, "the recorded run has notes to place"
+    listed = re.findall(r"<li>(.*?)</li>", stages)
+    assert listed == [html.escape(n) for n in dict.fromkeys(notes)]
+    refs = {int(n) for n in re.findall(r'<sup class="data-note-ref">(\d+)</sup>', stages)}
+    assert refs == set(range(1, len(listed) + 1))
+    rows = [line for line in stages.splitlines() if line.startswith("| ")][1:]
+    first_cells = {re.sub(r"<sup.*?</sup>", "", row.split(" | ")[0].removeprefix("| ")) for row in rows}
+    assert first_cells == {t(f"bench.tier.{tier}", lang) for tier in results["tiers"]}
 
 
 def test_plain_table_aligns_chinese_text():
