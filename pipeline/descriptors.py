@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.i18n import t
+from pipeline.i18n import field_units, t
 from pipeline.unsafe_text import offending
 from pipeline.unsafe_text import shown as safe_shown
 from pipeline.versions import is_version
@@ -855,8 +855,12 @@ def _field(c: _Check, f: dict, path: str, names: dict[str, str]) -> None:
         elif fmt != "default" and fmt not in FORMATS.get(kind, ("default",)):
             c.add("field", join(path, "format"), "descriptor.field_format", value=shown(fmt), type=kind,
                   formats=", ".join(FORMATS.get(kind, ("default",))))
-    for key in ("title", "description", "x-unit", "unit", "rdfType", "decimalChar", "groupChar"):
+    for key in ("title", "description", "unit", "rdfType", "decimalChar", "groupChar"):
         c.text("field", f, key, path)
+    if c.text("field", f, "x-unit", path) and f["x-unit"] not in field_units():
+        # the dictionaries and workbooks name the unit in both languages from the catalogs
+        c.add("field", join(path, "x-unit"), "descriptor.one_of", value=shown(f["x-unit"]),
+              expected=", ".join(field_units()))
     for key in ("decimalChar", "groupChar"):
         if isinstance(f.get(key), str) and len(f[key]) != 1:
             c.add("field", join(path, key), "descriptor.dialect_char", value=shown(f[key]))

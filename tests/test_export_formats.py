@@ -160,7 +160,7 @@ def test_xlsx_layout_and_dictionary(site):
     assert workbook["数据"].freeze_panes == "A3"
     dictionary = [row for row in workbook["数据字典"].iter_rows(min_row=3, values_only=True)]
     fields = catalog.resource("safety", "accidents").fields
-    assert [(r[0], r[1], r[2], r[3], r[4]) for r in dictionary][:len(fields)] == [
+    assert [(r[0], r[1], r[2], r[5], r[6]) for r in dictionary][:len(fields)] == [
         (f["name"], f["title"], (f.get("x-en") or {}).get("title"), f["type"], f["description"]) for f in fields]
     added = [r[0] for r in dictionary][len(fields):]
     assert added == ["district_name_zh", "district_name_en", "synthetic"]

@@ -120,12 +120,32 @@ def test_headers_properties_and_dictionary(every_type):
     assert workbook.properties.creator == "测试 & <团队>" and workbook.properties.title == '表 "x" & <y>'
     assert workbook.properties.created == dt.datetime.combine(REFERENCE_DATE, dt.time())
     dictionary = list(workbook["数据字典"].iter_rows(min_row=1, values_only=True))
-    assert dictionary[0][:3] == ("字段名", "标题", "英文标题") and dictionary[1][:3] == ("name", "title", "title (English)")
+    assert dictionary[0][:5] == ("字段名", "标题", "英文标题", "单位", "英文单位")
+    assert dictionary[1][:5] == ("name", "title", "title (English)", "unit", "unit (English)")
     # both languages of the title and description, the English from x-en; none where none is given
-    assert [row[:6] for row in dictionary[2:]] == [
+    assert [row[:3] + row[5:8] for row in dictionary[2:]] == [
         (f["name"], f["title"], f.get("x-en", {}).get("title"), f["type"], f["description"],
          f.get("x-en", {}).get("description")) for f in FIELDS]
     assert dictionary[2 + [f["name"] for f in FIELDS].index("big")][2] is None
+    assert {row[:5] for row in dictionary[2:] if row[3]} == set()  # these fields declare no unit
+
+
+def test_a_declared_unit_heads_the_column_and_is_named_in_the_dictionary(tmp_path):
+    """A unit the title does not state is added to the heading; one it states is not repeated;
+    a unit that varies by row is left to the dictionary."""
+    fields = [{"name": "deaths", "title": "死亡人数", "type": "integer", "x-unit": "person"},
+              {"name": "loss", "title": "直接经济损失（元）", "type": "integer", "x-unit": "yuan"},
+              {"name": "value", "title": "数值", "type": "number", "x-unit": "by_indicator"},
+              {"name": "year", "title": "年份", "type": "integer"}]
+    table = pa.table({f["name"]: pa.array([1, 2]) for f in fields})
+    path = write_xlsx(table, tmp_path / "units.xlsx", fields=fields, reference_date=REFERENCE_DATE,
+                      creator="测试", title="表")
+    workbook = openpyxl.load_workbook(path)
+    assert [c.value for c in workbook["数据"][1]] == ["死亡人数（人）", "直接经济损失（元）", "数值", "年份"]
+    rows = list(workbook["数据字典"].iter_rows(min_row=3, values_only=True))
+    assert [row[3:5] for row in rows] == [("人", "persons"), ("元", "yuan"),
+                                          ("随指标而定（见指标表的单位）", "the indicator's unit (see the indicators table)"),
+                                          (None, None)]
 
 
 def test_pandas_reads_the_table_under_the_second_header_row(every_type):

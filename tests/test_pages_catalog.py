@@ -22,6 +22,7 @@ from pipeline.build import build
 from pipeline.cli import _parser
 from pipeline.cli_reference import describe
 from pipeline.cli_reference import text as cli_reference_text
+from pipeline.i18n import t
 from pipeline.pages.methodology import CLI_REFERENCE, cli_commands
 from pipeline.pages.views import BANNER_PARTIAL, synthetic_banner_partial
 
@@ -223,3 +224,36 @@ def test_the_grades_table_equals_the_reference_data(site):
     assert set(columns) == set(reference[0])
     shown = [{name: columns[name][i] for name in columns} for i in range(len(columns["code"]))]
     assert sorted(shown, key=lambda r: r["code"]) == sorted(reference, key=lambda r: r["code"])
+
+
+@pytest.mark.parametrize("edition, lang", [("", "zh"), ("en/", "en")])
+def test_the_data_dictionary_names_each_fields_unit_in_the_readers_language(site, edition, lang):
+    """From the field's x-unit: a count of people, a rate's unit, none for a year; the
+    derived rates table, whose unit varies by rate, says so."""
+    def units(relative: str) -> dict[str, str]:
+        head = [t("field.name", lang), t("field.title", lang), t("field.unit", lang)]
+        dictionary = next(tb for tb in tables(page(site, edition + relative)) if tb[0][:3] == head)
+        return {row[0]: row[2] for row in dictionary[1:]}
+
+    outcomes = units("data/accident-outcomes/tables/annual_outcomes")
+    assert outcomes["deaths"] == t("field.unit.person", lang)
+    assert outcomes["gdp_death_rate"] == t("field.unit.deaths_per_100m_yuan", lang)
+    assert outcomes["gdp_100m_yuan"] == t("field.unit.100m_yuan", lang)
+    assert outcomes["year"] == "—"
+    rates = units("data/derived/tables/rates")
+    assert rates["rate"] == t("field.unit.by_rate", lang) and rates["numerator"] == t("field.unit.person", lang)
+
+
+def test_each_edition_describes_packages_tables_and_fields_in_its_own_language(site):
+    """The English texts (x-en) are on the English twin, one switch away, not beside the
+    Chinese ones; and the other way round."""
+    descriptor = json.loads((DATAPACKAGES / "accident-outcomes" / "datapackage.json").read_text("utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["name"] == "annual_outcomes")
+    field = next(f for f in resource["schema"]["fields"] if f["name"] == "partial_year")
+    for relative, texts in (("data/accident-outcomes", (descriptor, resource)),
+                            ("data/accident-outcomes/tables/annual_outcomes", (resource, field))):
+        zh, en = (unwrap(re.search(r"<article.*</article>", page(site, prefix + relative), re.DOTALL)[0])
+                  for prefix in ("", "en/"))
+        for node in texts:
+            assert node["description"] in zh and node["x-en"]["description"] not in zh, relative
+            assert node["x-en"]["description"] in en and node["description"] not in en, relative

@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from pipeline.export.metadata import licences, text, text_or
-from pipeline.i18n import BOTH, t
+from pipeline.i18n import BOTH, t, unit_of
 
 MARKDOWN_DETAIL_ROWS = 20  # rows listed per kind in CHANGELOG.md; changelog.json has more
 
@@ -56,6 +56,12 @@ def _render(name: str, **values) -> str:
     return _environment().get_template(name).render(**values)
 
 
+def _pair(zh: str | None, en: str | None) -> str:
+    """A text of the bilingual README: Chinese / English, one of them when they are the same
+    or only one is given."""
+    return " / ".join(dict.fromkeys(text for text in (zh, en) if text))
+
+
 def readme(published: dict, *, citations: dict[str, str], url: str, rows: dict[str, int]) -> str:
     resources = []
     for resource in published.get("resources", []):
@@ -66,8 +72,11 @@ def readme(published: dict, *, citations: dict[str, str], url: str, rows: dict[s
             "description_en": text(resource, "description", "en") or "",
             "rows": rows.get(resource["name"], ""),
             "primary_key": _as_list(resource.get("schema", {}).get("primaryKey")),
-            "fields": [{"name": f.get("name"), "title": f.get("title"), "type": f.get("type", "string"),
-                        "description": f.get("description")} for f in resource.get("schema", {}).get("fields", [])],
+            "fields": [{"name": f.get("name"), "type": f.get("type", "string"),
+                        "title": _pair(text(f, "title", "zh"), text(f, "title", "en")),
+                        "unit": _pair(unit_of(f, "zh"), unit_of(f, "en")),
+                        "description": _pair(text(f, "description", "zh"), text(f, "description", "en"))}
+                       for f in resource.get("schema", {}).get("fields", [])],
         })
     sources = [{"zh": text_or(s, "title", "zh"), "en": text(s, "title", "en")} for s in published.get("sources") or []]
     return _render(

@@ -62,7 +62,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.export.files import ZIP_PERMISSIONS, FixedZipFile, dumps, zip_time
-from pipeline.i18n import t
+from pipeline.i18n import t, unit_of
 
 MAX_ROWS = 1_048_576  # Excel's sheet limit
 HEADER_ROWS = 2
@@ -259,17 +259,30 @@ def _write_data_sheet(archive, name, reference_date, table: pa.Table, header: li
         part.write(SHEET_TAIL.encode())
 
 
+def _title(field: dict) -> str:
+    """A column's heading: its Chinese title, with its unit where the title does not say it
+    already ("死亡人数（人）"). A unit that varies by row is explained in the dictionary sheet."""
+    title = field.get("title") or field["name"]
+    unit = unit_of(field, "zh")
+    if not unit or str(field.get("x-unit")).startswith("by_") or f"（{unit}）" in title:
+        return title
+    return f"{title}（{unit}）"
+
+
 def _dictionary_sheet(names: list[str], by_name: dict) -> str:
-    """One row per column: its name, its title in Chinese and in English (``x-en``), type,
-    description (and its English, where the descriptor gives one in ``x-en``) and constraints."""
-    columns = ("name", "title", "title_en", "type", "description", "description_en", "constraints")
+    """One row per column: its name, its title and unit in Chinese and in English (``x-en``),
+    type, description (and its English, where the descriptor gives one in ``x-en``) and
+    constraints."""
+    columns = ("name", "title", "title_en", "unit", "unit_en", "type", "description", "description_en",
+               "constraints")
     header = [[t(f"export.dictionary.{c}", "zh") for c in columns], [t(f"export.dictionary.{c}", "en") for c in columns]]
     rows = []
     for number, name in enumerate(names, start=HEADER_ROWS + 1):
         field = by_name.get(name, {"name": name})
         english = field.get("x-en") if isinstance(field.get("x-en"), dict) else {}
         constraints = field.get("constraints")
-        values = [field.get("name", name), field.get("title"), english.get("title"), field.get("type", "string"),
+        values = [field.get("name", name), field.get("title"), english.get("title"),
+                  unit_of(field, "zh") or None, unit_of(field, "en") or None, field.get("type", "string"),
                   field.get("description"), english.get("description"),
                   dumps(constraints, indent=None).strip() if constraints else None]
         rows.append(_row_xml(number, [(v, STYLE_TEXT_QUOTED if v and v.startswith(FORMULA_START) else None)
@@ -358,7 +371,7 @@ def write_xlsx(table: pa.Table, path: Path, *, fields: list[dict], reference_dat
     """Write ``table``; rows beyond one sheet's capacity continue on sheets 数据 2, 数据 3, ..."""
     by_name = {field["name"]: field for field in fields}
     names = table.column_names
-    titles = [by_name.get(name, {}).get("title", name) for name in names]
+    titles = [_title(by_name.get(name, {"name": name})) for name in names]
     data_sheets = max(1, -(-table.num_rows // rows_per_sheet))
     sheet_names = [t("export.xlsx.data_sheet") if i == 0 else f"{t('export.xlsx.data_sheet')} {i + 1}"
                    for i in range(data_sheets)] + [t("export.xlsx.dictionary_sheet")]

@@ -21,13 +21,13 @@ _messages = BOTH  # set by the command line for the length of one command (``mes
 # catalog test says so. A new family of built keys is declared here.
 DYNAMIC_PREFIXES = (
     "accidents.col.", "accidents.denominator.", "accidents.numerator.",
-    "bench.budget.", "bench.col.", "bench.stage.", "bench.tool.", "build.cache.", "build.out.",
+    "bench.budget.", "bench.col.", "bench.stage.", "bench.tier.", "bench.tool.", "build.cache.", "build.out.",
     "catalog.file.", "changelog.status.", "check.constraint.", "constraint.",
     "credit.cert_level.", "credit.hazard_level.", "credit.reason.", "credit.scale.",
     "descriptor.not_", "download.format.", "error.", "expect.",
     "export.changelog.", "export.citation.", "export.dictionary.", "export.download.",
     "export.labels.title_", "export.labels.lang_",
-    "figures.measure.", "figures.reliability.", "figures.scope.", "figures.unit.",
+    "field.unit.", "figures.measure.", "figures.reliability.", "figures.scope.", "figures.unit.",
     "hazard.status.", "home.", "indicator.direction.", "indicator.download.",
     "indicator.target_kind.", "indicator.target_source.", "indicator.target_status.",
     "investigations.body.", "investigations.cause.", "investigations.handling.",
@@ -45,6 +45,19 @@ def catalog(lang: str) -> dict[str, str]:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     return json.loads((Path(__file__).parent / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def field_units() -> tuple[str, ...]:
+    """The units a field may declare (``x-unit``): those both catalogs can name."""
+    prefix = "field.unit."
+    return tuple(sorted(key.removeprefix(prefix) for key in catalog(DEFAULT_LANG) if key.startswith(prefix)))
+
+
+def unit_of(field: dict, lang: str) -> str:
+    """The unit a field descriptor declares (``x-unit``), in ``lang``; "" when it has none."""
+    unit = field.get("x-unit")
+    return t(f"field.unit.{unit}", lang) if unit in field_units() else ""
 
 
 def t(key: str, lang: str = DEFAULT_LANG, /, **values) -> str:

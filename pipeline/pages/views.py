@@ -15,7 +15,7 @@ from urllib.parse import quote
 from pipeline.export.formats import CSV, ZIP
 from pipeline.export.metadata import licence_title, publisher
 from pipeline.export.releases import latest_path
-from pipeline.i18n import t
+from pipeline.i18n import t, unit_of
 from pipeline.model import Catalog, Package, Resource
 from pipeline.pages.dates import data_updated, release_record
 
@@ -64,6 +64,7 @@ class FieldView:
     type_label: str
     constraints: list[Constraint]
     description: str
+    unit: str = ""  # in the page's language, from the field's x-unit
 
 
 @dataclass
@@ -96,9 +97,7 @@ class ResourceView:
     name: str
     anchor: str
     title: str
-    title_en: str | None
     description: str
-    description_en: str | None
     synthetic: bool
     rows: int | None
     csv_href: str
@@ -127,9 +126,7 @@ class PackageView:
     name: str
     url: str
     title: str
-    title_en: str | None
     description: str
-    description_en: str | None
     id: str | None
     version: str | None
     created: str | None
@@ -216,17 +213,15 @@ def _constraints(spec: dict, is_key: bool, reference, lang: str) -> list[Constra
     return out
 
 
-def _texts(descriptor: dict, name: str, lang: str) -> dict[str, str | None]:
-    """Title and description in the page's language. The Chinese edition shows the English
-    versions beside them (``title_en``, marked ``lang="en"``); the English edition shows the
-    English ones alone, the Chinese only where no English is given."""
+def _texts(descriptor: dict, name: str, lang: str) -> dict[str, str]:
+    """Title and description in the page's language: the descriptor's own (Chinese) ones in
+    the Chinese edition, its ``x-en`` ones in the English edition, the Chinese only where no
+    English is given. Neither edition shows the other's texts: it is one switch away."""
     zh = {"title": str(descriptor.get("title") or name),
           "description": str(descriptor.get("description") or "")}
-    en = {key: english(descriptor, key) for key in ("title", "description")}
     if lang == "en":
-        return {"title": en["title"] or zh["title"], "title_en": None,
-                "description": en["description"] or zh["description"], "description_en": None}
-    return {**zh, "title_en": en["title"], "description_en": en["description"]}
+        return {key: english(descriptor, key) or zh[key] for key in zh}
+    return zh
 
 
 def _type_label(kind: str, lang: str) -> str:
@@ -345,15 +340,16 @@ def resource_view(resource: Resource, lang: str, manifest=None) -> ResourceView:
     for spec in resource.fields:
         name = str(spec.get("name", ""))
         kind = str(spec.get("type", "any"))
+        # the English edition names a column by its English title (x-en), where there is one
+        texts = _texts(spec, name, lang)
         fields.append(FieldView(
             name=name,
-            # the English edition names a column by its English title (x-en), where there is one
-            title=str((english(spec, "title") if lang == "en" else None) or spec.get("title") or ""),
+            title=texts["title"],
             type=kind,
             type_label=_type_label(kind, lang),
             constraints=_constraints(spec, name in primary, refs.get(name), lang),
-            # shown as English (lang="en"): x-en first, as derived fields keep Chinese in description
-            description=str(english(spec, "description") or spec.get("description") or ""),
+            description=texts["description"],
+            unit=unit_of(spec, lang),
         ))
     published = _latest_csv(manifest, resource)
     if published is not None:  # the page sits at data/<package>/, the release below it
