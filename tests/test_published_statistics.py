@@ -178,7 +178,8 @@ def test_calibration_refuses_what_cannot_be_met():
 
 def test_descriptor_marks_real_data_and_every_row_has_its_source():
     desc = json.loads((REAL / "published-statistics" / "datapackage.json").read_text(encoding="utf-8"))
-    assert desc["synthetic"] is False and desc["version"] == "1.0.1"  # 1.0.1: English field titles
+    # 1.0.1: English field titles; 1.0.2: field descriptions in Chinese, the English in x-en
+    assert desc["synthetic"] is False and desc["version"] == "1.0.2"
     assert all(res["synthetic"] is False for res in desc["resources"])
     figures = _table(REAL, "published-statistics", "figures")
     assert (figures[["source", "quote", "reliability", "scope"]] != "").all().all()

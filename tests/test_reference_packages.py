@@ -24,6 +24,18 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]{3,}")
 
 
+ZH_PUNCTUATION = re.compile(r"[，。；：、]")
+
+
+def english_field_description(f: dict) -> bool:
+    """A field's ``description`` is Chinese and its ``x-en.description`` English, as for
+    packages and resources. The English may quote Chinese terms (``lead = 牵头``), so it is
+    told from the Chinese by its sentences: Latin words and punctuation, no 。；，：、."""
+    zh, en = f["description"], f["x-en"]["description"]
+    return bool(CJK.search(zh) and ZH_PUNCTUATION.search(zh)
+                and LATIN.search(en) and not ZH_PUNCTUATION.search(en))
+
+
 # ---------------------------------------------------------------- helpers
 
 @pytest.fixture(scope="module")
@@ -128,7 +140,9 @@ def test_descriptor_metadata(datapackages_dir, package):
     # 1.2.0: observations regenerated from outcomes calibrated to the real published figures;
     # 1.3.0: English renderings of the measures, clauses and scopes (new columns)
     # reference 1.0.1: English field titles (x-en), metadata only
-    assert d["version"] == {"reference": "1.0.1", "indicator-progress": "1.3.0"}[package]
+    # reference 1.0.2, indicator-progress 1.3.1: field descriptions in Chinese, the English in
+    # x-en; units (x-unit); metadata only
+    assert d["version"] == {"reference": "1.0.2", "indicator-progress": "1.3.1"}[package]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["created"])
     assert d["licenses"] and all({"name", "path", "title"} <= set(x) for x in d["licenses"])
     assert d["contributors"] and d["keywords"]
@@ -157,7 +171,7 @@ def test_every_resource_and_field_is_described(datapackages_dir, package):
             assert re.fullmatch(r"[a-z][a-z0-9_]*", f["name"]), f["name"]
             assert CJK.search(f["title"]), (r["name"], f["name"])
             assert LATIN.search(f["x-en"]["title"]) and not CJK.search(f["x-en"]["title"]), f["name"]
-            assert LATIN.search(f["description"]), (r["name"], f["name"])
+            assert english_field_description(f), (r["name"], f["name"])
         for fk in r.get("x-foreignKeys", []):
             assert fk["reference"]["package"] in PACKAGES and fk["reference"]["package"] != package
 
@@ -244,7 +258,8 @@ def test_county_level_units_in_force_before_and_after_the_2015_reform(ref):
 
 def test_null_valid_from_is_explained(datapackages_dir):
     fields = {f["name"]: f for f in resource_descriptor(datapackages_dir, "reference", "districts")["schema"]["fields"]}
-    assert "before the portal's coverage" in fields["valid_from"]["description"]
+    assert "before the portal's coverage" in fields["valid_from"]["x-en"]["description"]
+    assert "数据覆盖期" in fields["valid_from"]["description"]
 
 
 # ---------------------------------------------------------------- reference: categories and grades
@@ -517,7 +532,8 @@ def test_observations_schema_is_the_contract(datapackages_dir):
 
 def test_every_field_of_every_source_package_has_an_english_title(datapackages_dir):
     """The English edition, the data dictionaries and the XLSX downloads name each column in
-    English from ``x-en.title``; the Chinese ``title`` stays the field's title."""
+    English from ``x-en.title``; the Chinese ``title`` stays the field's title. Each field's
+    ``description`` is Chinese, its English in ``x-en.description``."""
     descriptors = sorted(datapackages_dir.glob("*/datapackage.json"))
     assert len(descriptors) >= 6
     for path in descriptors:
@@ -526,3 +542,4 @@ def test_every_field_of_every_source_package_has_an_english_title(datapackages_d
                 assert CJK.search(f["title"]), (path.parent.name, r["name"], f["name"])
                 english = f["x-en"]["title"]
                 assert LATIN.search(english) and not CJK.search(english), (path.parent.name, f["name"])
+                assert english_field_description(f), (path.parent.name, r["name"], f["name"])

@@ -219,7 +219,8 @@ def test_descriptions_no_longer_end_in_2015(sample):
         texts = [desc["description"], desc["x-en"]["description"]]
         for res in desc["resources"]:
             texts += [res["description"], res["x-en"]["description"]]
-            texts += [f["description"] for f in res["schema"]["fields"]]
+            texts += [text for f in res["schema"]["fields"]
+                      for text in (f["description"], f["x-en"]["description"])]
         desc = json.loads((sample / "indicator-progress" / "datapackage.json").read_text("utf-8"))
         obs = next(r for r in desc["resources"] if r["name"] == "observations")
         texts += [obs["description"], obs["x-en"]["description"]]
