@@ -100,6 +100,17 @@ class Rule:
 
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+# Messages reported under a Table Schema error type whose keys are not ``error.<type>…``: what
+# the loader (``load.``) and the descriptor checks (``descriptor.``) find, an empty file and a
+# pattern that is no regular expression. Types the validator never reports have none (a
+# remote scheme is refused as ``remote-path``, not as ``scheme-error``).
+OTHER_MESSAGES = {
+    "encoding-error": ("load.unknown_encoding", "load.bad_byte"),
+    "source-error": ("error.source-empty", "load.missing_file", "load.unreadable", "load.unclosed_quote"),
+    "format-error": ("load.no_header", "descriptor.extension", "descriptor.format", "descriptor.mediatype",
+                     "descriptor.unsupported"),
+    "schema-error": ("error.pattern-invalid",),
+}
 
 
 def _template(text: str) -> str:
@@ -115,10 +126,11 @@ def quality_rules(lang: str) -> tuple[list[Rule], list[Rule], list[dict[str, str
 
     texts = messages(lang)
     schema = []
-    for kind, title in TITLES.items():
+    for kind in TITLES:
         keys = [k for k in texts if k == f"error.{kind}" or k.startswith(f"error.{kind}-")
                 or (kind == "constraint-error" and k.startswith("error.constraint."))]
-        schema.append(Rule(kind, title, [_template(texts[k]) for k in sorted(keys)]))
+        keys = sorted(keys) + [k for k in OTHER_MESSAGES.get(kind, ()) if k not in keys]
+        schema.append(Rule(kind, t(f"title.{kind}", lang), [_template(texts[k]) for k in keys]))
     rules = []
     for kind in RULE_TYPES:
         stem = kind.removesuffix("-mismatch").removesuffix("-check-digit")
