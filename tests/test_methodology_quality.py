@@ -1,9 +1,11 @@
-"""The data-quality methodology page: each error type by its title in the page's language,
-and every message the validator reports under a Table Schema type listed.
+"""The data-quality methodology page, rendered from its template without a build: each
+edition in its own language (error types, their messages, the divergences from
+frictionless), and every message the validator reports under a Table Schema type listed.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -11,9 +13,51 @@ from conftest import ROOT
 
 from pipeline.i18n import catalog
 from pipeline.pages.methodology import OTHER_MESSAGES, quality_rules
+from pipeline.pages.render import environment
+from pipeline.validate.divergences import DIVERGENCE_TEXTS, DIVERGENCES
 from pipeline.validate.errors import TITLES
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]")
+LATIN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
+# Latin the Chinese page may show outside <code>: names of specifications, encodings,
+# formats and programs (longest first, so "Table Schema" goes before a bare "Schema")...
+NAMES = ("Table Dialect", "Table Schema", "XML Schema", "ISO 8601", "frictionless", "Python", "RE2",
+         "Arrow", "Excel", "Unicode", "ASCII", "UTF-8", "GB18030", "GBK", "BOM", "CSV", "JSON",
+         "URL", "U+202E", "GB", "kB")
+# ... what a publisher writes in a descriptor, as the loader's messages quote it, and the
+# letters a unified social credit code leaves out (I, O, Z, S, V).
+QUOTED = {"dialect.header", "false", "encoding", "format", "csv", "mediatype", "text", "gb18030", "gbk",
+          "I", "O", "Z", "S", "V"}
+
+
+def rendered(lang: str) -> str:
+    schema, rules, divergences = quality_rules(lang)
+    return environment(lang).get_template("methodology_quality.md.j2").render(
+        schema=schema, rules=rules, divergences=divergences)
+
+
+def text_outside_code(page: str) -> str:
+    body = page.split("---", 2)[2]  # after the front matter
+    body = re.sub(r"<code>.*?</code>", " ", body, flags=re.DOTALL)
+    body = re.sub(r"<[^>]+>", " ", body)
+    body = re.sub(r"\{ #[\w-]+ \}", " ", body)  # heading anchors
+    return html.unescape(body)
+
+
+def test_the_chinese_page_has_no_english_outside_code():
+    page = rendered("zh")
+    assert 'lang="en"' not in page
+    text = text_outside_code(page)
+    for name in NAMES:
+        text = text.replace(name, " ")
+    assert sorted(set(LATIN.findall(text)) - QUOTED) == []
+    assert "frictionless" in page and "<code>01|02</code>" in page
+
+
+def test_the_english_page_has_no_chinese():
+    page = rendered("en")
+    assert CJK.findall(page) == []
+    assert "<code>^(?:p)$</code>" in page
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -55,3 +99,28 @@ def test_every_message_reported_under_a_table_schema_type_is_listed():
     reported = {kind for kind, _ in pairs} | {kind for kind in TITLES if re.search(rf"[\"']{kind}[\"']", code)}
     assert not {kind for kind, messages in listed.items() if not messages} & reported
     assert set(OTHER_MESSAGES) <= set(TITLES)
+
+
+def test_each_divergence_has_its_texts_in_both_languages():
+    ids = [d["id"] for d in DIVERGENCES]
+    assert len(ids) == len(set(ids)) == 13
+    for lang in ("zh", "en"):
+        texts = catalog(lang)
+        for d in DIVERGENCES:
+            for part in DIVERGENCE_TEXTS:
+                assert texts[f"methodology.quality.divergence.{d['id']}.{part}"], (lang, d["id"], part)
+        assert all(kind in TITLES or kind == "not-supported" for d in DIVERGENCES for kind in d["types"])
+    prefix = "methodology.quality.divergence."
+    assert {k.removeprefix(prefix).rsplit(".", 1)[0] for k in catalog("zh") if k.startswith(prefix)} == set(ids)
+
+
+def test_code_in_a_divergence_is_the_same_in_both_languages():
+    """Patterns, values and names in `backquotes` are code: the translation keeps them as
+    they are (only the Chinese may quote a term the English says in words)."""
+    zh, en = catalog("zh"), catalog("en")
+    for d in DIVERGENCES:
+        for part in DIVERGENCE_TEXTS:
+            key = f"methodology.quality.divergence.{d['id']}.{part}"
+            english = re.findall(r"`([^`]+)`", en[key])
+            chinese = re.findall(r"`([^`]+)`", zh[key])
+            assert set(english) <= set(chinese), (key, set(english) - set(chinese))

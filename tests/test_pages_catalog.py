@@ -173,6 +173,25 @@ def test_the_methodology_pages_exist(site):
         assert (site / "methodology" / name / "index.html").is_file(), name
 
 
+@pytest.mark.parametrize("edition, lang", [("", "zh"), ("en/", "en")])
+def test_the_methodology_quality_page_speaks_its_editions_language(site, edition, lang):
+    """Error types by their title in the edition's language, the divergences from
+    frictionless in it too (headers, texts), nothing marked English on the Chinese page."""
+    text = page(site, edition + "methodology/quality")
+    found = tables(text)
+    schema = next(tb for tb in found if tb[0] == [t("methodology.quality.type", lang),
+                                                  t("methodology.quality.messages", lang)])
+    assert schema[1][0] == "encoding-error " + t("title.encoding-error", lang)
+    head = [t(f"methodology.quality.{key}", lang) for key in
+            ("type", "divergence_frictionless", "divergence_ours", "divergence_reason")]
+    divergences = next(tb for tb in found if tb[0] == head)
+    assert len(divergences) == 1 + 13
+    assert divergences[1][0] == "source-error " + t("methodology.quality.divergence.unclosed-quote.topic", lang)
+    article = text[text.index("<article"):text.index("</article>")]
+    assert ('lang="en"' in article) is False
+    assert "<code>01|02</code>" in article
+
+
 def test_the_cli_reference_lists_every_subcommand_and_option_of_the_parser(site):
     text = page(site, "methodology/cli")
     parser = _parser("zh")  # the Chinese edition: its help in Chinese

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from pipeline.i18n import catalog as messages
 from pipeline.i18n import t
@@ -100,6 +100,7 @@ class Rule:
 
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+_CODE = re.compile(r"`([^`]+)`")
 # Messages reported under a Table Schema error type whose keys are not ``error.<type>…``: what
 # the loader (``load.``) and the descriptor checks (``descriptor.``) find, an empty file and a
 # pattern that is no regular expression. Types the validator never reports have none (a
@@ -118,9 +119,27 @@ def _template(text: str) -> str:
     return _PLACEHOLDER.sub("…", text)
 
 
-def quality_rules(lang: str) -> tuple[list[Rule], list[Rule], list[dict[str, str]]]:
+def code_spans(text: str) -> Markup:
+    """``text`` escaped, each `quoted` part of it (a value, a pattern, a name in the code) in
+    ``<code>``."""
+    parts = _CODE.split(text)
+    return Markup("").join(Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+                           for i, part in enumerate(parts))
+
+
+def divergences(lang: str) -> list[dict]:
+    """Where the validator differs from frictionless (``validate.divergences``), in ``lang``:
+    the error types concerned and the topic, what frictionless does, what we do and why."""
+    from pipeline.validate.divergences import DIVERGENCE_TEXTS, DIVERGENCES
+
+    return [{"id": d["id"], "types": list(d["types"]),
+             **{part: code_spans(t(f"methodology.quality.divergence.{d['id']}.{part}", lang))
+                for part in DIVERGENCE_TEXTS}}
+            for d in DIVERGENCES]
+
+
+def quality_rules(lang: str) -> tuple[list[Rule], list[Rule], list[dict]]:
     """Table Schema error types, domain rules (with their messages) and the divergences."""
-    from pipeline.validate.divergences import DIVERGENCES
     from pipeline.validate.errors import TITLES
     from pipeline.validate.rules import RULE_TYPES
 
@@ -137,7 +156,7 @@ def quality_rules(lang: str) -> tuple[list[Rule], list[Rule], list[dict[str, str
         keys = [k for k in texts if k == f"rule.{kind}" or k.startswith(f"rule.{kind}-")
                 or (k.startswith(f"rule.{stem}-") and stem != kind)]
         rules.append(Rule(kind, t(f"quality.rule.{kind}", lang), [_template(texts[k]) for k in sorted(set(keys))]))
-    return schema, rules, DIVERGENCES
+    return schema, rules, divergences(lang)
 
 
 # --- provenance and synthetic data ---------------------------------------------------------
