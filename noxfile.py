@@ -94,3 +94,14 @@ def serve(session: nox.Session) -> None:
     """Build, then serve the portal on http://127.0.0.1:8000/."""
     _install(session)
     session.run("python", "-m", "pipeline", "serve", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def screenshots(session: nox.Session) -> None:
+    """Build the portal, then take the first screen of every page type at phone and desktop size
+    into docs/screenshots (or the folder given first; then the editions, default all)."""
+    session.run("bash", "scripts/install-system-packages.sh", external=True)
+    _install(session, "test")
+    out, *editions = session.posargs or ["docs/screenshots"]
+    session.run("python", "-m", "pipeline", "build", "--out", "build/site")
+    session.run("python", "tests/screenshots.py", "build/site", out, *editions)
