@@ -397,6 +397,17 @@ def _found(child: np.ndarray, parent: np.ndarray) -> np.ndarray:
     return _mask(pc.is_in(pa.array(child), value_set=pc.unique(pa.array(parent)))) & (child >= 0)
 
 
+def _among(distinct: pa.Array, keys) -> np.ndarray:
+    """Which of the ``distinct`` values are among ``keys`` (nulls never are). The hash set
+    is built over the smaller side: a segment of a streamed file has fewer distinct keys
+    than the resource it refers to, which is then only read through, never hashed whole."""
+    if len(keys) <= len(distinct):
+        return _mask(pc.is_in(distinct, value_set=keys, skip_nulls=True))
+    hit = np.zeros(len(distinct), dtype=bool)
+    hit[pc.index_in(keys, value_set=distinct, skip_nulls=True).drop_null().to_numpy()] = True
+    return hit
+
+
 def missing_keys(checked: Checked, fields: list[str], source: Checked, ref_fields: list[str],
                  exact: list[bool]) -> np.ndarray | None:
     """Rows whose key is not among the parent's keys (rows with every part null pass)."""
@@ -416,7 +427,7 @@ def missing_keys(checked: Checked, fields: list[str], source: Checked, ref_field
         left, right = pairs[0]
         if left is checked.key(fields[0]).key:  # as typed: look up each distinct value once
             indices, distinct = checked.encoding(fields[0])
-            hit = _mask(pc.is_in(distinct, value_set=pc.unique(right), skip_nulls=True))
+            hit = _among(distinct, right)
             return ~np.append(hit, False)[indices] & (indices >= 0)  # -1 (null) passes
         # nulls never count as found; rows whose key is null pass anyway
         found = _mask(pc.is_in(left, value_set=pc.unique(right), skip_nulls=True))
@@ -429,14 +440,17 @@ def missing_keys(checked: Checked, fields: list[str], source: Checked, ref_field
     return ~_found(child, parent[~parent_null]) & ~null
 
 
-def check_foreign_keys(checked: Checked, resolve, has_package=lambda name: True) -> None:
-    """``resolve(package, resource)`` → Checked or None for the referenced resource;
+def foreign_keys(checked: Checked, resolve, has_package=lambda name: True) -> list[tuple]:
+    """The foreign keys of ``checked`` whose rows can be looked up, as (fields, the
+    referenced resource's Checked, its fields, where it is as reports name it, whether it is
+    in another package). What leaves the others unchecked (a package not loaded, a resource
+    missing, durations) goes to ``checked.out`` here, once per key.
+    ``resolve(package, resource)`` → Checked or None for the referenced resource;
     ``has_package(name)``: whether that package was loaded at all."""
     r = checked.resource
-    if checked.result is None:
-        return
     declared = [(fk, False) for fk in r.schema.get("foreignKeys") or []]
     declared += [(fk, True) for fk in r.descriptor.get("x-foreignKeys") or []]
+    keys = []
     for fk, cross in declared:
         fields = _as_list(fk.get("fields"))
         ref = fk.get("reference") or {}
@@ -466,13 +480,22 @@ def check_foreign_keys(checked: Checked, resolve, has_package=lambda name: True)
         if _has_duration(checked, fields) or _has_duration(source_checked, ref_fields):
             checked.out.add(not_supported("duration-key", None, names=fields))
             continue
+        where = f"{package}/{ref_name}" if cross else ref_name
+        keys.append((fields, source_checked, ref_fields, where, cross))
+    return keys
+
+
+def check_references(checked: Checked, keys: list[tuple]) -> None:
+    """The rows of ``checked`` whose foreign key (one of ``keys``, from :func:`foreign_keys`)
+    is not among the referenced resource's keys."""
+    r = checked.resource
+    for fields, source_checked, ref_fields, where, cross in keys:
         exact = [_integer_key(checked, f) and _integer_key(source_checked, g)
                  for f, g in zip(fields, ref_fields)]
         missing = missing_keys(checked, fields, source_checked, ref_fields, exact)
         if missing is None:
             continue
         cells = [r.table.column(checked.column_of(f)) for f in fields]
-        where = f"{package}/{ref_name}" if cross else ref_name
 
         def make(rows, fields=fields, ref_fields=ref_fields, where=where, cells=cells, cross=cross):
             out = []
@@ -489,3 +512,9 @@ def check_foreign_keys(checked: Checked, resolve, has_package=lambda name: True)
             return out
 
         checked.out.add_rows("foreign-key", missing, make)
+
+
+def check_foreign_keys(checked: Checked, resolve, has_package=lambda name: True) -> None:
+    """Every foreign key of ``checked`` (see :func:`foreign_keys`) on all its rows."""
+    if checked.result is not None:
+        check_references(checked, foreign_keys(checked, resolve, has_package))

@@ -57,6 +57,12 @@ def missing_values(schema: dict, fld: dict | None) -> list[str]:
     return [v["value"] if isinstance(v, dict) else str(v) for v in values]
 
 
+def blank_cells(schema: dict, fld: dict | None, values: pa.Array) -> np.ndarray:
+    """The cells that are missing: null (no cell at all) or one of the missing values."""
+    missing = pa.array(missing_values(schema, fld), pa.string())
+    return _mask(pc.is_null(values)) | _mask(pc.is_in(values, value_set=missing))
+
+
 class RowErrors:
     """Builds error objects for rows of one resource."""
 
@@ -101,8 +107,7 @@ def check_table(resource: LoadedResource, out: Collector,
     present_by_col = []
     for col, fld in enumerate(expected):
         values = _single_chunk(table.column(col)) if table.num_columns > col else pa.nulls(n, pa.string())
-        missing = pa.array(missing_values(schema, fld), pa.string())
-        is_blank = _mask(pc.is_null(values)) | _mask(pc.is_in(values, value_set=missing))
+        is_blank = blank_cells(schema, fld, values)
         blank &= is_blank
         present_by_col.append((values, ~is_blank))
     blank_row = blank if width else np.zeros(n, dtype=bool)
