@@ -12,6 +12,8 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -82,6 +84,78 @@ def test_batches_at_random_boundaries_give_the_findings_of_the_whole_table(
     assert _findings(batched) == _findings(whole)
     assert [dict(t.counts) for t in batched.tasks] == [dict(t.counts) for t in whole.tasks]
     assert batched.warnings == whole.warnings
+
+
+KEYED = {"fields": [
+    {"name": "id", "type": "integer", "constraints": {"unique": True}},
+    {"name": "code", "type": "string"},
+    {"name": "n", "type": "integer"},
+    {"name": "parent", "type": "integer"},
+], "primaryKey": ["code", "n"], "foreignKeys": [{"fields": "parent", "reference": {"fields": "id"}}]}
+REFERRING = {"fields": [{"name": "code", "type": "string"}, {"name": "n", "type": "integer"}],
+             "foreignKeys": [
+                 {"fields": ["code", "n"], "reference": {"resource": "t", "fields": ["code", "n"]}},
+                 {"fields": "code", "reference": {"resource": "t", "fields": "code"}}]}
+# few values, so that keys repeat, refer to nothing, are null ("") or not integers ("x"),
+# and equal as integers though written differently ("7", "007")
+KEY_CELLS = st.tuples(st.sampled_from(["1", "2", "3", "007", "7", "", "x"]),
+                      st.sampled_from(["A", "B", "C", ""]),
+                      st.sampled_from(["0", "7", "007", "", "x"]),
+                      st.sampled_from(["1", "2", "9", ""])).map(list)
+
+
+def _write_keyed(root: Path, rows: list[list[str]], referring: list[list[str]],
+                 child_first: bool) -> Path:
+    (root / "data").mkdir(parents=True)
+    for name, schema, table in (("t", KEYED, rows), ("u", REFERRING, referring)):
+        body = io.StringIO(newline="")
+        writer = csv.writer(body, lineterminator="\n")
+        writer.writerow([f["name"] for f in schema["fields"]])
+        writer.writerows(table)
+        (root / "data" / f"{name}.csv").write_text(body.getvalue(), encoding="utf-8", newline="")
+    resources = [{"name": name, "path": f"data/{name}.csv", "format": "csv", "encoding": "utf-8",
+                  "schema": schema} for name, schema in (("t", KEYED), ("u", REFERRING))]
+    descriptor = {"name": "p", "resources": resources[::-1] if child_first else resources}
+    (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    return root
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(KEY_CELLS, min_size=1, max_size=40),
+       referring=st.lists(st.tuples(st.sampled_from(["A", "B", "D", ""]),
+                                    st.sampled_from(["0", "7", "07", "", "x"])).map(list),
+                          min_size=1, max_size=40),
+       block=st.integers(min_value=16, max_value=512), segment=st.integers(min_value=1, max_value=30),
+       buckets=st.sampled_from([1, 2, 5, 1 << 64]), child_first=st.booleans(),
+       max_errors=st.sampled_from([None, 3]))
+def test_keys_checked_as_the_file_is_read_give_the_findings_of_the_whole_table(
+        tmp_path_factory, monkeypatch, rows, referring, block, segment, buckets, child_first,
+        max_errors):
+    """Repeated and null primary keys, repeated unique values and foreign keys that refer to
+    nothing (to the file itself too, or to a file read after it) are found as in the whole
+    table, whatever the batches and segments, with a hash that collides often (into one,
+    two or five values) or as it is."""
+    from pipeline.validate import batched
+
+    hashed = batched.hash_values
+    monkeypatch.setattr(batched, "hash_values", lambda values: hashed(values) % np.uint64(buckets)
+                        if buckets < 1 << 64 else hashed(values))
+    monkeypatch.setattr(batched, "SEGMENT_ROWS", segment)
+    root = _write_keyed(tmp_path_factory.mktemp("keyed"), rows, referring, child_first)
+    whole = validate_catalog(load_catalog([root]), max_errors=max_errors, rules=False)
+    streamed = validate_catalog(load_catalog([root], stream_above=0), max_errors=max_errors,
+                                rules=False, block_size=block)
+    assert _findings(streamed) == _findings(whole)
+    assert [dict(t.counts) for t in streamed.tasks] == [dict(t.counts) for t in whole.tasks]
+
+
+def test_the_hash_of_equal_keys_is_equal_and_of_others_differs():
+    from pipeline.validate.batched import hash_values
+
+    text = pa.array(["", "a", "ab", "ba", "a\x00", None, "长文本" * 50, "ab"])
+    assert hash_values(text)[2] == hash_values(text)[7] == hash_values(text.slice(7))[0]
+    assert len(set(hash_values(text)[:5].tolist())) == 5
+    assert hash_values(pa.array([0.0, -0.0]))[0] == hash_values(pa.array([-0.0]))[0]
 
 
 def test_a_ragged_file_is_read_whole_and_checked_the_same(tmp_path):

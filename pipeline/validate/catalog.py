@@ -24,6 +24,7 @@ from pipeline.validate.keys import (
     check_foreign_keys,
     check_primary_key,
     check_unique,
+    foreign_keys,
 )
 from pipeline.validate.tableschema import check_table
 
@@ -85,8 +86,8 @@ def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_E
 
     A resource loaded for streaming (``load_catalog(..., stream_above=...)``) is checked
     batch by batch of about ``block_size`` bytes (:mod:`pipeline.validate.batched`) unless a
-    rule bound to it needs its whole table; it then keeps only its key columns and gets no
-    typed table."""
+    rule bound to it needs its whole table; it then keeps a few bytes per row for its keys
+    and gets no typed table."""
     started = time.perf_counter()
     checked: dict[tuple[str, str], Checked] = {}
     timings: dict[tuple[str, str], float] = {}
@@ -104,11 +105,19 @@ def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_E
             if rules and not batchable(config, resource.package, resource.name):
                 read_whole(resource)
         streamed = [r for r in resources if r.stream is not None]
-        keep = batched.key_fields(resources)
+        referenced = batched.referenced_fields(resources)
     # whole tables first: the rows of a streamed file are checked against them (roles)
     order = [r for r in resources if r.stream is None] + streamed
     said: set = set()
     warnings: list[str] = []
+    looked_up: set = set()  # streamed resources whose foreign keys were checked as they were read
+
+    def resolve(package, name):
+        return checked.get((package, name))
+
+    def has_package(name):
+        return name in catalog.packages
+
     for step, resource in enumerate(order, start=1):
         if progress:
             progress(f"{resource.package}/{resource.name}", step, len(resources))
@@ -119,9 +128,16 @@ def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_E
             def batch_rules(item, key=key):
                 run_rules({**checked, key: item}, catalog, config, only=key, reported=said,
                           warnings=warnings)
+            # its foreign keys are looked up as it is read when what they refer to is
+            # checked already (whole tables are; a streamed one is when it comes first)
+            pending = {(r.package, r.name) for r in order[step - 1:]}
+            ready = not any(target in pending for _, target, _ in batched.references(resource))
+            foreign = (lambda header: foreign_keys(header, resolve, has_package)) if ready else None
             try:
-                item = batched.check_streamed(resource, out, keep.get(key, {}),
-                                              batch_rules if rules else None, block_size)
+                item = batched.check_streamed(resource, out, referenced.get(key, set()),
+                                              batch_rules if rules else None, block_size, foreign)
+                if ready:
+                    looked_up.add(key)
             except StreamFallback:  # e.g. a row of another width: read whole and check so
                 from pipeline.load import read_whole
 
@@ -134,14 +150,17 @@ def validate_catalog(catalog: Catalog, *, max_errors: int | None = DEFAULT_MAX_E
             item = Checked(resource, check_table(resource, out), out)
         if item.result is not None:
             _check_stats(resource, out)
-            check_unique(item)
-            check_primary_key(item)
+            if resource.stream is None:  # a streamed one's were checked as it was read
+                check_unique(item)
+                check_primary_key(item)
         checked[key] = item
         timings[key] = time.perf_counter() - t0
 
-    for item in checked.values():
+    for key, item in checked.items():
+        if key in looked_up:
+            continue
         t0 = time.perf_counter()
-        check_foreign_keys(item, lambda p, r: checked.get((p, r)), lambda p: p in catalog.packages)
+        check_foreign_keys(item, resolve, has_package)
         timings[(item.resource.package, item.resource.name)] += time.perf_counter() - t0
 
     if rules:
