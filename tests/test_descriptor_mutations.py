@@ -248,6 +248,25 @@ def test_what_validate_accepts_builds(base, data):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def test_a_reference_package_without_the_grades_table_builds(base):
+    """Found by the mutations above: the grades page linked to a table the package no longer
+    declared, and the site check refused the build. The page now says there is none."""
+    from pipeline.build import build
+    from pipeline.i18n import t
+
+    document = _committed("reference")
+    document["resources"] = [r for r in document["resources"] if r["name"] != "accident_grades"]
+    folder = _packages(base, "reference", json.dumps(document, ensure_ascii=False), only=["reference"])
+    site = folder.parent / f"{folder.name}-site"
+    try:
+        build(folder, site, reference_date=DAY)
+        page = (site / "methodology" / "grades" / "index.html").read_text("utf-8")
+        assert t("methodology.grades.none", "zh") in page and "#res-accident_grades" not in page
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(site, ignore_errors=True)
+
+
 @pytest.mark.parametrize("name", PACKAGES)
 def test_unmutated_descriptors_are_accepted_by_both_profiles(name):
     text = (DATAPACKAGES / name / "datapackage.json").read_text("utf-8")
