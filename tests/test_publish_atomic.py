@@ -275,3 +275,28 @@ def test_a_swap_cut_by_sigkill_is_put_back_and_live_builds_are_left_alone(publis
 
     assert fingerprint(published) == before
     assert leftovers(published) == sorted([live.name, other.name])
+
+
+def test_a_full_disk_under_the_database_is_a_failed_write_not_a_traceback(published, data, monkeypatch, capsys):
+    """SQLite says "database or disk is full" (a national build filled a disk in VACUUM): a
+    real SQLITE_FULL, from a page limit on every database the export opens."""
+    import sqlite3
+
+    from pipeline.cli import main
+    from pipeline.export import sqlitefile
+
+    real = sqlite3.connect
+
+    def small(*args, **kwargs):
+        connection = real(*args, **kwargs)
+        connection.execute("PRAGMA max_page_count = 8")
+        return connection
+
+    monkeypatch.setattr(sqlitefile.sqlite3, "connect", small)
+    before = fingerprint(published)
+    assert main(["build", "--data", str(data), "--out", str(published),
+                 "--reference-date", "2016-01-01", "--no-cache"]) == 1
+    err = capsys.readouterr().err
+    assert "站点保持原样" in err and os.strerror(errno.ENOSPC) in err and "Traceback" not in err
+    assert fingerprint(published) == before
+    assert leftovers(published) == []

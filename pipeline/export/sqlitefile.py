@@ -20,6 +20,9 @@ incremental builds take the same path, so they give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import sqlite3
 import tempfile
 from collections.abc import Callable
@@ -131,6 +134,21 @@ def _iso(column: pa.ChunkedArray) -> pa.ChunkedArray:
                                       pa.string())])
 
 
+@contextlib.contextmanager
+def disk_errors(path: Path):
+    """SQLite's failures to write as the OSError they are (ENOSPC for "database or disk is
+    full", EIO otherwise), naming the file: the build reports an OSError as a failed write
+    that left the published site as it was; an sqlite3 error would reach the reader as a
+    traceback. (VACUUM writes a whole copy of the database: a national build filled a disk
+    there.)"""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        code = errno.ENOSPC if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL \
+            or "full" in str(error) else errno.EIO
+        raise OSError(code, f"{os.strerror(code)}: {error}", str(path)) from error
+
+
 def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
     """The rows of ``table``, in order, as table ``name`` of a new SQLite file ``path``.
 
@@ -138,8 +156,7 @@ def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
     keys; this file only carries the values.
     """
     path.unlink(missing_ok=True)
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
+    with disk_errors(path), contextlib.closing(sqlite3.connect(path, isolation_level=None)) as connection:
         connection.execute("PRAGMA page_size = 4096")
         connection.execute("PRAGMA journal_mode = OFF")
         connection.execute("PRAGMA synchronous = OFF")
@@ -149,8 +166,6 @@ def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
         placeholders = ", ".join("?" * table.num_columns)
         connection.executemany(f"INSERT INTO {_quote(name)} VALUES ({placeholders})", _rows(table))
         connection.execute("COMMIT")
-    finally:
-        connection.close()
     return path
 
 
@@ -179,7 +194,7 @@ def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path
     warnings: list[str] = []
     temporary = path.with_suffix(".tmp")
     temporary.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".tables-", dir=path.parent) as parts:
+    with tempfile.TemporaryDirectory(prefix=".tables-", dir=path.parent) as parts, disk_errors(temporary):
         connection = sqlite3.connect(temporary, isolation_level=None)
         try:
             connection.execute("PRAGMA page_size = 4096")
