@@ -12,7 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from pipeline.i18n import BOTH, LANGS, both, message_lang, t
+from pipeline.i18n import BOTH, both, message_langs, t
 
 # Exit codes of every command: 0 success/valid, 1 invalid data or failed build, 2 usage or
 # configuration error.
@@ -83,7 +83,7 @@ def run(args) -> int:
         print(error, file=sys.stderr)
         return EXIT_USAGE
     except LoadError as error:  # only usage errors get here: data errors become reports
-        print(" / ".join(t("cli.usage_error", lang, detail=error.message(lang)) for lang in _langs()),
+        print(" / ".join(t("cli.usage_error", lang, detail=error.message(lang)) for lang in message_langs()),
               file=sys.stderr)
         return EXIT_USAGE
     except BuildLocked as locked:
@@ -106,12 +106,6 @@ def run(args) -> int:
         print(both("build.warning", detail=warning), file=sys.stderr)
     print(both("build.unchanged" if log.skipped else "build.done", path=args.out))
     return _serve(args)
-
-
-def _langs() -> tuple[str, ...]:
-    """The languages of the messages, one by one (a message made of parts says each in one)."""
-    lang = message_lang()
-    return LANGS if lang == BOTH else (lang,)
 
 
 def _unchanged(args) -> bool:

@@ -9,10 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.build_command import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _langs
+from pipeline.build_command import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from pipeline.build_command import add_arguments as build_arguments
 from pipeline.cli_words import Parser, Refused, parse
-from pipeline.i18n import BOTH, MESSAGE_LANGS, both, messages, t
+from pipeline.i18n import BOTH, MESSAGE_LANGS, both, message_langs, messages, t
 
 
 def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
@@ -125,7 +125,7 @@ def _fetch_published(args) -> int:
     try:
         count = fetch_published(args.url, args.out)
     except FetchError as error:  # its detail in the language of the sentence around it
-        print(" / ".join(t("fetch.failed", lang, detail=error.message(lang)) for lang in _langs()),
+        print(" / ".join(t("fetch.failed", lang, detail=error.message(lang)) for lang in message_langs()),
               file=sys.stderr)
         return EXIT_INVALID
     print(both("fetch.done", count=count, path=args.out) if count else both("fetch.nothing", url=args.url))

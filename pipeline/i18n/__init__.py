@@ -79,6 +79,12 @@ def message_lang() -> str:
     return _messages
 
 
+def message_langs() -> tuple[str, ...]:
+    """The languages of the messages, one by one: a message made of parts (a sentence and a
+    detail from elsewhere) is said whole in each, not part by part."""
+    return LANGS if _messages == BOTH else (_messages,)
+
+
 @contextlib.contextmanager
 def messages(lang: str):
     """Messages (``both``) in ``lang`` (``zh``, ``en`` or ``both``) while the block runs."""
