@@ -24,6 +24,7 @@ import io
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -798,11 +799,32 @@ def _prepare_stream(resource: LoadedResource, path: Path, scan: _Scan, dialect: 
     resource.stream = _Stream(path, dialect, names, len(scan.starts) - 1, empty)
 
 
+_END = object()
+
+
+def read_ahead(items):
+    """``items``, each taken from the iterator on another thread while the caller works on
+    the one before: reading a batch of CSV (Arrow, without the GIL) overlaps checking the
+    last one, on a second core. One item ahead, so memory grows by one batch. An exception
+    the iterator raises is raised here, at its place in the sequence."""
+    items = iter(items)
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
+        ahead = pool.submit(next, items, _END)
+        while (item := ahead.result()) is not _END:
+            ahead = pool.submit(next, items, _END)
+            yield item
+
+
 def batches(resource: LoadedResource, block_size: int = 4 << 20):
     """The rows of a streamed resource as (index of the first row, table of string columns
-    named ``c0, c1 …``), about ``block_size`` bytes of the file each. Raises
-    :class:`StreamFallback` when a row has another width or the rows are not those the scan
-    counted; batches already given are then void."""
+    named ``c0, c1 …``), about ``block_size`` bytes of the file each, the next read while
+    this one is used (:func:`read_ahead`). Raises :class:`StreamFallback` when a row has
+    another width or the rows are not those the scan counted; batches already given are
+    then void."""
+    return read_ahead(_batches(resource, block_size))
+
+
+def _batches(resource: LoadedResource, block_size: int):
     stream = resource.stream
     try:  # a row of another width: Arrow's error (no handler)
         reader = pacsv.open_csv(str(stream.path),

@@ -347,12 +347,21 @@ def _parse_integer(field, values, present):
     if whole is not None:
         typed = _masked(whole, present, pa.int64())
         return Parsed(present.copy(), typed, typed, numeric=True)
-    fast = present & _match(values, r"^[+-]?[0-9]{1,18}$")
+    # A column that did not cast has a few bad cells among many plain ones: unsigned
+    # digits first, without a regex; the signed among the rest
+    fast = present & _mask(pc.and_(pc.ascii_is_decimal(values),
+                                   pc.less_equal(pc.binary_length(values), 18)))
     ints = np.zeros(len(values), dtype=np.int64)
     if fast.any():
-        picked = values.filter(pa.array(fast))
-        picked = pc.replace_substring_regex(picked, r"^\+", "")
-        ints[fast] = picked.cast(pa.int64()).to_numpy()
+        ints[fast] = values.filter(pa.array(fast)).cast(pa.int64()).to_numpy()
+    rest = np.flatnonzero(present & ~fast)
+    if len(rest):
+        signed = _match(values.take(pa.array(rest)), r"^[+-][0-9]{1,18}$")
+        if signed.any():
+            rows = rest[signed]
+            picked = pc.replace_substring_regex(values.take(pa.array(rows)), r"^\+", "")
+            ints[rows] = picked.cast(pa.int64()).to_numpy()
+            fast[rows] = True
     valid = fast.copy()
     todo = present & ~fast
     big: dict[int, int] = {}
