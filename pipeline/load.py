@@ -815,21 +815,22 @@ def read_ahead(items):
             yield item
 
 
-def batches(resource: LoadedResource, block_size: int = 4 << 20):
+def batches(resource: LoadedResource, block_size: int = 4 << 20, columns: list[str] | None = None):
     """The rows of a streamed resource as (index of the first row, table of string columns
-    named ``c0, c1 …``), about ``block_size`` bytes of the file each, the next read while
-    this one is used (:func:`read_ahead`). Raises :class:`StreamFallback` when a row has
-    another width or the rows are not those the scan counted; batches already given are
-    then void."""
-    return read_ahead(_batches(resource, block_size))
+    named ``c0, c1 …``, or only the ``columns`` named), about ``block_size`` bytes of the
+    file each, the next read while this one is used (:func:`read_ahead`). Raises
+    :class:`StreamFallback` when a row has another width or the rows are not those the scan
+    counted; batches already given are then void."""
+    return read_ahead(_batches(resource, block_size, columns))
 
 
-def _batches(resource: LoadedResource, block_size: int):
+def _batches(resource: LoadedResource, block_size: int, columns: list[str] | None):
     stream = resource.stream
+    options = _arrow_options(stream.names, stream.dialect, block_size, None, threads=True)
+    if columns is not None:  # every cell is still parsed (widths are checked), fewer kept
+        options["convert_options"].include_columns = columns
     try:  # a row of another width: Arrow's error (no handler)
-        reader = pacsv.open_csv(str(stream.path),
-                                **_arrow_options(stream.names, stream.dialect, block_size, None,
-                                                 threads=True))
+        reader = pacsv.open_csv(str(stream.path), **options)
         start = 0
         for batch in reader:
             table = pa.Table.from_batches([batch])

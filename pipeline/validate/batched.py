@@ -28,7 +28,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.load import Consecutive, LoadedResource, StreamFallback, batches
+from pipeline.load import (
+    Consecutive,
+    LoadedResource,
+    StreamFallback,
+    batches,
+    read_ahead,
+)
 from pipeline.validate.celltypes import Parsed, field_type, parse
 from pipeline.validate.errors import Collector
 from pipeline.validate.keys import (
@@ -222,7 +228,7 @@ class _Columns:
         for i, parts in self.readings.items():
             parts.append(parsed[i])
         for i, cells in self.raw.items():
-            cells.extend(_chunks(table.column(i)))
+            cells.extend(_chunks(table.column(f"c{i}")))
         self.rows += table.num_rows
 
     def table(self, width: int) -> pa.Table:
@@ -268,19 +274,35 @@ def _check_keys(resource: LoadedResource, expected: list, keys: _Keys, out: Coll
               if (expected[i].get("constraints") or {}).get("unique")}
     picked = _Columns({i: i in unique for i in keys.columns}, templates)
     if len(rows):
-        for start, table in batches(resource, block_size):
+        for start, table in batches(resource, block_size, [f"c{i}" for i in keys.columns]):
             local = rows[np.searchsorted(rows, start):np.searchsorted(rows, start + table.num_rows)] - start
             if not len(local):
                 continue
             at = pa.array(local)
             parsed = {}
             for i in keys.columns:
-                parsed[i] = _parse_rows(resource.schema, expected[i], _single_chunk(table.column(i)),
-                                        at, templates.get(i))
+                parsed[i] = _parse_rows(resource.schema, expected[i],
+                                        _single_chunk(table.column(f"c{i}")), at, templates.get(i))
             picked.add(table.take(at), parsed)
     item = picked.checked(resource, expected, out, rows + 2, resource.lines[rows])
     check_unique(item)
     check_primary_key(item)
+
+
+def _checked(resource: LoadedResource, expected: list, block_size: int, limit: int | None):
+    """Each batch of the file with its cell checks done (:func:`check_table`): the batch,
+    its view as a resource, the readings and the findings. Taken through :func:`read_ahead`,
+    a batch is checked on another thread while the caller takes the last one's keys (and the
+    next is read on a third): Arrow's and NumPy's kernels run without the GIL."""
+    counts = resource.cell_counts
+    for start, table in batches(resource, block_size):
+        n = table.num_rows
+        view = dataclasses.replace(
+            resource, table=table, stream=None, row_numbers=Consecutive(2 + start, n),
+            lines=_lines(resource.lines, start, n),
+            cell_counts=None if counts is None else counts[start:start + n], findings=[])
+        found = Collector(limit)
+        yield start, table, view, check_table(view, found, expected), found
 
 
 def check_streamed(resource: LoadedResource, out: Collector, referenced: set[str], rules=None,
@@ -318,14 +340,9 @@ def check_streamed(resource: LoadedResource, out: Collector, referenced: set[str
         check_references(segment.checked(resource, expected, out, Consecutive(2 + segment_start, rows),
                                          _lines(resource.lines, segment_start, rows)), fks)
 
-    for start, table in batches(resource, block_size):
+    for start, table, view, result, found in read_ahead(_checked(resource, expected, block_size, out.limit)):
         n = table.num_rows
-        counts = resource.cell_counts
-        view = dataclasses.replace(
-            resource, table=table, stream=None, row_numbers=Consecutive(2 + start, n),
-            lines=_lines(resource.lines, start, n),
-            cell_counts=None if counts is None else counts[start:start + n], findings=[])
-        result = check_table(view, out, expected)
+        out.merge(found)
         if rules is not None:
             rules(Checked(view, result, out))
         for i in watched:

@@ -109,6 +109,12 @@ class Collector:
         self.items.extend(make(rows))
         self._trim()
 
+    def merge(self, other: Collector) -> None:
+        """Add what ``other`` (another part of the same resource's rows) found."""
+        self.counts.update(other.counts)
+        self.items.extend(other.items)
+        self._trim()
+
     def _trim(self) -> None:
         if self.limit is not None and len(self.items) > 4 * self.limit:
             self.items.sort(key=ValidationError.sort_key)
