@@ -15,6 +15,10 @@ from pipeline.i18n import t
 
 # The recorded run the site publishes (``python -m pipeline bench --record``).
 RECORD = Path(__file__).resolve().parent.parent / "benchmarks" / "results.json"
+# The ceiling of one machine: a run of five times the national tier alone
+# (``--tiers national5 --record``), recorded apart and shown in a section of its own.
+CEILING_TIER = "national5"
+CEILING_RECORD = RECORD.with_name("ceiling.json")
 STAGES = ("synth", "validate", "duckdb", "load_validate", "derive", "export", "build")
 # A stage whose first run took longer than this is not repeated: its noise is small
 # against its length, and repeating a province build costs minutes on a shared machine.
@@ -225,18 +229,45 @@ def _footnoted(header: list[str], rows: list[list[str]]) -> str:
     return table
 
 
-def page_markdown(results: dict, lang: str = "zh") -> str:
-    """The benchmark page of the site, from ``results`` as :func:`run` returns or writes them."""
+def _machine(results: dict, lang: str) -> str:
     m = results["machine"]
     memory = m.get("memory_bytes")
     libraries = ", ".join(f"{k} {v}" for k, v in sorted(m.get("libraries", {}).items()) if v)
+    text = t("bench.page.machine", lang, date=results["date"][:10], platform=m["platform"],
+             cpus=m["cpu_count"], memory="—" if memory is None else f"{memory / GIB:.0f}",
+             python=m["python"], libraries=libraries)
+    if m.get("disk_free_bytes") is not None:
+        text += " " + t("bench.page.disk", lang, free=f"{m['disk_free_bytes'] / GIB:.0f}")
+    return text + "\n"
+
+
+def ceiling_markdown(results: dict, lang: str = "zh") -> str:
+    """The section on the ceiling of one machine: what each stage did at the ceiling tier
+    (its time, peak and output, or what broke), and the plan past it."""
+    entry = results["tiers"].get(CEILING_TIER) or {}
+    stages = entry.get("stages", {})
+    header = [t(f"bench.col.{c}", lang) for c in ("stage", "seconds", "peak_mb", "output_mb", "result")]
+    rows = [[t(f"bench.stage.{stage}", lang), _num(f.get("seconds"), 1), _mb(f.get("peak_bytes")),
+             _mb(f.get("output_bytes")),
+             t("bench.note.error", lang, error=str(f["error"])[:160]) if f.get("error")
+             else t("bench.ceiling.done", lang)]
+            for stage in STAGES if (f := stages.get(stage)) is not None]
+    return "\n".join([
+        f"## {t('bench.ceiling.title', lang)}\n",
+        t("bench.ceiling.intro", lang, rows=_num(entry.get("rows")),
+          data=_mb(entry.get("data_bytes"))) + "\n",
+        _machine(results, lang), _md_table(header, rows),
+        f"### {t('bench.ceiling.plan_title', lang)}\n", t("bench.ceiling.plan", lang) + "\n"])
+
+
+def page_markdown(results: dict, lang: str = "zh", ceiling: dict | None = None) -> str:
+    """The benchmark page of the site, from ``results`` as :func:`run` returns or writes them,
+    and the ceiling run's (:data:`CEILING_RECORD`) when there is one."""
     parts = [
         f"# {t('bench.page.title', lang)}\n",
         t("bench.page.intro", lang, repeat=results["settings"]["repeat"],
           seconds=int(results["settings"].get("repeat_below_seconds", REPEAT_BELOW_SECONDS))) + "\n",
-        t("bench.page.machine", lang, date=results["date"][:10], platform=m["platform"],
-          cpus=m["cpu_count"], memory="—" if memory is None else f"{memory / GIB:.0f}",
-          python=m["python"], libraries=libraries) + "\n",
+        _machine(results, lang),
         f"## {t('bench.page.stages', lang)}\n", _footnoted(*stage_rows(results, lang)),
     ]
     header, rows = resource_rows(results, lang)
@@ -249,4 +280,6 @@ def page_markdown(results: dict, lang: str = "zh") -> str:
     header, rows = budget_rows(results, lang)
     if rows:
         parts += [f"## {t('bench.page.budgets', lang)}\n", _md_table(header, rows)]
+    if ceiling is not None:
+        parts.append(ceiling_markdown(ceiling, lang))
     return "\n".join(parts)

@@ -35,7 +35,7 @@ def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
     add_arguments(p, lang=lang)
 
     p = sub.add_parser("synth", help=say("cli.help.synth"))
-    p.add_argument("--tier", choices=["sample", "city", "province", "national"], default="sample",
+    p.add_argument("--tier", choices=["sample", "city", "province", "national", "national5"], default="sample",
                    help=say("cli.help.synth.tier"))
     p.add_argument("--seed", type=int, default=20121030, help=say("cli.help.synth.seed"))
     p.add_argument("--out", type=Path, required=True, help=say("cli.help.synth.out"))

@@ -280,3 +280,40 @@ def test_a_small_benchmark_resource_still_has_findings():
     assert bad_every(1_000_000) == RESOURCE_BAD_EVERY
     assert 3000 // bad_every(3000) >= 100  # the sample test's resource: findings of every kind
     assert bad_every(10) == 1
+
+
+def _ceiling_results(disk_free: int) -> dict:
+    return {"date": "2026-12-06T23:00:00+00:00",
+            "machine": {"platform": "Linux", "cpu_count": 2, "memory_bytes": 24 * GIB, "python": "3.11",
+                        "libraries": {}, "disk_free_bytes": disk_free},
+            "tiers": {"national5": {"rows": 87_000_000, "data_bytes": 5 * GIB, "stages": {
+                "validate": {"seconds": 131.5, "peak_bytes": 900 * 2**20},
+                "export": {"error": "exit 1: [Errno 28] No space left on device"}}}}}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_ceiling_run_has_a_section_saying_what_broke_and_the_plan_past_it(lang):
+    results = json.loads(bench_report.RECORD.read_text(encoding="utf-8"))
+    assert t("bench.ceiling.title", lang) not in page_markdown(results, lang)
+    page = page_markdown(results, lang, _ceiling_results(70 * GIB))
+    section = page.split(f"## {t('bench.ceiling.title', lang)}")[1]
+    assert "87,000,000" in section and "5,120" in section  # rows and MB of CSV
+    assert t("bench.page.disk", lang, free="70") in section
+    rows = [line for line in section.splitlines() if line.startswith("| ")][1:]  # after the header
+    assert rows[0].split(" | ")[:3] == [f"| {t('bench.stage.validate', lang)}", "131.5", "900"]
+    assert rows[0].endswith(f"{t('bench.ceiling.done', lang)} |")
+    assert t("bench.note.error", lang, error="exit 1: [Errno 28] No space left on device") in rows[1]
+    assert t("bench.ceiling.plan", lang) in section
+
+
+def test_a_run_of_the_ceiling_tier_alone_is_recorded_apart(tmp_path, monkeypatch):
+    """``--record`` of ``--tiers national5`` keeps the other tiers' record as it was."""
+    monkeypatch.setattr(bench, "RECORD", tmp_path / "results.json")
+    monkeypatch.setattr(bench, "CEILING_RECORD", tmp_path / "ceiling.json")
+    bench.RECORD.write_text("{}", encoding="utf-8")
+    ceiling = _ceiling_results(70 * GIB) | {"settings": {"repeat": 1}}
+    monkeypatch.setattr(bench, "run", lambda tiers, **_: (bench.write(ceiling, tmp_path / "out"), ceiling)[1])
+    (tmp_path / "out").mkdir()
+    assert bench.main(["national5"], repeat=1, out=tmp_path / "out", record=True) == 1  # export failed
+    assert bench.RECORD.read_text(encoding="utf-8") == "{}"
+    assert json.loads(bench.CEILING_RECORD.read_text(encoding="utf-8"))["tiers"].keys() == {"national5"}

@@ -45,7 +45,10 @@ from pipeline.synth.dates import DATA_END, DATA_START, LAST_FULL_YEAR, temporal_
 
 __all__ = ["DATA_END", "DATA_START", "LAST_FULL_YEAR", "TIERS", "generate", "temporal_coverage"]
 
-TIERS = {"sample": 8_000, "city": 30_000, "province": 600_000, "national": 2_600_000}
+# enterprises per tier; national5 (five times national) is where the benchmark looks for
+# the ceiling of one machine
+TIERS = {"sample": 8_000, "city": 30_000, "province": 600_000, "national": 2_600_000,
+         "national5": 13_000_000}
 PACKAGES = ("reference", "indicator-progress", "accident-outcomes", "enterprise-credit",
             "accident-investigations")
 GENERATED = {
