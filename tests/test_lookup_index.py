@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from unittest import mock
 
 import pyarrow as pa
 import pytest
@@ -15,7 +16,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lookup_reference import build_index as reference_build_index
 
-from pipeline.pages.lookup_index import Params, build_index, fnv1a, stop_files
+from pipeline.pages import lookup_index
+from pipeline.pages.lookup_index import (
+    Params,
+    build_index,
+    fnv1a,
+    iter_index,
+    stop_files,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DATE = date(2016, 1, 1)
@@ -145,11 +153,14 @@ def _assert_same(files: dict[str, bytes], expected: dict[str, bytes]) -> None:
        params=st.builds(Params, cap=st.sampled_from([2, 1, 3, 0]),  # 0: every gram stops
                         max_gram=st.sampled_from([4, 3, 2, 5, 1]),  # 1: no gram at all
                         record_bytes=st.sampled_from([250, 500, 1_000, 4_000]),
-                        gram_bytes=st.sampled_from([10, 60, 200, 8_000])))
-def test_same_bytes_as_the_row_by_row_reference(tables, params):
+                        gram_bytes=st.sampled_from([10, 60, 200, 8_000])),
+       batch=st.sampled_from([1, 2, 3, 7, lookup_index.BATCH]))  # shards joined in batches
+def test_same_bytes_as_the_row_by_row_reference(tables, params, batch):
     arguments = dict(tables, districts=DISTRICTS, sectors=SECTORS, grades=GRADES,
                      reference_date=REFERENCE_DATE, params=params)
-    _assert_same(build_index(**arguments), reference_build_index(**arguments))
+    with mock.patch.object(lookup_index, "BATCH", batch):
+        files = build_index(**arguments)
+    _assert_same(files, reference_build_index(**arguments))
 
 
 @given(tables=_tables())
@@ -189,6 +200,32 @@ def test_sample_same_bytes_as_the_reference(sample, params):
     files = build_index(**sample, params=params)
     _assert_same(files, reference_build_index(**sample, params=params))
     assert len(files) > 10
+
+
+def test_the_first_file_comes_before_the_rest_are_made(sample, monkeypatch):
+    """The index is written file by file: its first record shard is given before the name
+    index is worked out (so before any gram shard, stop shard or list is made), and the
+    files of one kind come one at a time, not as a list made beforehand."""
+    made = []
+
+    def spy(name, real):
+        def called(*args, **kwargs):
+            made.append(name)
+            return real(*args, **kwargs)
+        return called
+
+    for name in ("_grams", "stop_files", "_batch_files"):
+        monkeypatch.setattr(lookup_index, name, spy(name, getattr(lookup_index, name)))
+    monkeypatch.setattr(lookup_index, "BATCH", 50)
+    files = iter_index(**sample)
+    assert made == []  # nothing is made before the first file is asked for
+    path, _ = next(files)
+    assert path == "r/0.json" and made == ["_batch_files"]  # one batch of records only
+    given_ = dict([(path, _)] + list(files))
+    assert made.count("_grams") == 1 and made.count("stop_files") == 1
+    assert made.count("_batch_files") > 4
+    assert list(given_)[-1] == "meta.json"
+    _assert_same(given_, reference_build_index(**sample))
 
 
 @given(grams=st.sets(st.text(alphabet="常州示例0123有限公司ab", min_size=2, max_size=6), max_size=60),

@@ -243,3 +243,21 @@ def test_the_site_takes_its_name_database_address_and_contact_from_the_configura
         from pipeline.export import configured_base_url
         assert configured_base_url() == "https://data.example.org/safety/"
     assert configured_base_url() == "/"
+
+
+def test_published_pairs_are_written_as_they_come(tmp_path):
+    """Files given to ``publish`` as (path, bytes) pairs are each written before the next
+    is asked for, so whoever makes them need not hold them all (the lookup index)."""
+    ctx = SiteContext(catalog=SimpleNamespace(packages={}), docs_dir=tmp_path / "docs",
+                      env=None, assets_dir=tmp_path / "assets")
+
+    def files():
+        for k in range(3):
+            assert sorted(p.name for p in (tmp_path / "assets").rglob("*.json")) \
+                == [f"{j}.json" for j in range(k)]
+            yield f"a/b/{k}.json", b"%d" % k
+
+    ctx.publish(files())
+    assert [(tmp_path / "assets" / "a" / "b" / f"{k}.json").read_bytes() for k in range(3)] \
+        == [b"0", b"1", b"2"]
+    assert ctx.written == [f"a/b/{k}.json" for k in range(3)]

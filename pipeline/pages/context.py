@@ -9,6 +9,7 @@ catalog, never files that an earlier stage wrote.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -83,8 +84,10 @@ class SiteContext:
             target.write_text(content, encoding="utf-8")
         self.written.append(relative)
 
-    def publish(self, files: dict[str, bytes]) -> None:
-        """Write files that scripts fetch (``relative path → bytes``) beside the docs.
+    def publish(self, files: dict[str, bytes] | Iterable[tuple[str, bytes]]) -> None:
+        """Write files that scripts fetch (``relative path → bytes``) beside the docs: a dict,
+        written in the order of its paths, or (path, bytes) pairs, each written as it comes
+        (so a caller that makes them one at a time never holds them all).
 
         mkdocs would copy each one again (and list it among the site's files): at province
         scale the lookup index alone is 42,000 files, which made mkdocs' time grow with the
@@ -97,13 +100,14 @@ class SiteContext:
         """
         root = self.assets_dir or self.docs_dir
         folders: set[Path] = set()
-        for relative in sorted(files):
+        pairs = sorted(files.items()) if isinstance(files, dict) else files
+        for relative, content in pairs:
             target = root / relative
             if target.parent not in folders:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(target.parent)
-            if not self._link_same(relative, files[relative], target):
-                target.write_bytes(files[relative])
+            if not self._link_same(relative, content, target):
+                target.write_bytes(content)
             self.written.append(relative)
 
     def _link_same(self, relative: str, content: bytes, target: Path) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 from markupsafe import escape
@@ -29,7 +30,7 @@ from pipeline.pages.core import (
     synthetic_banner,
 )
 from pipeline.pages.dates import stamp
-from pipeline.pages.lookup_index import Params, build_index, fnv1a, normalise
+from pipeline.pages.lookup_index import Params, fnv1a, iter_index, normalise
 
 INDEX = "credit/index"
 # The codes as the derived tables' schemas list them (their enum), in that order.
@@ -37,9 +38,10 @@ REASONS = enum("blacklist_public", "reason")
 HAZARD_STATUSES = enum("hazard_rectification", "status")
 
 
-def _index_files(ctx, ref: Ref, params: Params | None = None) -> dict[str, bytes]:
+def _index_files(ctx, ref: Ref, params: Params | None = None) -> Iterator[tuple[str, bytes]]:
+    """The lookup index's files as (path, bytes), one at a time (``iter_index``)."""
     table = ctx.table
-    return build_index(
+    return iter_index(
         enterprises=table("enterprise-credit", "enterprises"),
         ratings=table("enterprise-credit", "credit_ratings"),
         certificates=table("enterprise-credit", "certificates"),
@@ -182,9 +184,15 @@ def write(ctx) -> list:
         return []
     lang = ctx.lang
     ref = Ref(ctx)
-    files = _index_files(ctx, ref)
-    ctx.publish({f"{INDEX}/{path}": content for path, content in files.items()})
-    meta = json.loads(files["meta.json"])
+    meta = {}
+
+    def published():  # each file written as it is made, never all of them held at once
+        for path, content in _index_files(ctx, ref):
+            if path == "meta.json":
+                meta.update(json.loads(content))
+            yield f"{INDEX}/{path}", content
+
+    ctx.publish(published())
     enterprises = ctx.table("enterprise-credit", "enterprises")
     present = set(enterprises["district_code"].to_pylist())
     sectors = sorted(set(enterprises["sector_code"].to_pylist()))

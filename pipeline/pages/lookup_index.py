@@ -34,6 +34,10 @@ Names are normalised with NFKC and lower case, also as ``lookup.js`` does.
 The files are built a column at a time (Arrow string kernels, NumPy), never a row at a
 time in Python: at province scale a loop over rows took most of a minute. The bytes are
 exactly those ``dumps`` writes for the same records and objects.
+
+``iter_index`` gives the files one at a time, as they are made, so the caller writes each
+before the next is built: the bytes of the whole index (443 MiB at province scale) are never
+in memory at once. Shards are joined a batch of rows at a time for the same reason.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -194,10 +199,27 @@ def _string_buffers(array: pa.Array) -> tuple[np.ndarray, memoryview]:
     return offsets.astype(np.int64) - int(offsets[0]), view[int(offsets[0]):int(offsets[-1])]
 
 
-def _files(parts: list, counts: np.ndarray, opening: str, closing: str) -> list[bytes]:
+BATCH = 1 << 16  # items joined at once by _files: the files of a batch are made together
+
+
+def _files(parts: list, counts: np.ndarray, opening: str, closing: str) -> Iterator[bytes]:
     """``opening + ",".join(items) + closing`` for consecutive runs of ``counts`` items,
-    where the item texts are ``parts`` joined element-wise: the separators are joined in
-    with them, so the files are slices of one buffer."""
+    where the item texts are ``parts`` (strings, or arrays of an item each) joined
+    element-wise, file after file. The files of about ``BATCH`` items at a time are joined
+    into one buffer and given as slices of it."""
+    ends = np.cumsum(counts)
+    k = 0
+    while k < len(counts):
+        first = int(ends[k] - counts[k])
+        last = max(k + 1, int(np.searchsorted(ends, first + BATCH, side="right")))
+        size = int(ends[last - 1]) - first
+        yield from _batch_files([p if isinstance(p, str) else p.slice(first, size) for p in parts],
+                                counts[k:last], opening, closing)
+        k = last
+
+
+def _batch_files(parts: list, counts: np.ndarray, opening: str, closing: str) -> list[bytes]:
+    """The files of ``_files`` whose items are all of ``parts``."""
     total = int(counts.sum())
     ends = np.cumsum(counts)
     first = np.zeros(total, dtype=bool)
@@ -383,11 +405,18 @@ def _codes(usccs) -> np.ndarray:
     return np.array(array.to_pylist(), dtype="S18")
 
 
-def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Table,
-                listings: pa.Table, hazards: pa.Table, districts: list[str], sectors: list[str],
-                grades: list[str], reference_date: date,
-                params: Params | None = None) -> dict[str, bytes]:
-    """Every shard file, keyed by its path relative to the index folder.
+def build_index(**arguments) -> dict[str, bytes]:
+    """Every file of :func:`iter_index` (same arguments), keyed by its path, all at once."""
+    return dict(iter_index(**arguments))
+
+
+def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Table,
+               listings: pa.Table, hazards: pa.Table, districts: list[str], sectors: list[str],
+               grades: list[str], reference_date: date,
+               params: Params | None = None) -> Iterator[tuple[str, bytes]]:
+    """Every file of the index as (path relative to the index folder, bytes), each made
+    when the one before has been taken: record shards, gram shards, stop-gram shards,
+    ranked-list pages, then ``meta.json``.
 
     ``listings`` must be the *public* (active) blacklist: an expired listing never gets here.
     ``hazards`` is the derived rectification table (status on the reference date).
@@ -456,9 +485,9 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
     for texts in (rated, certified, listed):
         parts += [texts, "],["]
     parts += [supervised, "]]"]
-    records = _files(parts, occupancy, "[", "]")
-    files: dict[str, bytes] = {f"r/{k}.json": text for k, text in enumerate(records)}
-    del records, parts, rated, certified, listed, supervised
+    for k, text in enumerate(_files(parts, occupancy, "[", "]")):
+        yield f"r/{k}.json", text
+    del parts, rated, certified, listed, supervised
     pa.default_memory_pool().release_unused()  # the record texts' memory, for the grams
 
     # Name index.
@@ -475,13 +504,15 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
     grouped = _files([_json_values(grams.take(ranked)), ':"', values.take(ranked), '"'],
                      np.bincount(group, minlength=gram_shards), "{", "}")
     for k, text in enumerate(grouped):
-        files[f"g/{k}.json"] = text
+        yield f"g/{k}.json", text
+    del grouped, values, grams, gram_of, row_of, lengths, group, ranked
 
     stop_shards, stop_shard_files = stop_files(stop, params)
-    files.update(stop_shard_files)
-    files.update(list_files(enterprises["name"].to_pylist(), ids, attrs_text(attrs), stop,
-                            district_of=attrs[0], sector_of=attrs[1], params=params))
-    files["meta.json"] = dumps({
+    yield from stop_shard_files.items()
+    del stop_shard_files
+    yield from list_files(enterprises["name"].to_pylist(), ids, attrs_text(attrs), stop,
+                          district_of=attrs[0], sector_of=attrs[1], params=params)
+    yield "meta.json", dumps({
         "version": VERSION,
         "affixes": list(params.affixes),
         "list_page": params.list_page,
@@ -499,7 +530,6 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
         "grades": grades,
         "as_of": reference_date.isoformat(),
     })
-    return files
 
 
 
@@ -539,9 +569,10 @@ def _pages(entries: list[str], total: int, size: int) -> list[bytes]:
 
 
 def list_files(names: list, ids: np.ndarray, attrs: list[str], stop, *, district_of: np.ndarray,
-               sector_of: np.ndarray, params: Params) -> dict[str, bytes]:
-    """The ranked list files (see above) for enterprises in row order ``names``, ``ids``,
-    ``attrs``; ``district_of`` and ``sector_of`` are their attribute characters (bytes)."""
+               sector_of: np.ndarray, params: Params) -> Iterator[tuple[str, bytes]]:
+    """The ranked list files (see above) as (path, bytes), one at a time, for enterprises
+    in row order ``names``, ``ids``, ``attrs``; ``district_of`` and ``sector_of`` are their
+    attribute characters (bytes)."""
     stop = set(stop)
     normal = [normalise(name or "") for name in names]
     tokens = [attrs[row] + base36(int(ids[row])) for row in range(len(normal))]
@@ -556,13 +587,12 @@ def list_files(names: list, ids: np.ndarray, attrs: list[str], stop, *, district
                     break
                 if gram in listed:
                     members[gram].setdefault(row, p)
-    files: dict[str, bytes] = {}
     for gram in sorted(listed):
-        found = members[gram]
+        found = members.pop(gram)  # each list's members freed once its pages are made
         ranked = sorted(found, key=lambda row: (found[row], len(normal[row]), int(ids[row])))
         entries = [tokens[row] for row in ranked[:params.list_cap]]
         for k, page in enumerate(_pages(entries, len(found), params.list_page)):
-            files[f"l/g{gram.encode('utf-8').hex()}/{k}.json"] = page
+            yield f"l/g{gram.encode('utf-8').hex()}/{k}.json", page
 
     by_name = sorted(range(len(normal)), key=lambda row: (normal[row], int(ids[row])))
     facets: dict[str, list[int]] = defaultdict(list)
@@ -573,5 +603,4 @@ def list_files(names: list, ids: np.ndarray, attrs: list[str], stop, *, district
     for key in sorted(facets):
         rows_ = facets[key]
         for k, page in enumerate(_pages([tokens[row] for row in rows_], len(rows_), params.list_page)):
-            files[f"l/f{key}/{k}.json"] = page
-    return files
+            yield f"l/f{key}/{k}.json", page
