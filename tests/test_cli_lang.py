@@ -135,7 +135,10 @@ def test_a_usage_error_in_chinese_has_no_english_word(capsys):
     # what may stay: the command, option names, metavars and values
     rest = re.sub(r"python -m pipeline synth|--?[a-z-]+|\b[A-Z]+\b|'[^']*'|\{[^}]*\}", "", err)
     assert not re.search(r"[A-Za-z]", rest), rest
-    assert err.count("\n") == 3, err  # the usage on two lines, the error on one
+    # the usage once, then the error on one line of its own
+    *usage, error, end = err.split("\n")
+    assert usage[0].startswith("用法：") and end == "" and err.count("用法") == 1, err
+    assert error.startswith("python -m pipeline synth：错误："), err
 
 
 def test_a_usage_error_in_english_is_argparse_s_own(capsys):

@@ -76,6 +76,7 @@ def generate(tier: str, seed: int, out: Path, real: Path = Path("datapackages"))
         _check_fields(package, resource, list(columns), fields)
         csvout.write(out / package / "data" / f"{resource}.csv", columns)
 
+    credit.WIDENED.clear()
     firms = enterprises.generate(rng("enterprises"), TIERS[tier])
     # calibrated to the real published figures of the same scope (see calibration)
     figures = calibration.read(real)
@@ -108,6 +109,24 @@ def generate(tier: str, seed: int, out: Path, real: Path = Path("datapackages"))
     obs = observations.generate(rng("observations"), indicators, oc["annual_outcomes"], firms,
                                 certs, haz)
     write("indicator-progress", "observations", obs)
+    _widen_patterns(out, credit.widened_patterns())
+
+
+def _widen_patterns(out: Path, patterns: dict[str, str]) -> None:
+    """Make the copied descriptors accept ids of more digits (more ids in a year than the
+    real scheme numbers: only at the ceiling tier). The data stay synthetic and say so; the
+    repository's descriptors are not touched."""
+    if not patterns:
+        return
+    for package in PACKAGES:
+        path = out / package / "datapackage.json"
+        descriptor = json.loads(path.read_text(encoding="utf-8"))
+        for res in descriptor.get("resources", []):
+            for fld in res["schema"]["fields"]:
+                pattern = (fld.get("constraints") or {}).get("pattern")
+                if pattern in patterns:
+                    fld["constraints"]["pattern"] = patterns[pattern]
+        path.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def _copy_real(real: Path, out: Path) -> dict:

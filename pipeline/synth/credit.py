@@ -48,14 +48,28 @@ HAZARD_STEP_UP = {2016: 2.5}
 
 
 def _ids(prefix: str, dates: np.ndarray, width: int) -> np.ndarray:
-    """prefix + year + sequence within the year, for rows already sorted by date."""
+    """prefix + year + sequence within the year, for rows already sorted by date. The
+    descriptors' patterns allow ``width`` digits of sequence; beyond that many ids in one
+    year (five times the national tier has them), the sequence has as many digits as it
+    needs and :func:`widened_patterns` says how the patterns must follow."""
     year = year_of(dates)
     starts = np.r_[0, np.flatnonzero(np.diff(year)) + 1]
     first = np.repeat(starts, np.diff(np.r_[starts, len(year)]))
     seq = np.arange(len(year)) - first + 1
     if len(seq) and seq.max() >= 10**width:
-        raise ValueError(f"more than {10**width - 1} {prefix} ids in one year")
+        WIDENED[prefix] = (width, len(str(int(seq.max()))))
+        width = WIDENED[prefix][1]
     return np.char.add(np.char.add(prefix, year.astype(str)), np.char.zfill(seq.astype(str), width))
+
+
+WIDENED: dict[str, tuple[int, int]] = {}  # id prefix → (digits the patterns allow, digits used)
+
+
+def widened_patterns() -> dict[str, str]:
+    """The id patterns of the descriptors (``S20[0-9]{8}``: year and sequence) whose ids
+    were generated with more digits, each with the pattern they now need."""
+    return {f"{prefix}20[0-9]{{{2 + allowed}}}": f"{prefix}20[0-9]{{{2 + used}}}"
+            for prefix, (allowed, used) in WIDENED.items()}
 
 
 def certificates(rng: np.random.Generator, firms: Enterprises) -> dict:
