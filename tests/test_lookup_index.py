@@ -153,7 +153,11 @@ def _assert_same(files: dict[str, bytes], expected: dict[str, bytes]) -> None:
        params=st.builds(Params, cap=st.sampled_from([2, 1, 3, 0]),  # 0: every gram stops
                         max_gram=st.sampled_from([4, 3, 2, 5, 1]),  # 1: no gram at all
                         record_bytes=st.sampled_from([250, 500, 1_000, 4_000]),
-                        gram_bytes=st.sampled_from([10, 60, 200, 8_000])),
+                        gram_bytes=st.sampled_from([10, 60, 200, 8_000]),
+                        list_page=st.sampled_from([200, 1, 2, 3]),
+                        list_cap=st.sampled_from([2_000, 0, 1, 4]),
+                        # affixes: stop grams made of them alone get no list (ａｂ: NFKC)
+                        affixes=st.sampled_from([(), ("有限公司",), ("常州", "ａｂ"), ("İ",)])),
        batch=st.sampled_from([1, 2, 3, 7, lookup_index.BATCH]))  # shards joined in batches
 def test_same_bytes_as_the_row_by_row_reference(tables, params, batch):
     arguments = dict(tables, districts=DISTRICTS, sectors=SECTORS, grades=GRADES,
@@ -194,8 +198,10 @@ def test_generated_tables_have_the_real_types(sample):
         assert sample[argument].schema.remove_metadata() == SCHEMAS[table], argument
 
 
-@pytest.mark.parametrize("params", [Params(), Params(cap=40, max_gram=5, gram_bytes=2_000)],
-                         ids=["default", "small-cap"])
+@pytest.mark.parametrize("params", [
+    Params(), Params(cap=40, max_gram=5, gram_bytes=2_000),
+    Params(cap=40, max_gram=5, list_page=7, list_cap=30, affixes=("有限公司", "常州"))],
+    ids=["default", "small-cap", "short-lists"])
 def test_sample_same_bytes_as_the_reference(sample, params):
     files = build_index(**sample, params=params)
     _assert_same(files, reference_build_index(**sample, params=params))
