@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
@@ -25,7 +26,6 @@ from pipeline.pages.lookup_index import (
     dumps,
     fnv1a,
     fnv1a_fixed,
-    list_files,
     normalise,
     stop_files,
 )
@@ -221,3 +221,64 @@ def build_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Ta
         "as_of": reference_date.isoformat(),
     })
     return files
+
+
+# --- the ranked lists, row by row -------------------------------------------------------
+
+def attrs_text(attrs: np.ndarray) -> list[str]:
+    """The attribute characters of every enterprise as one string each."""
+    if not attrs.shape[1]:
+        return []
+    return np.ascontiguousarray(attrs.T).view(f"S{attrs.shape[0]}").ravel().astype(str).tolist()
+
+
+def is_affix(gram: str, affixes) -> bool:
+    return any(gram in normalise(affix) for affix in affixes)
+
+
+def _pages(entries: list[str], total: int, size: int) -> list[bytes]:
+    pages = [entries[k:k + size] for k in range(0, len(entries), size)] or [[]]
+    out = [dumps({"n": total, "kept": len(entries), "pages": len(pages), "i": ",".join(pages[0])})]
+    out += [dumps({"i": ",".join(page)}) for page in pages[1:]]
+    return out
+
+
+def list_files(names: list, ids: np.ndarray, attrs: list[str], stop, *, district_of: np.ndarray,
+               sector_of: np.ndarray, params: Params) -> Iterator[tuple[str, bytes]]:
+    """The ranked list files (see above) as (path, bytes), one at a time, for enterprises
+    in row order ``names``, ``ids``, ``attrs``; ``district_of`` and ``sector_of`` are their
+    attribute characters (bytes).
+
+    Row by row, this is the lists' definition (moved here from the module when the module
+    began to make them a column at a time): ``iter_index`` must give the same bytes."""
+    stop = set(stop)
+    normal = [normalise(name or "") for name in names]
+    tokens = [attrs[row] + base36(int(ids[row])) for row in range(len(normal))]
+    listed = {gram for gram in stop if not is_affix(gram, params.affixes)}
+    members: dict[str, dict[int, int]] = {gram: {} for gram in listed}
+    longest = max((len(g) for g in listed), default=0)
+    for row, name in enumerate(normal):
+        for p in range(len(name) - 1):
+            for n in range(2, min(longest, len(name) - p) + 1):
+                gram = name[p:p + n]
+                if gram not in stop:
+                    break
+                if gram in listed:
+                    members[gram].setdefault(row, p)
+    for gram in sorted(listed):
+        found = members.pop(gram)  # each list's members freed once its pages are made
+        ranked = sorted(found, key=lambda row: (found[row], len(normal[row]), int(ids[row])))
+        entries = [tokens[row] for row in ranked[:params.list_cap]]
+        for k, page in enumerate(_pages(entries, len(found), params.list_page)):
+            yield f"l/g{gram.encode('utf-8').hex()}/{k}.json", page
+
+    by_name = sorted(range(len(normal)), key=lambda row: (normal[row], int(ids[row])))
+    facets: dict[str, list[int]] = defaultdict(list)
+    for row in by_name:
+        d, s = chr(district_of[row]), chr(sector_of[row])
+        for key in (f"{d}{s}", f"{d}_", f"_{s}", "__"):
+            facets[key].append(row)
+    for key in sorted(facets):
+        rows_ = facets[key]
+        for k, page in enumerate(_pages([tokens[row] for row in rows_], len(rows_), params.list_page)):
+            yield f"l/f{key}/{k}.json", page

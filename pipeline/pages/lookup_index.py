@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -582,68 +581,9 @@ def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Tab
 # the affixes alone (常, 有限, 公司 ...) gets no list: it names nobody in particular.
 
 
-def attrs_text(attrs: np.ndarray) -> list[str]:
-    """The attribute characters of every enterprise as one string each."""
-    if not attrs.shape[1]:
-        return []
-    return np.ascontiguousarray(attrs.T).view(f"S{attrs.shape[0]}").ravel().astype(str).tolist()
-
-
-def is_affix(gram: str, affixes) -> bool:
-    return any(gram in normalise(affix) for affix in affixes)
-
-
-def _pages(entries: list[str], total: int, size: int) -> list[bytes]:
-    pages = [entries[k:k + size] for k in range(0, len(entries), size)] or [[]]
-    out = [dumps({"n": total, "kept": len(entries), "pages": len(pages), "i": ",".join(pages[0])})]
-    out += [dumps({"i": ",".join(page)}) for page in pages[1:]]
-    return out
-
-
-def list_files(names: list, ids: np.ndarray, attrs: list[str], stop, *, district_of: np.ndarray,
-               sector_of: np.ndarray, params: Params) -> Iterator[tuple[str, bytes]]:
-    """The ranked list files (see above) as (path, bytes), one at a time, for enterprises
-    in row order ``names``, ``ids``, ``attrs``; ``district_of`` and ``sector_of`` are their
-    attribute characters (bytes).
-
-    Row by row, this is the lists' definition: the tests' reference implementation writes
-    its lists with it, and ``iter_index`` must give the same bytes (``_ranked_lists``)."""
-    stop = set(stop)
-    normal = [normalise(name or "") for name in names]
-    tokens = [attrs[row] + base36(int(ids[row])) for row in range(len(normal))]
-    listed = {gram for gram in stop if not is_affix(gram, params.affixes)}
-    members: dict[str, dict[int, int]] = {gram: {} for gram in listed}
-    longest = max((len(g) for g in listed), default=0)
-    for row, name in enumerate(normal):
-        for p in range(len(name) - 1):
-            for n in range(2, min(longest, len(name) - p) + 1):
-                gram = name[p:p + n]
-                if gram not in stop:
-                    break
-                if gram in listed:
-                    members[gram].setdefault(row, p)
-    for gram in sorted(listed):
-        found = members.pop(gram)  # each list's members freed once its pages are made
-        ranked = sorted(found, key=lambda row: (found[row], len(normal[row]), int(ids[row])))
-        entries = [tokens[row] for row in ranked[:params.list_cap]]
-        for k, page in enumerate(_pages(entries, len(found), params.list_page)):
-            yield f"l/g{gram.encode('utf-8').hex()}/{k}.json", page
-
-    by_name = sorted(range(len(normal)), key=lambda row: (normal[row], int(ids[row])))
-    facets: dict[str, list[int]] = defaultdict(list)
-    for row in by_name:
-        d, s = chr(district_of[row]), chr(sector_of[row])
-        for key in (f"{d}{s}", f"{d}_", f"_{s}", "__"):
-            facets[key].append(row)
-    for key in sorted(facets):
-        rows_ = facets[key]
-        for k, page in enumerate(_pages([tokens[row] for row in rows_], len(rows_), params.list_page)):
-            yield f"l/f{key}/{k}.json", page
-
-
-# The lists as iter_index makes them: a column at a time. Row by row (list_files, above,
-# which the tests keep as the definition) they took 1.2 GB of Python objects and most of
-# a minute at province scale, one dict entry per (stop gram, name) pair.
+# The lists are made a column at a time. Row by row (``list_files`` in the tests' reference
+# implementation, which keeps it as the definition) they took 1.2 GB of Python objects and
+# most of a minute at province scale, one dict entry per (stop gram, name) pair.
 
 def _name_order(text: str, chars: np.ndarray, starts: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """The rows in the order of their normalised names (``_normalised``), then of ids.
@@ -678,7 +618,7 @@ def _order(*keys: np.ndarray) -> np.ndarray:
 def _ranked_lists(stop: list[str], members: tuple[np.ndarray, int], lengths: np.ndarray,
                   by_name: np.ndarray, ids: np.ndarray, attrs: np.ndarray,
                   params: Params) -> Iterator[tuple[str, bytes]]:
-    """The files of ``list_files``, the same bytes, from the members ``_grams`` found
+    """The files of the row-by-row ``list_files`` (the tests' reference), the same bytes, from the members ``_grams`` found
     (``(stop gram * n + row) * width + position``, sorted), the names' lengths, the rows in
     name order, and the enterprises' ids and attributes."""
     members, width = members
@@ -727,7 +667,7 @@ def _ranked_lists(stop: list[str], members: tuple[np.ndarray, int], lengths: np.
 
 def _list_pages(names: list[str], totals: np.ndarray, rows: np.ndarray, kept: np.ndarray,
                 tokens: pa.Array, size: int) -> Iterator[tuple[str, bytes]]:
-    """The pages of ``_pages`` of consecutive lists: list ``k`` is ``l/<names[k]>/``,
+    """The pages of consecutive lists (as the reference's ``_pages`` writes them): list ``k`` is ``l/<names[k]>/``,
     ``kept[k]`` entries of ``rows`` (their ``tokens``) of ``totals[k]`` in all."""
     pages = np.maximum(1, -(-kept // size))
     # Entries per page: full pages, then the rest (none, for an empty list).
