@@ -247,7 +247,8 @@ def ceiling_markdown(results: dict, lang: str = "zh") -> str:
     entry = results["tiers"].get(CEILING_TIER) or {}
     stages = entry.get("stages", {})
     header = [t(f"bench.col.{c}", lang) for c in ("stage", "seconds", "peak_mb", "output_mb", "result")]
-    rows = [[t(f"bench.stage.{stage}", lang), _num(f.get("seconds"), 1), _mb(f.get("peak_bytes")),
+    rows = [[t(f"bench.stage.{stage}", lang) + (f" ({f['date'][:10]})" if f.get("date") else ""),
+             _num(f.get("seconds"), 1), _mb(f.get("peak_bytes")),
              _mb(f.get("output_bytes")),
              t("bench.note.error", lang, error=str(f["error"])[:160]) if f.get("error")
              else t("bench.ceiling.done", lang)]

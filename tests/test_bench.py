@@ -317,3 +317,19 @@ def test_a_run_of_the_ceiling_tier_alone_is_recorded_apart(tmp_path, monkeypatch
     assert bench.main(["national5"], repeat=1, out=tmp_path / "out", record=True) == 1  # export failed
     assert bench.RECORD.read_text(encoding="utf-8") == "{}"
     assert json.loads(bench.CEILING_RECORD.read_text(encoding="utf-8"))["tiers"].keys() == {"national5"}
+
+
+def test_the_ceiling_record_keeps_the_stages_a_later_run_did_not_measure(tmp_path):
+    """Its stages take hours together, so they are measured in several runs: each run's
+    stages replace the recorded ones of the same name, the others stay with their dates."""
+    record = tmp_path / "ceiling.json"
+    first = _ceiling_results(70 * GIB)
+    first["tiers"]["national5"]["stages"]["synth"] = {"seconds": 526.0, "cached": False}
+    record.write_text(json.dumps(bench.merge_ceiling(first, record)), encoding="utf-8")
+    later = {"date": "2026-12-07T01:00:00+00:00", "tiers": {"national5": {"stages": {
+        "synth": {"seconds": 526.0, "cached": True}, "export": {"seconds": 900.0}}}}}
+    stages = bench.merge_ceiling(later, record)["tiers"]["national5"]["stages"]
+    assert stages["export"] == {"seconds": 900.0, "date": "2026-12-07T01:00:00+00:00"}
+    assert stages["validate"]["seconds"] == 131.5
+    assert stages["validate"]["date"] == stages["synth"]["date"] == "2026-12-06T23:00:00+00:00"
+    assert "cached" not in stages["synth"] or not stages["synth"]["cached"]
