@@ -313,3 +313,18 @@ def test_spreadsheet_downloads_are_named_for_what_they_hold(site):
                     for name in ("accidents", "yearly")} | {
         "data/reference/latest/data/changzhou-work-safety_reference_districts.xlsx"}
     assert {e.resource for e in manifest.files if e.format == "csv-excel"} == {"accidents", "yearly", "districts"}
+
+
+def test_label_columns_are_taken_a_slice_at_a_time(monkeypatch):
+    """Taken whole, the names of 60 million rows are one string array past its 2 GiB of
+    offsets, which Arrow returned without an error and the CSV writer then refused; taken in
+    slices, each chunk stays small and the values are those of a whole take."""
+    from pipeline.export import labels
+
+    monkeypatch.setattr(labels, "TAKE_ROWS", 3)
+    names = pa.array(["甲", "乙", None, "丙"])
+    at = pa.chunked_array([[0, 3, 1, None], [2, 0, 0, 3]])
+    taken = labels._take(names, at)
+    assert taken.to_pylist() == names.take(at).to_pylist() == ["甲", "丙", "乙", None, None, "甲", "甲", "丙"]
+    assert [len(chunk) for chunk in taken.chunks] == [3, 3, 2]
+    assert labels._take(names, pa.array([], pa.int64())).to_pylist() == []

@@ -18,6 +18,7 @@ changelog compares releases without them, since they are not the publisher's dat
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -55,6 +56,18 @@ def _joined(columns: list) -> pa.ChunkedArray | pa.Array:
 
 def _array(values) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+TAKE_ROWS = 1 << 22  # rows of a label column taken at once: one chunk each
+
+
+def _take(values: pa.Array, at: pa.Array) -> pa.ChunkedArray:
+    """``values.take(at)`` a slice of ``at`` at a time. Taken whole, the names of 60
+    million rows are 2.4 GB of text in one string array, past its 2 GiB of offsets: Arrow
+    returned it without an error and the CSV writer then failed on it (at five times the
+    national tier). A chunk of 4 million names stays far below."""
+    return pa.chunked_array([values.take(at.slice(start, TAKE_ROWS))
+                             for start in range(0, len(at), TAKE_ROWS)] or [values.take(at)], values.type)
 
 
 class Labeller:
@@ -103,7 +116,7 @@ class Labeller:
                 if name in taken or column not in target.table.column_names:
                     continue
                 taken.add(name)
-                values = _array(target.table[column]).take(at)
+                values = _take(_array(target.table[column]), at)
                 field = {
                     "name": name, "type": "string",
                     "title": t(f"export.labels.title_{lang}", "zh", title=code_title),
@@ -139,7 +152,7 @@ class Labeller:
                     "description": t("export.labels.synthetic_description", "en"), MARKS: SYNTHETIC,
                     "constraints": {"required": True}}
             table = table.append_column(pa.field(SYNTHETIC, pa.bool_(), nullable=False),
-                                        pa.array([True] * table.num_rows, pa.bool_()))
+                                        pa.array(np.ones(table.num_rows, dtype=bool)))
             fields.append(mark)
         return table, fields
 
