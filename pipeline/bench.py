@@ -441,6 +441,9 @@ def machine(out: Path | None = None) -> dict:
     return {"platform": platform.platform(), "machine": platform.machine(),
             "processor": platform.processor(), "cpu_count": os.cpu_count(),
             "memory_bytes": memory, "python": platform.python_version(), "libraries": versions,
+            # how busy the machine was when the run began: wall times on a shared machine
+            # measure its load as much as the code
+            "load_average": os.getloadavg()[0],
             **({"disk_free_bytes": shutil.disk_usage(out).free} if out is not None else {})}
 
 

@@ -236,6 +236,8 @@ def _machine(results: dict, lang: str) -> str:
     text = t("bench.page.machine", lang, date=results["date"][:10], platform=m["platform"],
              cpus=m["cpu_count"], memory="—" if memory is None else f"{memory / GIB:.0f}",
              python=m["python"], libraries=libraries)
+    if m.get("load_average") is not None:
+        text += " " + t("bench.page.load", lang, load=f"{m['load_average']:.1f}", cpus=m["cpu_count"])
     if m.get("disk_free_bytes") is not None:
         text += " " + t("bench.page.disk", lang, free=f"{m['disk_free_bytes'] / GIB:.0f}")
     return text + "\n"

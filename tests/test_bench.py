@@ -285,7 +285,7 @@ def test_a_small_benchmark_resource_still_has_findings():
 def _ceiling_results(disk_free: int) -> dict:
     return {"date": "2026-12-06T23:00:00+00:00",
             "machine": {"platform": "Linux", "cpu_count": 2, "memory_bytes": 24 * GIB, "python": "3.11",
-                        "libraries": {}, "disk_free_bytes": disk_free},
+                        "libraries": {}, "disk_free_bytes": disk_free, "load_average": 3.24},
             "tiers": {"national5": {"rows": 87_000_000, "data_bytes": 5 * GIB, "stages": {
                 "validate": {"seconds": 131.5, "peak_bytes": 900 * 2**20},
                 "export": {"error": "exit 1: [Errno 28] No space left on device"}}}}}
@@ -299,6 +299,7 @@ def test_the_ceiling_run_has_a_section_saying_what_broke_and_the_plan_past_it(la
     section = page.split(f"## {t('bench.ceiling.title', lang)}")[1]
     assert "87,000,000" in section and "5,120" in section  # rows and MB of CSV
     assert t("bench.page.disk", lang, free="70") in section
+    assert t("bench.page.load", lang, load="3.2", cpus=2) in section
     rows = [line for line in section.splitlines() if line.startswith("| ")][1:]  # after the header
     assert rows[0].split(" | ")[:3] == [f"| {t('bench.stage.validate', lang)}", "131.5", "900"]
     assert rows[0].endswith(f"{t('bench.ceiling.done', lang)} |")
