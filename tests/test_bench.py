@@ -334,3 +334,13 @@ def test_the_ceiling_record_keeps_the_stages_a_later_run_did_not_measure(tmp_pat
     assert stages["validate"]["seconds"] == 131.5
     assert stages["validate"]["date"] == stages["synth"]["date"] == "2026-12-06T23:00:00+00:00"
     assert "cached" not in stages["synth"] or not stages["synth"]["cached"]
+
+
+def test_a_tier_may_name_its_own_stages():
+    """``national:validate+duckdb`` beside the smaller tiers measured in full: one run, one record."""
+    assert bench.tier_stages(["sample", "national:validate+duckdb"], ("validate", "export")) == {
+        "sample": ("validate", "export"), "national": ("validate", "duckdb")}
+    with pytest.raises(ValueError, match="unknown stages"):
+        bench.run(["sample:validate+nonsense"], out=Path("unused"))
+    with pytest.raises(ValueError, match="unknown tiers"):
+        bench.run(["planet:validate"], out=Path("unused"))
