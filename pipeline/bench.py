@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -179,16 +180,23 @@ def du(path: Path) -> int:
 
 def _measure(command: list[str], log: Path) -> dict:
     log.parent.mkdir(parents=True, exist_ok=True)
+    start = log.stat().st_size if log.is_file() else 0  # the log keeps every run's output
     done = subprocess.run([sys.executable, "-c", _WRAPPER, str(log), *command], cwd=ROOT,
                           capture_output=True, text=True, check=True)
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     measured["peak_bytes"] = measured.pop("maxrss_kb") * 1024
-    if measured["returncode"] != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+    code = measured["returncode"]
+    if code != 0:
+        with log.open("rb") as text:
+            text.seek(start)
+            tail = text.read().decode("utf-8", "replace").strip().splitlines()[-5:]
         # the results are published: files named relative to the repository, not this machine
         tail = [line.replace(f"{ROOT}{os.sep}", "").replace(str(Path(sys.prefix)), "<python>")
                 for line in tail]
-        measured["error"] = f"exit {measured['returncode']}: " + " | ".join(tail)
+        # a negative code is a signal: SIGKILL from outside, at the ceiling the kernel's
+        # out-of-memory killer, leaves no message of its own
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit {code}"
+        measured["error"] = how + (": " + " | ".join(tail) if tail else "")
     return measured
 
 
@@ -298,8 +306,10 @@ def _repeat(stage: str, repeat: int, say, tier: str, lang: str, **kwargs) -> dic
         if run.get("error") or run.get("seconds", 0) > REPEAT_BELOW_SECONDS:
             break
     failed = next((r for r in runs if r.get("error")), None)
-    if failed:
-        return {"error": failed["error"], "runs": len(runs)}
+    if failed:  # how long it ran and how much memory it held when it failed: at the
+        # ceiling tier, that is the figure (a stage killed for memory has a peak, no time)
+        return {"error": failed["error"], "runs": len(runs),
+                **{k: failed[k] for k in ("peak_bytes", "wall_seconds") if k in failed}}
     merged = {"runs": [r["seconds"] for r in runs]}
     for name in runs[0]:
         values = [r.get(name) for r in runs]

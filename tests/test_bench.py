@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -344,3 +345,16 @@ def test_a_tier_may_name_its_own_stages():
         bench.run(["sample:validate+nonsense"], out=Path("unused"))
     with pytest.raises(ValueError, match="unknown tiers"):
         bench.run(["planet:validate"], out=Path("unused"))
+
+
+def test_a_stage_killed_by_a_signal_says_so_with_its_own_output_and_its_peak(tmp_path):
+    """At the ceiling a stage may be killed for memory: the error names the signal and
+    quotes only this run's output (the log keeps every run's), and the peak stays."""
+    log = tmp_path / "export.log"
+    first = bench._measure([sys.executable, "-c", "import sys; print('an older failure'); sys.exit(3)"], log)
+    assert first["error"] == "exit 3: an older failure"
+    script = ("import os, signal; print('took 40 MB', flush=True); "
+              "b = bytearray(40 << 20); os.kill(os.getpid(), signal.SIGKILL)")
+    killed = bench._measure([sys.executable, "-c", script], log)
+    assert killed["error"] == "killed by SIGKILL: took 40 MB"
+    assert killed["peak_bytes"] >= 40 << 20
