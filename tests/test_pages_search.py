@@ -159,3 +159,15 @@ def test_a_worker_of_another_shape_stops_the_build():
         corrected(corrected(source))  # nothing left to correct: not the expected worker
     with pytest.raises(WorkerShapeError):
         corrected("")
+
+
+def test_pages_excluded_by_front_matter_are_not_indexed_and_published_whole(site):
+    """The report pages (``search: exclude`` in their template) are left out of the index
+    and their hook does not cut them: the page still carries its data tables and notes."""
+    reports = sorted((site.out / "reports").glob("*/index.html"))
+    assert reports  # the sample has published investigation reports
+    locations = {d["location"].split("#")[0] for d in _docs(site)}
+    assert not [loc for loc in locations if loc.startswith("reports/")]
+    assert "investigations/" in locations  # while the section's own page is indexed
+    page = reports[0].read_text(encoding="utf-8")
+    assert "data-search-exclude" in page and t("datapage.synthetic_title", "zh") in page

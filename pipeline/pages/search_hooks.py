@@ -43,7 +43,9 @@ def on_config(config):
 
 def on_page_content(html, page, config, files):
     build = _builds.get(id(config))
-    if build is None:
+    if build is None or (page.meta.get("search") or {}).get("exclude"):
+        # A page the index leaves out (``search: exclude``, the thousands of item pages of
+        # a section) is not read by the plugin: its text is not cut, nor is it tagged.
         return html
     lang = edition_language(config)
     indexed, note = for_index(html, lang)
