@@ -29,6 +29,8 @@ page goes. Item pages are kept out of the navigation (``not_in_nav``), unless ``
 lists them under the section, labelled with their path's values (for a few pages, such as
 one per year). A template for thousands of pages may leave out what the theme would render
 on each (front matter ``hide: [navigation, toc]``).
+Its large HTML blocks (tables) may be marked to skip Markdown's HTML parser
+(:mod:`pipeline.pages.raw_blocks`).
 
 ``districts`` adds a part to every district page (``districts/<code>/``): its template is
 rendered with the rows of ``table`` whose ``field`` is the district's code and the result
