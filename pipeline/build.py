@@ -241,11 +241,19 @@ def _hidden_listings(catalog: Catalog, day: date) -> set[str]:
 
 
 def _merge(source: Path, target: Path) -> None:
-    """Move every file of ``source`` into ``target`` (same file system: renames, no copies)."""
-    for path in sorted(source.rglob("*")):
-        if path.is_dir():
+    """Move every file of ``source`` into ``target`` (same file system: renames, no copies).
+
+    A folder that ``target`` does not have yet is moved whole, in one rename: the lookup
+    index alone is hundreds of thousands of files at national scale."""
+    for path in sorted(source.iterdir()):
+        destination = target / path.name
+        if path.is_dir() and not path.is_symlink():
+            if not destination.exists():
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                path.rename(destination)
+            else:
+                _merge(path, destination)
             continue
-        destination = target / path.relative_to(source)
         if destination.exists():
             raise FileExistsError(f"{destination} was written by both the site and the export")
         destination.parent.mkdir(parents=True, exist_ok=True)
