@@ -19,8 +19,15 @@
 - every page carries a Content-Security-Policy ``<meta>`` before anything it governs, that
   allows only its own origin and lists the hash of each inline script and style it has.
 
-Pages are parsed with the standard library's ``html.parser``; only ``*.html`` files are
-parsed as HTML and only ``*.css`` files as CSS (lookup shards and other JSON are not read).
+Pages are parsed by Lexbor (selectolax), an HTML5 parser: the document tree is the one a
+browser builds, and one CSS selector list picks out, in C and in document order, the only
+elements the checks read. On well-formed pages this gives what a tokenizer such as the
+standard library's ``html.parser`` gave (``tests/sitecheck_reference.py`` keeps that one as
+the oracle); on malformed markup HTML5's answer is the right one, since it is what a browser
+sees: an ``&notin`` in an attribute value stays text, a ``<title>`` holds text only, a stray
+``<image>`` is an ``<img>``, ``<template>`` content is inert, and an element left unclosed is
+closed where a browser closes it. Only ``*.html`` files are parsed as HTML and only ``*.css``
+files as CSS (lookup shards and other JSON are not read).
 """
 
 from __future__ import annotations
@@ -32,19 +39,22 @@ import posixpath
 import re
 import threading
 from dataclasses import asdict, dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+import selectolax
+from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.editions import edition_of, languages, prefix
 from pipeline.i18n import both
 from pipeline.pages.csp import META_NAME, digest, is_executable
 from pipeline.pages.mkdocs_site import SiteError
 
-# The code that decides what a page yields: a cached parse is valid only for this code.
+# The code that decides what a page yields: a cached parse is valid only for this code (and
+# this version of the HTML parser).
 _PARSER_CODE = hashlib.sha256(b"".join(
     Path(module).read_bytes() for module in (__file__, Path(__file__).parent / "pages" / "csp.py")
-)).digest()
+) + selectolax.__version__.encode()).digest()
 
 # Attributes whose address the browser fetches (tag → attributes); "*" applies to any tag.
 FETCHED = {"script": ("src",), "img": ("src", "srcset"), "source": ("src", "srcset"),
@@ -103,27 +113,40 @@ class _Page:
     noindex: bool = False  # <meta name="robots" content="noindex">: not a page of its own
 
 
-class _Parser(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.page = _Page()
-        self._in_title = False
-        self._title: list[str] = []
-        self._raw: tuple[str, dict] | None = None  # open <script> or <style>
-        self._raw_text: list[str] = []
-        self._governed_seen = False  # a script, style or stylesheet came before the CSP meta
+def _selector() -> str:
+    """One CSS selector list for every element a page's record needs, so Lexbor finds them
+    in C and only those are visited in Python. An element matching several parts is reported
+    once (``:is``), in document order. Attributes with a prefix (``xlink:href``) cannot be
+    named in a selector, so such tags are selected whole."""
+    parts = []
+    for tag, attributes in (*FETCHED.items(), *NAVIGATED.items()):
+        if any(":" in attribute for attribute in attributes):
+            parts.append(tag)
+        else:
+            parts += [f"{tag}[{attribute}]" for attribute in attributes]
+    parts += ["[id]", "a[name]", "[style]", "script", "style", "link", "meta", "html", "title"]
+    return f":is({', '.join(dict.fromkeys(parts))})"
 
-    def handle_starttag(self, tag, attrs):
-        values = {name: value if value is not None else "" for name, value in reversed(attrs)}
-        page = self.page
+
+_SELECTOR = _selector()
+
+
+def _parse_text(text: str) -> _Page:
+    page = _Page()
+    governed_seen = False  # a script, style or stylesheet came before the CSP meta
+    title_seen = False
+    for node in LexborHTMLParser(text).root.css(_SELECTOR):
+        tag = node.tag.lower()  # SVG keeps its case (feImage); the tables are lower case
+        values = {name: value or "" for name, value in node.attributes.items()}
         if tag == "html":
             page.lang = values.get("lang")
-        elif tag == "title" and page.title is None:
-            self._in_title = True
+        elif tag == "title" and not title_seen:
+            title_seen = True
+            page.title = node.text().strip()
         elif tag == "meta":
             equiv = values.get("http-equiv", "").lower()
             if equiv == META_NAME.lower():
-                page.csp.append((values.get("content", ""), not self._governed_seen))
+                page.csp.append((values.get("content", ""), not governed_seen))
             elif equiv == "refresh":
                 match = _REFRESH.search(values.get("content", ""))
                 if match:
@@ -133,47 +156,25 @@ class _Parser(HTMLParser):
         elif tag == "link" and values.get("rel", "").lower() == "alternate" and values.get("hreflang"):
             page.alternates.append((values["hreflang"], values.get("href", "")))
         if tag in ("script", "style") or (tag == "link" and "href" in values):
-            self._governed_seen = True
-        if tag in ("script", "style"):
-            self._raw, self._raw_text = (tag, values), []
-        for attribute in ("id",) + (("name",) if tag == "a" else ()):
-            if values.get(attribute):
-                page.ids.add(values[attribute])
+            governed_seen = True
+        if values.get("id"):
+            page.ids.add(values["id"])
+        if tag == "a" and values.get("name"):
+            page.ids.add(values["name"])
         if "style" in values:
             page.style_attrs.append(digest(values["style"]))
             page.css.append(values["style"])
         for attribute in FETCHED.get(tag, ()) + NAVIGATED.get(tag, ()):
             if attribute in values:
                 page.refs.append((tag, attribute, values[attribute]))
-
-    handle_startendtag = handle_starttag
-
-    def handle_endtag(self, tag):
-        if tag == "title" and self._in_title:
-            self._in_title = False
-            self.page.title = "".join(self._title).strip()
-        if self._raw and tag == self._raw[0]:
-            name, values = self._raw
-            text = "".join(self._raw_text)
-            if name == "script" and is_executable(values):
-                self.page.scripts.append(digest(text))
-            elif name == "style":
-                self.page.styles.append(digest(text))
-                self.page.css.append(text)
-            self._raw = None
-
-    def handle_data(self, data):
-        if self._in_title:
-            self._title.append(data)
-        if self._raw:
-            self._raw_text.append(data)
-
-
-def _parse_text(text: str) -> _Page:
-    parser = _Parser()
-    parser.feed(text)
-    parser.close()
-    return parser.page
+        if tag == "script":
+            if is_executable(values):
+                page.scripts.append(digest(node.text()))
+        elif tag == "style":
+            text = node.text()
+            page.styles.append(digest(text))
+            page.css.append(text)
+    return page
 
 
 def _parse(path: Path, parsed: Path | None = None) -> _Page:
