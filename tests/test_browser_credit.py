@@ -114,6 +114,20 @@ def test_lookup_by_name_fragment_and_by_code(browser, site, viewport):
         v.context.close()
 
 
+def test_the_english_lookup_reads_the_root_edition_index(browser, site):
+    """The English page has no index of its own: it fetches the root edition's copy."""
+    v = open_page(browser, site, "en/credit/")
+    try:
+        name, uscc = site.sample["name"], site.sample["uscc"]
+        search(v, uscc)
+        assert v.page.locator(".lookup-detail h3").inner_text() == name
+        fetched = [r.url for r in v.responses if "/credit/index/" in r.url]
+        assert fetched and not [u for u in fetched if "/en/credit/index/" in u]
+        assert v.errors == [] and foreign(v.requests, site) == []
+    finally:
+        v.context.close()
+
+
 def test_a_filter_narrows_the_results(browser, site):
     v = open_page(browser, site, "credit/")
 

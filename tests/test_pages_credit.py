@@ -254,3 +254,19 @@ def test_long_lists_are_cut_and_point_to_the_complete_downloads(tmp_path, monkey
     assert (tmp_path / "assets" / "credit" / "index" / "meta.json").is_file()
     assert (tmp_path / "assets" / "accidents" / "accidents.json").is_file()
     assert not (tmp_path / "docs" / "credit" / "index").exists()
+
+
+def test_the_index_is_written_once_and_every_edition_reads_it(site):
+    """The lookup index speaks no language: the root edition has it, the English page's
+    data-index leads to that copy (built once, not once per edition)."""
+    assert (site / "credit" / "index" / "meta.json").is_file()
+    assert not (site / "en" / "credit" / "index").exists()
+    for page, folder in ((site / "credit" / "index.html", site / "credit"),
+                         (site / "en" / "credit" / "index.html", site / "en" / "credit")):
+        base = re.search(r'class="lookup" data-index="([^"]+)"', page.read_text("utf-8"))[1]
+        meta = json.loads((folder / base / "meta.json").read_text("utf-8"))
+        assert (folder / base).resolve() == (site / "credit" / "index").resolve()
+        text = page.read_text("utf-8")
+        assert f'{meta["enterprises"]:,}' in text  # the count the page states is the index's
+        select = re.search(r'<select name="year">(.*?)</select>', text)[1]
+        assert re.findall(r'<option value="(\d+)">', select) == [str(y) for y in meta["years"]]

@@ -17,6 +17,8 @@ from markupsafe import escape
 
 from pipeline.config import current
 from pipeline.derive.schemas import enum
+from pipeline.editions import languages
+from pipeline.editions import prefix as edition_prefix
 from pipeline.i18n import catalog, t
 from pipeline.pages.core import (
     Ref,
@@ -30,7 +32,13 @@ from pipeline.pages.core import (
     synthetic_banner,
 )
 from pipeline.pages.dates import stamp
-from pipeline.pages.lookup_index import Params, fnv1a, iter_index, normalise
+from pipeline.pages.lookup_index import (
+    Params,
+    fnv1a,
+    iter_index,
+    normalise,
+    rating_years,
+)
 
 INDEX = "credit/index"
 # The codes as the derived tables' schemas list them (their enum), in that order.
@@ -184,25 +192,27 @@ def write(ctx) -> list:
         return []
     lang = ctx.lang
     ref = Ref(ctx)
-    meta = {}
-
-    def published():  # each file written as it is made, never all of them held at once
-        for path, content in _index_files(ctx, ref):
-            if path == "meta.json":
-                meta.update(json.loads(content))
-            yield f"{INDEX}/{path}", content
-
-    ctx.publish(published())
+    langs = languages()
+    # The index speaks no language (codes, names as registered, dates): the root edition
+    # has it and every other edition's page reads that copy, as it links the root's
+    # downloads. Built once, not once per edition: at national scale it is the largest
+    # part of writing the pages.
+    if lang == langs[0]:  # each file written as it is made, never all of them held at once
+        ctx.publish((f"{INDEX}/{path}", content) for path, content in _index_files(ctx, ref))
+        index_href = "index/"  # from credit/
+    else:  # up from <edition>/credit/ to the site root
+        index_href = "../" * (1 + edition_prefix(lang, langs).count("/")) + f"{INDEX}/"
     enterprises = ctx.table("enterprise-credit", "enterprises")
     present = set(enterprises["district_code"].to_pylist())
     sectors = sorted(set(enterprises["sector_code"].to_pylist()))
     banner = synthetic_banner(lang, names=True)
     ctx.render("credit/index.md", "credit_lookup.md.j2", banner=banner,
-               labels=script_json(_labels(ctx, ref)), count=meta["enterprises"],
+               labels=script_json(_labels(ctx, ref)), count=enterprises.num_rows, index_href=index_href,
                districts=[(c, ref.districts[c]) for c in sorted(present) if c in ref.districts],
                sectors=[(c, ref.sectors.get(c, c)) for c in sectors],
                grades=[(g, ref.credit_grade_names.get(g, g)) for g in ref.credit_grades],
-               years=meta["years"], stamp=stamp(ctx, "enterprise-credit"),
+               years=rating_years(ctx.table("enterprise-credit", "credit_ratings")),
+               stamp=stamp(ctx, "enterprise-credit"),
                scale=grade_scale(ctx, lang) if ctx.has("reference", "credit_grade_scheme") else None)
     ctx.render("credit/grades/index.md", "credit_grades.md.j2", banner=banner,
                tables=_grade_tables(ctx, ref))

@@ -436,6 +436,12 @@ def build_index(**arguments) -> dict[str, bytes]:
     return dict(iter_index(**arguments))
 
 
+def rating_years(ratings: pa.Table) -> list[int]:
+    """The years the index has ratings for (``meta.json``'s ``years``, the page's year
+    filter)."""
+    return sorted(set(pc.unique(ratings["year"]).to_pylist()))
+
+
 def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Table,
                listings: pa.Table, hazards: pa.Table, districts: list[str], sectors: list[str],
                grades: list[str], reference_date: date,
@@ -475,7 +481,7 @@ def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Tab
     bounds = np.cumsum([0] + [t.num_rows for t in children]).tolist()
     at = [found.slice(bounds[k], bounds[k + 1] - bounds[k]) for k in range(len(children))]
 
-    rating_years = sorted(set(pc.unique(ratings["year"]).to_pylist()))
+    years = rating_years(ratings)
     grade_index = {g: DIGITS[i] for i, g in enumerate(grades)}
     district_index = {d: DIGITS[i] for i, d in enumerate(districts)}
     sector_index = {s: DIGITS[i] for i, s in enumerate(sectors)}
@@ -493,11 +499,11 @@ def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Tab
 
     # Attribute characters of every enterprise: district, sector, grade per year (a grade
     # is the last rating of its year, as a dict keyed by year keeps it).
-    attrs = np.full((2 + len(rating_years), n), ord("-"), dtype=np.uint8)
+    attrs = np.full((2 + len(years), n), ord("-"), dtype=np.uint8)
     attrs[0] = _lookup(enterprises["district_code"], district_index, "-")
     attrs[1] = _lookup(enterprises["sector_code"], sector_index, "-")
     if len(rated_at):
-        year = np.searchsorted(np.array(rating_years),
+        year = np.searchsorted(np.array(years),
                                rated_rows["year"].take(rank).to_numpy(zero_copy_only=False))
         last = np.ones(len(rated_at), dtype=bool)
         last[:-1] = (rated_at[1:] != rated_at[:-1]) | (year[1:] != year[:-1])
@@ -555,7 +561,7 @@ def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Tab
         "stop_shards": stop_shards,
         "cap": params.cap,
         "max_gram": params.max_gram,
-        "years": rating_years,
+        "years": years,
         "districts": districts,
         "sectors": sectors,
         "grades": grades,
