@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import re
@@ -97,69 +96,109 @@ def _pattern(ids: set[str]) -> re.Pattern:
     return re.compile(expression(trie))
 
 
-def _found_in_bytes(data: bytes, ids: set[str], pattern: re.Pattern) -> set[str]:
-    return {m.decode("utf-8") for m in pattern.findall(data)} & ids
+# Files are read a block at a time: a national download is gigabytes, and a scan that read
+# each whole (an archive's members too) ran the build out of memory.
+_BLOCK = 16 << 20
+_NESTED = (*_ARCHIVES, ".parquet", ".sqlite")
+
+
+def _blocks(handle, overlap: int):
+    """The bytes of ``handle`` a block at a time, each block led by the last ``overlap``
+    bytes of the one before, so that a text up to ``overlap + 1`` bytes long that crosses a
+    boundary is whole in one block."""
+    tail = b""
+    while block := handle.read(_BLOCK):
+        yield tail + block if tail else block
+        if overlap:
+            tail = block[-overlap:] if len(block) >= overlap else (tail + block)[-overlap:]
+
+
+def _found_in_stream(handle, ids: set[str], pattern: re.Pattern) -> set[str]:
+    overlap = max((len(i.encode("utf-8")) for i in ids), default=1) - 1
+    found: set[str] = set()
+    for block in _blocks(handle, overlap):
+        found |= {m.decode("utf-8") for m in pattern.findall(block)} & ids
+    return found
+
+
+def _members(path: Path):
+    """(name, open member) of each member of the archive at ``path``."""
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            with archive.open(member) as handle:
+                yield member.filename, handle
 
 
 def _found_in_file(path: Path, ids: set[str], pattern: re.Pattern) -> set[str]:
     name = path.name.lower()
     if name.endswith(_ARCHIVES):
         found = set()
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.infolist():
-                content = archive.read(member)
-                if member.filename.lower().endswith((*_ARCHIVES, ".parquet", ".sqlite")):
-                    found |= _found_in_nested(member.filename, content, ids, pattern)
-                else:
-                    found |= _found_in_bytes(content, ids, pattern)
+        for member, handle in _members(path):
+            if member.lower().endswith(_NESTED):
+                found |= _nested(member, handle, lambda copy: _found_in_file(copy, ids, pattern))
+            else:
+                found |= _found_in_stream(handle, ids, pattern)
         return found
     if name.endswith(".parquet"):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
-        schema = pq.read_schema(path)
-        text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-                or pa.types.is_dictionary(f.type)]
-        table = pq.read_table(path, columns=text)  # a listing id is text: other columns are skipped
-        wanted = pa.array(sorted(ids), pa.string())
-        found = set()
-        for column in table.itercolumns():
-            if pa.types.is_dictionary(column.type):
-                column = column.cast(column.type.value_type)
-            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-                continue  # a listing id is text
-            hits = column.filter(pc.fill_null(pc.is_in(column, value_set=wanted.cast(column.type)), False))
-            found |= {str(v) for v in pc.unique(hits).to_pylist()}
-        return found
+        return _found_in_parquet(path, ids)
     if name.endswith(".sqlite"):
         return _found_in_sqlite(path, ids)
-    return _found_in_bytes(path.read_bytes(), ids, pattern)
+    with open(path, "rb") as handle:
+        return _found_in_stream(handle, ids, pattern)
 
 
-def _nested(name: str, content: bytes, read):
-    """``read(path)`` on a temporary copy of an archive member (SQLite and Parquet need a file)."""
+def _found_in_parquet(path: Path, ids: set[str]) -> set[str]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    wanted = pa.array(sorted(ids), pa.string())
+    found: set[str] = set()
+    with pq.ParquetFile(path) as file:
+        text = [f.name for f in file.schema_arrow if pa.types.is_string(f.type)
+                or pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]
+        # a listing id is text: other columns are skipped; a row group at a time
+        for group in range(file.num_row_groups):
+            for column in file.read_row_group(group, columns=text).itercolumns():
+                if pa.types.is_dictionary(column.type):
+                    column = column.cast(column.type.value_type)
+                if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                    continue
+                hits = column.filter(pc.fill_null(pc.is_in(column, value_set=wanted.cast(column.type)), False))
+                found |= {str(v) for v in pc.unique(hits).to_pylist()}
+    return found
+
+
+def _nested(name: str, handle, read):
+    """``read(path)`` on a temporary copy of an archive member (SQLite and Parquet need a
+    file), copied a block at a time."""
+    import shutil
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(name).name
-        path.write_bytes(content)
+        with open(path, "wb") as copy:
+            shutil.copyfileobj(handle, copy, _BLOCK)
         return read(path)
 
 
-def _found_in_nested(name: str, content: bytes, ids: set[str], pattern: re.Pattern) -> set[str]:
-    return _nested(name, content, lambda path: _found_in_file(path, ids, pattern))
-
-
 def _found_in_sqlite(path: Path, ids: set[str]) -> set[str]:
-    found = set()
+    """Cells equal to a hidden id, found by SQLite itself (a national database has tens of
+    millions of rows; reading them into Python took minutes)."""
+    found: set[str] = set()
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        connection.execute("CREATE TEMP TABLE hidden_ids (id TEXT PRIMARY KEY)")
+        connection.executemany("INSERT OR IGNORE INTO temp.hidden_ids VALUES (?)", ((i,) for i in ids))
+        tables = [row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
             quoted = '"' + table.replace('"', '""') + '"'
-            for row in connection.execute(f"SELECT * FROM {quoted}"):  # names from the file, quoted
-                found |= {str(v) for v in row if isinstance(v, str)} & ids
+            for column in [row[1] for row in connection.execute(f"PRAGMA table_info({quoted})")]:
+                name = '"' + column.replace('"', '""') + '"'  # names from the file, quoted
+                found |= {row[0] for row in connection.execute(
+                    f"SELECT DISTINCT {name} FROM {quoted} WHERE typeof({name}) = 'text' "
+                    f"AND {name} IN (SELECT id FROM temp.hidden_ids)")}
     finally:
         connection.close()
     return found
@@ -171,32 +210,65 @@ def withheld_signatures(catalog) -> dict[str, list[str]]:
             for r in catalog if not r.public and r.fields}
 
 
-def _columns_in_text(text: str, names: list[str]) -> bool:
-    """A CSV header of exactly these columns, or JSON records carrying every one of them."""
-    header = ",".join(names)
-    return header in text or all(f'"{name}":' in text for name in names)
+class _Signatures:
+    """Which withheld tables a stream of text shows: a CSV header of exactly their columns,
+    JSON records carrying every one of them, or (an XLSX's XML) a cell holding each name.
+    Fed block by block; a file's blocks overlap by the longest needle."""
+
+    def __init__(self, signatures: dict[str, list[str]], cells: bool = False):
+        self.headers = {key: ",".join(names).encode("utf-8") for key, names in signatures.items()}
+        self.keys = {key: [f'"{n}":'.encode() for n in names] for key, names in signatures.items()}
+        self.cells = {key: [f">{n}<".encode() for n in names] for key, names in signatures.items()} \
+            if cells else {}
+        self.seen: set[bytes] = set()  # needles met so far
+        self.whole: set[str] = set()  # tables whose header was met
+        needles = [*self.headers.values(), *(n for ns in self.keys.values() for n in ns),
+                   *(n for ns in self.cells.values() for n in ns)]
+        self.overlap = max((len(n) for n in needles), default=1) - 1
+        self._parts = {n for key in self.keys for n in self.keys[key]} | \
+            {n for key in self.cells for n in self.cells[key]}
+
+    def feed(self, block: bytes) -> None:
+        self.whole |= {key for key, header in self.headers.items() if header in block}
+        self.seen |= {n for n in self._parts - self.seen if n in block}
+
+    def found(self) -> set[str]:
+        return self.whole | {key for key, needles in self.keys.items() if all(n in self.seen for n in needles)}
+
+    def found_cells(self) -> set[str]:
+        return {key for key, needles in self.cells.items() if all(n in self.seen for n in needles)}
 
 
-def _withheld_in(path: Path, name: str, content: bytes, signatures: dict[str, list[str]]) -> set[str]:
-    lower = name.lower()
-    found = set()
-    if lower.endswith((".zip", ".xlsx")):
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = {m: archive.read(m) for m in archive.namelist()}
-        if lower.endswith(".xlsx"):  # a sheet whose cells hold every column name
-            text = "\n".join(m.decode("utf-8", errors="replace") for m in members.values())
-            found |= {key for key, names in signatures.items() if all(f">{n}<" in text for n in names)}
-        for member, data in members.items():
-            found |= _withheld_in(path, member, data, signatures)
+def _withheld_in_stream(handle, signatures: dict[str, list[str]]) -> set[str]:
+    scan = _Signatures(signatures)
+    for block in _blocks(handle, scan.overlap):
+        scan.feed(block)
+    return scan.found()
+
+
+def _withheld_in(path: Path, signatures: dict[str, list[str]]) -> set[str]:
+    lower = path.name.lower()
+    found: set[str] = set()
+    if lower.endswith(_ARCHIVES):
+        cells = _Signatures(signatures, cells=True)  # a sheet whose cells hold every column name
+        for member, handle in _members(path):
+            if member.lower().endswith(_NESTED):
+                found |= _nested(member, handle, lambda copy: _withheld_in(copy, signatures))
+                continue
+            scan = _Signatures(signatures, cells=lower.endswith(".xlsx"))
+            for block in _blocks(handle, scan.overlap):
+                scan.feed(block)
+            found |= scan.found()
+            cells.seen |= scan.seen
+        if lower.endswith(".xlsx"):
+            found |= cells.found_cells()
         return found
     if lower.endswith(".parquet"):
         import pyarrow.parquet as pq
 
-        columns = set(pq.read_schema(io.BytesIO(content)).names)
+        columns = set(pq.read_schema(path).names)
         return {key for key, names in signatures.items() if set(names) <= columns}
     if lower.endswith(".sqlite"):
-        if path.name != name:  # a database inside an archive: read from a copy of its bytes
-            return _nested(name, content, lambda copy: _withheld_in(copy, copy.name, content, signatures))
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
@@ -208,8 +280,8 @@ def _withheld_in(path: Path, name: str, content: bytes, signatures: dict[str, li
         return found
     if lower.endswith((".html", ".htm")):
         return found  # pages show a withheld table's dictionary (its column names), never rows
-    text = content.decode("utf-8", errors="replace")
-    return {key for key, names in signatures.items() if _columns_in_text(text, names)}
+    with open(path, "rb") as handle:
+        return _withheld_in_stream(handle, signatures)
 
 
 class _Memo:
@@ -255,7 +327,7 @@ def withheld_copies(site: Path, signatures: dict[str, list[str]], manifest=None,
             hits.append((entry["path"] if isinstance(entry, dict) else entry.path, f"{package}/{resource}"))
     for path in sorted(p for p in Path(site).rglob("*") if p.is_file()):
         try:
-            found = cache.found(path, lambda path=path: _withheld_in(path, path.name, path.read_bytes(), signatures))
+            found = cache.found(path, lambda path=path: _withheld_in(path, signatures))
         except (zipfile.BadZipFile, sqlite3.DatabaseError, OSError, ValueError) as error:
             hits.append((path.relative_to(site).as_posix(), f"unreadable: {error}"))
             continue

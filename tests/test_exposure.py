@@ -70,3 +70,69 @@ def test_remembered_results_follow_the_bytes_and_what_is_looked_for(tmp_path):
     assert exposed(site, {"B201500001"}, memo) == []  # other bytes
     (site / "data" / "clean.json").write_text('{"x": "B201500001"}', encoding="utf-8")
     assert exposed(site, {"B201500001"}, memo) == [("data/clean.json", "B201500001")]
+
+
+# --- files read a block at a time -------------------------------------------------------
+
+@given(st.sets(st.from_regex(r"B20[0-9]{7}", fullmatch=True), min_size=1, max_size=8),
+       st.lists(st.from_regex(r"[A-Z0-9 ,\"-]{0,30}", fullmatch=True), max_size=12),
+       st.integers(1, 40), st.data())
+def test_an_id_across_a_block_boundary_is_found(ids, noise, block, data):
+    """Blocks overlap by the longest id less one byte: the streamed scan finds exactly what a
+    substring search of the whole text finds, whatever the block size."""
+    import io
+    from unittest import mock
+
+    from pipeline import exposure
+
+    planted = data.draw(st.lists(st.sampled_from(sorted(ids)), max_size=4))
+    text = "".join(noise[: len(noise) // 2] + planted + noise[len(noise) // 2:]).encode()
+    with mock.patch.object(exposure, "_BLOCK", block):
+        found = exposure._found_in_stream(io.BytesIO(text), ids, _pattern(ids))
+    assert found == {i for i in ids if i.encode() in text}
+
+
+@given(st.lists(st.from_regex(r"[a-z_]{1,12}", fullmatch=True), min_size=1, max_size=5, unique=True),
+       st.sampled_from(["csv", "json", "none"]), st.text("ab,\n\"{}:", max_size=60), st.integers(1, 30))
+def test_a_withheld_header_across_a_block_boundary_is_found(names, form, noise, block):
+    import io
+    from unittest import mock
+
+    from pipeline import exposure
+
+    body = {"csv": ",".join(names) + "\n1,2\n",
+            "json": "[" + ",".join(f'{{"{n}": 1}}' for n in names) + "]",
+            "none": ""}[form]
+    text = (noise + body + noise).encode()
+    signatures = {"p/t": names}
+    with mock.patch.object(exposure, "_BLOCK", block):
+        found = exposure._withheld_in_stream(io.BytesIO(text), signatures)
+    whole = text.decode()
+    expected = ",".join(names) in whole or all(f'"{n}":' in whole for n in names)
+    assert found == ({"p/t"} if expected else set())
+
+
+def test_archives_are_scanned_member_by_member_without_reading_them_whole(tmp_path):
+    """A member larger than a block, an id at its end, a database inside an archive inside
+    an archive: all found with blocks of 64 bytes."""
+    from unittest import mock
+
+    from pipeline import exposure
+
+    database = tmp_path / "inner.sqlite"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE t (a TEXT, b INTEGER)")
+        db.executemany("INSERT INTO t VALUES (?, ?)", [("B201500007", 1), ("x B201500008", 2), (None, 3)])
+    db.close()
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.write(database, "data/all.sqlite")
+    outer = tmp_path / "site" / "outer.zip"
+    outer.parent.mkdir()
+    with zipfile.ZipFile(outer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data/big.csv", "id\n" + "x" * 1000 + "B201500006\n")
+        archive.write(inner, "nested/inner.zip")
+    ids = {"B201500006", "B201500007", "B201500008"}
+    with mock.patch.object(exposure, "_BLOCK", 64):
+        # a cell holding more than the id is not that id in a database (cells are compared whole)
+        assert exposed(outer.parent, ids) == [("outer.zip", "B201500006"), ("outer.zip", "B201500007")]
