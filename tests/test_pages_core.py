@@ -261,3 +261,40 @@ def test_published_pairs_are_written_as_they_come(tmp_path):
     assert [(tmp_path / "assets" / "a" / "b" / f"{k}.json").read_bytes() for k in range(3)] \
         == [b"0", b"1", b"2"]
     assert ctx.written == [f"a/b/{k}.json" for k in range(3)]
+
+
+# --- the open hazards, ordered and cut in Arrow ------------------------------------------
+
+def _open_hazards_by_rows(catalog, district):
+    """The list as the pages made it before, row by row: the reference."""
+    table = catalog.table("derived", "hazard_rectification")
+    names = dict(zip(*(catalog.table("enterprise-credit", "enterprises")[c].to_pylist()
+                       for c in ("uscc", "name")), strict=True))
+    rows = [r for r in table.to_pylist() if r["status"] in ("open", "overdue_open")
+            and (district is None or r["district_code"] == district)]
+    rows.sort(key=lambda r: (r["status"] != "overdue_open", -(r.get("days_late") or 0), r["hazard_id"]))
+    return [(r["hazard_id"], names.get(r.get("uscc"), "")) for r in rows], len(rows)
+
+
+@pytest.mark.parametrize("cap", [3, 200])
+def test_open_hazards_are_those_a_row_by_row_reading_gives(cap, monkeypatch):
+    """Same hazards, same order, same names, same count, for the city and every district,
+    with the list cut short (3) and whole (200) on the committed data."""
+    from pipeline.derive import derive
+    from pipeline.load import load_catalog
+    from pipeline.pages import core
+    from pipeline.validate import validate_catalog
+
+    catalog = load_catalog([ROOT / "datapackages"])
+    assert validate_catalog(catalog).valid
+    derive(catalog, reference_date=date(2016, 1, 1))
+    monkeypatch.setattr(core, "ROWS_IN_HTML", cap)
+    ctx = SiteContext(catalog=catalog, docs_dir=Path("unused"), env=None, lang="zh")
+    districts = sorted(set(catalog.table("derived", "hazard_rectification")["district_code"].to_pylist()))
+    cut = False
+    for district in [None, *districts]:
+        shown, total = core._open_hazards(ctx, district)
+        expected, count = _open_hazards_by_rows(catalog, district)
+        assert [(r["hazard_id"], r["name"]) for r in shown] == expected[:cap] and total == count
+        cut |= count > cap
+    assert cut or cap == 200  # with 3, the cap was reached: the cut was tested

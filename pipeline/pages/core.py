@@ -302,12 +302,42 @@ def _more(ctx, resource: str, shown: int, total: int) -> dict | None:
             "xlsx": ctx.download("derived", resource, XLSX.key)}
 
 
+def _open_hazards(ctx, district: str | None) -> tuple[list[dict], int]:
+    """The first ``ROWS_IN_HTML`` open hazards (overdue first, the most days late first,
+    then by id) with their enterprise's name, and how many are open. Filtered, ordered and
+    cut in Arrow: at national scale the table has millions of rows, and every district page
+    asks again."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not ctx.has("derived", "hazard_rectification"):
+        return [], 0
+    table = ctx.table("derived", "hazard_rectification")
+    keep = pc.is_in(table["status"], value_set=pa.array(["open", "overdue_open"], table["status"].type))
+    if district is not None:
+        keep = pc.and_(keep, pc.equal(table["district_code"], district))
+    table = table.filter(pc.fill_null(keep, False))
+    days = table["days_late"] if "days_late" in table.column_names else pa.nulls(table.num_rows, pa.int64())
+    order = pc.sort_indices(pa.table({
+        "later": pc.not_equal(table["status"], "overdue_open"),
+        "days": pc.negate(pc.fill_null(days, 0)),
+        "id": table["hazard_id"]}), sort_keys=[("later", "ascending"), ("days", "ascending"),
+                                               ("id", "ascending")])
+    shown = [{k: clean(v) for k, v in r.items()}
+             for r in table.take(order[:ROWS_IN_HTML]).to_pylist()]
+    names = {}
+    if shown and ctx.has("enterprise-credit", "enterprises") and "uscc" in table.column_names:
+        e = ctx.table("enterprise-credit", "enterprises")
+        wanted = pa.array(sorted({r["uscc"] for r in shown if r.get("uscc")}), e["uscc"].type)
+        e = e.filter(pc.is_in(e["uscc"], value_set=wanted)).select(["uscc", "name"])
+        names = dict(zip(e["uscc"].to_pylist(), e["name"].to_pylist(), strict=True))
+    for r in shown:
+        r["name"] = names.get(r.get("uscc"), "")
+    return shown, table.num_rows
+
+
 def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
     lang = ctx.lang
-    names = {}
-    if ctx.has("enterprise-credit", "enterprises"):
-        e = ctx.table("enterprise-credit", "enterprises")
-        names = dict(zip(e["uscc"].to_pylist(), e["name"].to_pylist(), strict=True))
     summary = []
     for r in sorted(rows(ctx, "derived", "hazard_summary"),
                     key=lambda r: (r["district_code"], r["year"])):
@@ -319,19 +349,15 @@ def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
                         number(r["on_time"]), number(r["late"]), number(r["open"]),
                         number(r["overdue_open"]),
                         "" if rate is None else f"{rate:.1f}%" + bracketed(f"{r['rectified']}/{r['hazards']}", lang)])
-    open_rows = [r for r in rows(ctx, "derived", "hazard_rectification")
-                 if r["status"] in ("open", "overdue_open")
-                 and (district is None or r["district_code"] == district)]
-    open_rows.sort(key=lambda r: (r["status"] != "overdue_open", -(r.get("days_late") or 0),
-                                  r["hazard_id"]))
+    shown, total = _open_hazards(ctx, district)
     # What matters first (status, days overdue, level), so that a phone shows it beside the
     # hazard's id before any sideways scroll; the enterprise's identity follows.
     items = [[r["hazard_id"], t(f"hazard.status.{r['status']}", lang),
               number(r.get("days_late")) if r.get("days_late") else "",
               t(f"credit.hazard_level.{r['level']}", lang) if r.get("level") else "",
-              names.get(r.get("uscc"), ""), text(r["deadline"]),
+              r["name"], text(r["deadline"]),
               ref.districts.get(r["district_code"], r["district_code"]),
-              text(r["listed"]), r.get("uscc") or ""] for r in open_rows[:ROWS_IN_HTML]]
+              text(r["listed"]), r.get("uscc") or ""] for r in shown]
     return {
         "summary": {"title": t("credit.hazard_summary", lang), "rows": summary,
                     "headers": [t("datapage.district", lang), t("datapage.year", lang),
@@ -340,7 +366,7 @@ def hazards_view(ctx, ref: Ref, district: str | None = None) -> dict:
                                 t("hazard.status.open", lang),
                                 t("hazard.status.overdue_open", lang),
                                 t("credit.rectification_rate", lang)]},
-        "more": _more(ctx, "hazard_rectification", len(items), len(open_rows)),
+        "more": _more(ctx, "hazard_rectification", len(items), total),
         "open": {"title": t("credit.open_hazards", lang), "rows": items,
                  "headers": [t("lookup.hazard_id", lang), t("lookup.state", lang),
                              t("credit.days_late", lang), t("lookup.level", lang),
