@@ -32,6 +32,7 @@ from pipeline.editions import editions_key, prefix
 from pipeline.export import export
 from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
 from pipeline.i18n import both
+from pipeline.limits import DEFAULT_MAX_BYTES
 from pipeline.load import LoadError, load_catalog
 from pipeline.model import Catalog
 from pipeline.outdir import check_cache, check_out, mark
@@ -71,7 +72,8 @@ class Interrupted(KeyboardInterrupt):
 
 def build(data: Path, out: Path, *, reference_date: date | None = None,
           previous: Path | None = None,
-          cache: Path | None = None, config: Config | None = None) -> BuildLog:
+          cache: Path | None = None, config: Config | None = None,
+          max_bytes: int = DEFAULT_MAX_BYTES) -> BuildLog:
     """load → validate → derive → export → pages → site, then swap the site into ``out``.
 
     The site has one edition per language of the configuration (``site.languages``): the
@@ -104,6 +106,9 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
     ``config`` is the portal's policy (``portal.yml`` by default): a package it does not
     declare raises ``ConfigError`` before anything is written; what it withholds is never
     published, whatever the descriptors say, and the site check looks for it in every file.
+
+    ``max_bytes`` is the largest data file the build reads (1 GiB by default, as for
+    ``validate``): a larger one is refused as invalid data, with its size and the limit.
     """
     config = config if config is not None else load_config()
     day = reference_date or date.today()
@@ -127,7 +132,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             if current:
                 log.skipped = True
                 return log
-        catalog = _load(Path(data))
+        catalog = _load(Path(data), max_bytes)
         apply_policy(catalog, config)
         report = validate_catalog(catalog, config=config)
         log.stages += ["load", "validate"]
@@ -260,9 +265,9 @@ def _merge(source: Path, target: Path) -> None:
         path.rename(destination)
 
 
-def _load(data: Path) -> Catalog:
+def _load(data: Path, max_bytes: int) -> Catalog:
     try:
-        return load_catalog([data])
+        return load_catalog([data], max_bytes=max_bytes)
     except LoadError as error:
         if error.type == "usage-error":  # no such folder, no packages: not a data error
             raise

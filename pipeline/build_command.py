@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.i18n import BOTH, both, message_langs, t
+from pipeline.limits import DEFAULT_MAX_BYTES
 
 # Exit codes of every command: 0 success/valid, 1 invalid data or failed build, 2 usage or
 # configuration error.
@@ -43,6 +44,8 @@ def add_arguments(p: argparse.ArgumentParser, *, serve: bool = False, lang: str 
     p.add_argument("--no-cache", action="store_true", help=t("cli.help.build.no_cache", lang))
     p.add_argument("--config", type=Path, default=None, metavar="FILE",
                    help=t("cli.help.build.config", lang))
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+                   help=t("cli.help.build.max_bytes", lang))
     if serve:
         p.add_argument("--port", type=int, default=8000, help=t("cli.help.serve.port", lang))
 
@@ -58,6 +61,9 @@ def main(argv: list[str]) -> int:
 
 def run(args) -> int:
     """Build (``args.command`` ``build``), then serve (``serve``); the exit code."""
+    if args.max_bytes <= 0:
+        print(both("cli.usage_error", detail="--max-bytes > 0"), file=sys.stderr)
+        return EXIT_USAGE
     if args.previous is not None and not args.previous.is_dir():
         print(both("build.no_previous", path=args.previous), file=sys.stderr)
         return EXIT_USAGE
@@ -78,7 +84,7 @@ def run(args) -> int:
     try:
         config = load_config(args.config)
         log = build(args.data, args.out, reference_date=args.reference_date,
-                    previous=args.previous, cache=cache, config=config)
+                    previous=args.previous, cache=cache, config=config, max_bytes=args.max_bytes)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE

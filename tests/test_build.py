@@ -116,6 +116,23 @@ def test_the_build_command_exits_1_on_invalid_data_and_2_on_a_missing_folder(tmp
     assert not (tmp_path / "site").exists()
 
 
+def test_the_build_refuses_a_file_over_max_bytes_and_a_limit_that_is_not_positive(tmp_path, capsys):
+    """``build --max-bytes`` is the guard ``validate`` has: a larger file is invalid data
+    (exit 1, the file, its size and the limit said), nothing is written; 0 is a usage error."""
+    from pipeline.cli import main
+
+    out = tmp_path / "site"
+    largest = max((p for p in DATAPACKAGES.glob("*/data/*.csv")), key=lambda p: p.stat().st_size)
+    limit = largest.stat().st_size - 1
+    assert main(["build", "--data", str(DATAPACKAGES), "--out", str(out), "--no-cache",
+                 "--max-bytes", str(limit)]) == 1
+    said = capsys.readouterr()
+    assert largest.name in said.out and str(limit) in said.out and "Traceback" not in said.err
+    assert not out.exists()
+    assert main(["build", "--data", str(DATAPACKAGES), "--out", str(out), "--max-bytes", "0"]) == 2
+    assert "--max-bytes" in capsys.readouterr().err and not out.exists()
+
+
 def test_a_failing_stage_leaves_out_untouched_and_cleans_up(tmp_path):
     out = tmp_path / "site"
     out.mkdir()
