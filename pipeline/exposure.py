@@ -287,14 +287,27 @@ def _withheld_in(path: Path, signatures: dict[str, list[str]]) -> set[str]:
 class _Memo:
     """What a scan found in each file, kept by the digest of the file's bytes and of what was
     looked for (``cache/sitecheck/``): most files of a weekly rebuild are the same bytes as
-    the week before, so each is read once. Without a folder, every file is read every time."""
+    the week before, so each is read once. Without a folder, every file is read every time,
+    except that the names of one file (a release's files and their hard links in ``latest/``,
+    half of the downloads' bytes) are read once within a scan."""
 
     def __init__(self, folder: Path | None, kind: str, looked_for):
         self.folder = Path(folder) / kind if folder is not None else None
         self.salt = hashlib.sha256(json.dumps(looked_for, sort_keys=True, ensure_ascii=False).encode()
                                    + _CODE).hexdigest()
+        self.linked: dict[tuple[int, int], list[str]] = {}  # (device, inode) → what was found
 
     def found(self, path: Path, scan) -> list[str]:
+        status = path.stat()
+        inode = (status.st_dev, status.st_ino)
+        if status.st_nlink > 1 and inode in self.linked:
+            return self.linked[inode]
+        result = self._found(path, scan)
+        if status.st_nlink > 1:
+            self.linked[inode] = result
+        return result
+
+    def _found(self, path: Path, scan) -> list[str]:
         if self.folder is None:
             return sorted(scan())
         with open(path, "rb") as handle:

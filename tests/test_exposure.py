@@ -136,3 +136,25 @@ def test_archives_are_scanned_member_by_member_without_reading_them_whole(tmp_pa
     with mock.patch.object(exposure, "_BLOCK", 64):
         # a cell holding more than the id is not that id in a database (cells are compared whole)
         assert exposed(outer.parent, ids) == [("outer.zip", "B201500006"), ("outer.zip", "B201500007")]
+
+
+def test_hard_links_of_one_file_are_read_once_and_each_name_reported(tmp_path, monkeypatch):
+    """A release's files and their links in latest/ are one file: scanned once, reported
+    under every name (a copy with other bytes is scanned on its own)."""
+    import os
+
+    from pipeline import exposure
+
+    site = tmp_path / "site"
+    (site / "v1").mkdir(parents=True)
+    (site / "latest").mkdir()
+    (site / "v1" / "t.csv").write_text("id\nB201500009\n", encoding="utf-8")
+    os.link(site / "v1" / "t.csv", site / "latest" / "t.csv")
+    (site / "v1" / "u.csv").write_text("id\nB201500010\n", encoding="utf-8")
+    reads = []
+    real = exposure._found_in_file
+    monkeypatch.setattr(exposure, "_found_in_file", lambda path, *a: reads.append(path.name) or real(path, *a))
+    ids = {"B201500009", "B201500010"}
+    assert exposed(site, ids) == [("latest/t.csv", "B201500009"), ("v1/t.csv", "B201500009"),
+                                  ("v1/u.csv", "B201500010")]
+    assert sorted(reads) == ["t.csv", "u.csv"]
