@@ -113,8 +113,14 @@ def _blocks(handle, overlap: int):
             tail = block[-overlap:] if len(block) >= overlap else (tail + block)[-overlap:]
 
 
-def _found_in_stream(handle, ids: set[str], pattern: re.Pattern) -> set[str]:
-    overlap = max((len(i.encode("utf-8")) for i in ids), default=1) - 1
+def _overlap(ids: set[str]) -> int:
+    """How far blocks overlap so that no id is cut: the longest id's bytes less one. Taken
+    once per scan (for thousands of ids it cost more than reading a small file)."""
+    return max((len(i.encode("utf-8")) for i in ids), default=1) - 1
+
+
+def _found_in_stream(handle, ids: set[str], pattern: re.Pattern, overlap: int | None = None) -> set[str]:
+    overlap = _overlap(ids) if overlap is None else overlap
     found: set[str] = set()
     for block in _blocks(handle, overlap):
         found |= {m.decode("utf-8") for m in pattern.findall(block)} & ids
@@ -129,22 +135,23 @@ def _members(path: Path):
                 yield member.filename, handle
 
 
-def _found_in_file(path: Path, ids: set[str], pattern: re.Pattern) -> set[str]:
+def _found_in_file(path: Path, ids: set[str], pattern: re.Pattern, overlap: int | None = None) -> set[str]:
+    overlap = _overlap(ids) if overlap is None else overlap
     name = path.name.lower()
     if name.endswith(_ARCHIVES):
         found = set()
         for member, handle in _members(path):
             if member.lower().endswith(_NESTED):
-                found |= _nested(member, handle, lambda copy: _found_in_file(copy, ids, pattern))
+                found |= _nested(member, handle, lambda copy: _found_in_file(copy, ids, pattern, overlap))
             else:
-                found |= _found_in_stream(handle, ids, pattern)
+                found |= _found_in_stream(handle, ids, pattern, overlap)
         return found
     if name.endswith(".parquet"):
         return _found_in_parquet(path, ids)
     if name.endswith(".sqlite"):
         return _found_in_sqlite(path, ids)
     with open(path, "rb") as handle:
-        return _found_in_stream(handle, ids, pattern)
+        return _found_in_stream(handle, ids, pattern, overlap)
 
 
 def _found_in_parquet(path: Path, ids: set[str]) -> set[str]:
@@ -352,12 +359,12 @@ def exposed(site: Path, ids: set[str], memo: Path | None = None) -> list[tuple[s
     """(site-relative file, listing id) for every hidden id found in a file of ``site``."""
     if not ids:
         return []
-    pattern = _pattern(ids)
+    pattern, overlap = _pattern(ids), _overlap(ids)
     cache = _Memo(memo, "exposed", sorted(ids))
     hits = []
     for path in sorted(p for p in Path(site).rglob("*") if p.is_file()):
         try:
-            found = cache.found(path, lambda path=path: _found_in_file(path, ids, pattern))
+            found = cache.found(path, lambda path=path: _found_in_file(path, ids, pattern, overlap))
         except (zipfile.BadZipFile, sqlite3.DatabaseError, OSError, ValueError) as error:
             hits.append((path.relative_to(site).as_posix(), f"unreadable: {error}"))
             continue
