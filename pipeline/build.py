@@ -249,7 +249,10 @@ def _merge(source: Path, target: Path) -> None:
     """Move every file of ``source`` into ``target`` (same file system: renames, no copies).
 
     A folder that ``target`` does not have yet is moved whole, in one rename: the lookup
-    index alone is hundreds of thousands of files at national scale."""
+    index alone is hundreds of thousands of files at national scale. A ``source`` that was
+    never made (an edition whose scripts fetch nothing) moves nothing."""
+    if not source.is_dir():
+        return
     for path in sorted(source.iterdir()):
         destination = target / path.name
         if path.is_dir() and not path.is_symlink():

@@ -250,3 +250,25 @@ def test_changed_rows_without_a_new_version_exit_1_and_keep_the_site(tmp_path, c
     version = json.loads((data / "reference" / "datapackage.json").read_text("utf-8"))["version"]
     assert version in capsys.readouterr().err
     assert snapshot(out) == before
+
+
+def test_merge_moves_new_folders_whole_merges_shared_ones_and_refuses_a_clash(tmp_path):
+    from pipeline.build import _merge
+
+    source, target = tmp_path / "assets", tmp_path / "site"
+    (source / "credit" / "index" / "r").mkdir(parents=True)
+    (source / "credit" / "index" / "r" / "1.json").write_text("{}", encoding="utf-8")
+    (source / "accidents" / "accidents.json").parent.mkdir(parents=True)
+    (source / "accidents" / "accidents.json").write_text("[]", encoding="utf-8")
+    (target / "credit").mkdir(parents=True)
+    (target / "credit" / "index.html").write_text("page", encoding="utf-8")
+    _merge(tmp_path / "never-made", target)  # an edition whose scripts fetch nothing
+    _merge(source, target)
+    assert (target / "credit" / "index" / "r" / "1.json").read_text(encoding="utf-8") == "{}"
+    assert (target / "accidents" / "accidents.json").is_file() and (target / "credit" / "index.html").is_file()
+    assert not any(p.is_file() for p in source.rglob("*"))
+    (source / "credit").mkdir(parents=True, exist_ok=True)
+    (source / "credit" / "index.html").write_text("other", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        _merge(source, target)
+    assert (target / "credit" / "index.html").read_text(encoding="utf-8") == "page"
