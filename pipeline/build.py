@@ -159,8 +159,10 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             # The root edition first: mkdocs empties the folder it builds into, and the other
             # editions are folders inside the root one.
             for lang in langs:
-                _edition(catalog, work / lang, site_dir, lang, langs, out=out, day=day,
-                         manifest=manifest)
+                log.reused_pages += _edition(
+                    catalog, work / lang, site_dir, lang, langs, out=out, day=day,
+                    manifest=manifest, store=Path(cache) / "pages" / lang if cache else None,
+                    code=code if cache else "")
             log.stages += ["export", "pages", "mkdocs"]
             _merge(downloads, site_dir)
             for lang in langs[1:]:
@@ -185,10 +187,12 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
 
 
 def _edition(catalog: Catalog, work: Path, site_dir: Path, lang: str, langs: tuple[str, ...],
-             *, out: Path, day: date, manifest) -> None:
+             *, out: Path, day: date, manifest, store: Path | None = None, code: str = "") -> int:
     """The pages of the edition in ``lang``: its page sources in ``work``, mkdocs' site in its
     folder of ``site_dir``, then the files its scripts fetch (written beside the docs, so
-    mkdocs neither copies nor lists them)."""
+    mkdocs neither copies nor lists them). With a ``store`` (the cache's, one per edition),
+    unchanged pages outside the navigation and the search index are taken from it
+    (:func:`pipeline.pages.mkdocs_site.run_mkdocs`); returns how many."""
     root = site_dir / prefix(lang, langs)
     if root != site_dir and root.exists():
         raise SiteError(both("build.edition_folder_taken", path=f"{prefix(lang, langs)}", lang=lang))
@@ -197,14 +201,15 @@ def _edition(catalog: Catalog, work: Path, site_dir: Path, lang: str, langs: tup
     nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
                      reference_date=day, assets_dir=assets,
                      reuse_dir=published if published.is_dir() else None)
-    run_mkdocs(write_config(work, nav, lang=lang, unlisted=item_patterns()), root,
-               build_date=day)
+    reused = run_mkdocs(write_config(work, nav, lang=lang, unlisted=item_patterns()), root,
+                        build_date=day, store=store, code=code)
     if root != site_dir:
         # The site's 404 page is the root's (a host serves one for every folder), and its one
         # sitemap lists every edition (write_site_map).
         for name in ("404.html", "sitemap.xml", "sitemap.xml.gz"):
             (root / name).unlink(missing_ok=True)
     _merge(assets, root)
+    return reused
 
 
 def lock_path(out: Path) -> Path:

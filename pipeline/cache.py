@@ -27,9 +27,15 @@ Two levels, chosen after profiling (see ``site/docs/scale.md``):
   (:func:`pipeline.sitecheck.check_site`), so only pages whose bytes changed are parsed;
   every page is still checked.
 
+* **Per page of mkdocs**, for the pages outside the navigation and the search index (the
+  thousands of accident-investigation reports): each is kept under ``<cache>/pages/<lang>/``
+  keyed by its source and by the shell every page is made of (the generated mkdocs
+  configuration, the code and libraries, the build date), and taken from there instead of
+  rendered when both are unchanged (:func:`pipeline.pages.mkdocs_site.run_mkdocs`).
+
 Load, validation, derive, pages and mkdocs always run when the key changed: validation is
 a small share of the time (cross-package keys and rules need every table anyway), and
-mkdocs has no incremental mode.
+mkdocs has no incremental mode of its own.
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ class BuildLog:
     stages: list[str] = field(default_factory=list)  # stages that ran, in order
     exported: dict[str, str] = field(default_factory=dict)  # "package/file" → written | reused
     warnings: list[str] = field(default_factory=list)  # published, but worth a publisher's look
+    reused_pages: int = 0  # pages taken from the cache's store instead of rendered
 
     def ran(self, stage: str) -> bool:
         return stage in self.stages

@@ -61,7 +61,7 @@ def check_out(out: Path, data: Path | None = None) -> None:
 
 
 # What a build keeps in its cache folder (pipeline.cache, pipeline.sitecheck).
-CACHE_FOLDERS = frozenset({"export", "sitecheck"})
+CACHE_FOLDERS = frozenset({"export", "pages", "sitecheck"})
 
 
 def check_cache(cache: Path, out: Path, data: Path | None = None) -> None:

@@ -132,9 +132,14 @@ def test_one_row_change_rebuilds_its_package_and_equals_a_clean_build(first, tmp
     assert "改名有限公司".encode() in sqlite
     assert "改名有限公司".encode() not in (first["out"] / "data" / "changzhou-work-safety.sqlite").read_bytes()
 
+    # the report pages (outside the navigation and the search index) did not change: they
+    # were taken from the cache's store, not rendered
+    reports = len(list((incremental / "reports").glob("*/index.html")))
+    assert reports and log.reused_pages >= reports
+
     clean = _copy_site(first, tmp_path / "clean")
     clean_log = build(data, clean, reference_date=DAY, cache=tmp_path / "empty-cache", config=CONFIG)
-    assert set(clean_log.exported.values()) == {"written"}
+    assert set(clean_log.exported.values()) == {"written"} and clean_log.reused_pages == 0
     assert tree_digests(incremental) == tree_digests(clean)
     assert tree_digests(incremental) != first["files"]
 

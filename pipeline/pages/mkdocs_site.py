@@ -13,6 +13,7 @@ editions are (the language switch and the ``hreflang`` alternates, see
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -24,6 +25,8 @@ import yaml
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
+from mkdocs.plugins import BasePlugin
+from mkdocs.utils.meta import get_data
 
 from pipeline.config import ROOT, current
 from pipeline.editions import languages, prefix
@@ -144,12 +147,94 @@ def _warnings_to_stderr():
         logger.removeHandler(handler)
 
 
-def run_mkdocs(config_file: Path, site_dir: Path, *, build_date: date | None = None) -> None:
-    """Build the site into ``site_dir``; any mkdocs warning fails the build (strict)."""
+def run_mkdocs(config_file: Path, site_dir: Path, *, build_date: date | None = None,
+               store: Path | None = None, code: str = "") -> int:
+    """Build the site into ``site_dir``; any mkdocs warning fails the build (strict).
+
+    With a ``store`` folder (the build cache's), the pages that are neither in the
+    navigation nor in the search index (the thousands of report pages) are kept there as
+    mkdocs wrote them, and a later build takes a page from there instead of rendering it
+    when nothing it is made of changed (:class:`_StoredPages`); ``code`` is the digest of
+    the code and libraries (:func:`pipeline.cache.code_digest`). Returns how many pages
+    were taken from the store."""
     jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not news
     try:
         config = load_config(config_file=str(config_file), site_dir=str(site_dir), strict=True)
+        stored = None
+        if store is not None:
+            stored = _StoredPages(Path(store), _shell(config_file, code, build_date))
+            config.plugins["portal-stored-pages"] = stored  # after the hooks: it sees their output
         with _source_date(build_date), _warnings_to_stderr():
             mkdocs_build(config)
     except MkDocsException as error:
         raise SiteError(str(error)) from error
+    return len(stored.taken) if stored is not None else 0
+
+
+def _shell(config_file: Path, code: str, build_date: date | None) -> bytes:
+    """What every page is made of besides its own source: the generated configuration (the
+    navigation, the site's name, the editions, the theme's options), the code, the theme and
+    the libraries (``code``) and the build date."""
+    return hashlib.sha256(b"\0".join([Path(config_file).read_bytes(), code.encode(),
+                                       str(build_date).encode()])).digest()
+
+
+class _StoredPages(BasePlugin):
+    """Pages taken from a store instead of rendered, when their source and the shell are
+    the bytes they were rendered from.
+
+    Only pages outside the navigation and the search index qualify: such a page's HTML is
+    a function of its own source and of the shell (:func:`_shell`) alone, while a page in
+    the navigation appears in its neighbours' footers and one in the index feeds the
+    search plugin, which must see every indexed page rendered. A page taken from the store
+    is left out of the files mkdocs renders and copied into the site after the build; the
+    site check then checks it like any other page. Entries this build neither took nor
+    wrote are removed at its end, so the store holds one build's pages."""
+
+    def __init__(self, store: Path, shell: bytes):
+        super().__init__()
+        self.store, self.shell = store, shell
+        self.taken: dict[str, Path] = {}  # destination in the site → stored page
+        self.keys: dict[str, str] = {}  # source of a page rendered now → its key
+
+    def _key(self, file) -> str:
+        return hashlib.sha256(self.shell + file.src_uri.encode() + b"\0" + file.content_bytes).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.store / key[:2] / f"{key}.html"
+
+    def on_files(self, files, config):
+        for file in list(files.documentation_pages()):
+            if not file.inclusion.is_not_in_nav():
+                continue
+            _, meta = get_data(file.content_string)
+            if not (meta.get("search") or {}).get("exclude"):
+                continue
+            key = self._key(file)
+            if self._path(key).is_file():
+                files.remove(file)
+                self.taken[file.dest_uri] = self._path(key)
+            else:
+                self.keys[file.src_uri] = key
+        return files
+
+    def on_post_page(self, output, page, config):
+        key = self.keys.get(page.file.src_uri)
+        if key is not None:
+            path = self._path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            work = path.with_name(f".{path.name}.{os.getpid()}")
+            work.write_text(output, encoding="utf-8")
+            work.replace(path)  # whole or not at all
+        return output
+
+    def on_post_build(self, config):
+        site = Path(config["site_dir"])
+        for destination, stored in self.taken.items():
+            target = site / destination
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(stored, target)
+        kept = set(self.taken.values()) | {self._path(key) for key in self.keys.values()}
+        for entry in self.store.glob("*/*.html"):
+            if entry not in kept:
+                entry.unlink(missing_ok=True)
