@@ -30,7 +30,8 @@ Two levels, chosen after profiling (see ``site/docs/scale.md``):
 * **Per page of mkdocs**, for the pages outside the navigation and the search index (the
   thousands of accident-investigation reports): each is kept under ``<cache>/pages/<lang>/``
   keyed by its source and by the shell every page is made of (the generated mkdocs
-  configuration, the code and libraries, the build date), and taken from there instead of
+  configuration, the code and libraries, the build date if a template writes it), and taken
+  from there instead of
   rendered when both are unchanged (:func:`pipeline.pages.mkdocs_site.run_mkdocs`).
 
 Load, validation, derive, pages and mkdocs always run when the key changed: validation is

@@ -55,8 +55,22 @@ def test_a_new_shell_renders_every_page_again(tmp_path):
     config, store = _project(tmp_path), tmp_path / "store"
     _build(config, tmp_path / "a", store)
     assert _build(config, tmp_path / "b", store, code="c2") == 0  # other code or libraries
-    assert _build(config, tmp_path / "c", store, code="c2", day=date(2026, 12, 14)) == 0  # a week later
+    # a week later: mkdocs' own theme writes the build date into every page (a comment)
+    assert _build(config, tmp_path / "c", store, code="c2", day=date(2026, 12, 14)) == 0
     _project(tmp_path, name="Another name")  # the configuration: the site's name on every page
     assert _build(config, tmp_path / "d", store, code="c2", day=date(2026, 12, 14)) == 0
     assert b"Another name" in (tmp_path / "d" / "items" / "r2" / "index.html").read_bytes()
     assert _build(config, tmp_path / "e", store, code="c2", day=date(2026, 12, 14)) == 2
+
+
+def test_the_build_date_is_part_of_the_key_only_where_a_template_writes_it(tmp_path):
+    from pipeline.pages.mkdocs_site import _dated
+
+    quiet, dated = tmp_path / "quiet", tmp_path / "dated"
+    for folder, text in ((quiet, "<p>{{ page.title }}</p>"), (dated, "<!-- {{ build_date_utc }} -->")):
+        (folder / "partials").mkdir(parents=True)
+        (folder / "partials" / "footer.html").write_text(text, encoding="utf-8")
+    assert not _dated([str(quiet)]) and _dated([str(quiet), str(dated)])
+    import material
+
+    assert not _dated([str(Path(material.__file__).parent / "templates")])  # the site's theme

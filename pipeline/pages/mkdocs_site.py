@@ -162,7 +162,8 @@ def run_mkdocs(config_file: Path, site_dir: Path, *, build_date: date | None = N
         config = load_config(config_file=str(config_file), site_dir=str(site_dir), strict=True)
         stored = None
         if store is not None:
-            stored = _StoredPages(Path(store), _shell(config_file, code, build_date))
+            dated = _dated(config["theme"].dirs)
+            stored = _StoredPages(Path(store), _shell(config_file, code, build_date if dated else None))
             config.plugins["portal-stored-pages"] = stored  # after the hooks: it sees their output
         with _source_date(build_date), _warnings_to_stderr():
             mkdocs_build(config)
@@ -171,10 +172,19 @@ def run_mkdocs(config_file: Path, site_dir: Path, *, build_date: date | None = N
     return len(stored.taken) if stored is not None else 0
 
 
+def _dated(theme_dirs: list[str]) -> bool:
+    """Whether a template of the theme can write the build date (mkdocs offers it to every
+    template as ``build_date_utc``); none does today, so a week later the pages of unchanged
+    sources are the same bytes. The templates are read on every build: one that starts
+    writing the date puts the date into the pages' key from then on."""
+    return any("build_date" in path.read_text(encoding="utf-8", errors="replace")
+               for folder in theme_dirs for path in Path(folder).rglob("*.html"))
+
+
 def _shell(config_file: Path, code: str, build_date: date | None) -> bytes:
     """What every page is made of besides its own source: the generated configuration (the
     navigation, the site's name, the editions, the theme's options), the code, the theme and
-    the libraries (``code``) and the build date."""
+    the libraries (``code``), and the build date if a template can write it."""
     return hashlib.sha256(b"\0".join([Path(config_file).read_bytes(), code.encode(),
                                        str(build_date).encode()])).digest()
 
