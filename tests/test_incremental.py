@@ -288,3 +288,21 @@ def test_invalid_data_with_a_warm_cache_still_fails_and_leaves_out_untouched(fir
         build(data, out, reference_date=DAY, cache=first["cache"], config=CONFIG)
     assert tree_digests(out) == first["files"]
     assert published_key(out) == first["log"].key
+
+
+def test_a_week_later_the_report_pages_are_reused_and_the_site_equals_a_clean_build(first, tmp_path):
+    """The weekly rebuild: statuses move with the date, the report pages do not, and no
+    template writes the build date, so they come from the cache; the bytes are a clean
+    build's all the same."""
+    from datetime import timedelta
+
+    later = DAY + timedelta(days=7)
+    warm = tmp_path / "warm-cache"
+    shutil.copytree(first["cache"], warm)
+    incremental = _copy_site(first, tmp_path / "incremental")
+    log = build(first["data"], incremental, reference_date=later, cache=warm, config=CONFIG)
+    assert log.reused_pages >= len(list((incremental / "reports").glob("*/index.html"))) > 0
+    clean = _copy_site(first, tmp_path / "clean")
+    clean_log = build(first["data"], clean, reference_date=later, cache=tmp_path / "empty", config=CONFIG)
+    assert clean_log.reused_pages == 0
+    assert tree_digests(incremental) == tree_digests(clean)
