@@ -207,8 +207,8 @@ class _StoredPages(BasePlugin):
         self.taken: dict[str, Path] = {}  # destination in the site → stored page
         self.keys: dict[str, str] = {}  # source of a page rendered now → its key
 
-    def _key(self, file) -> str:
-        return hashlib.sha256(self.shell + file.src_uri.encode() + b"\0" + file.content_bytes).hexdigest()
+    def _key(self, file, content: bytes) -> str:
+        return hashlib.sha256(self.shell + file.src_uri.encode() + b"\0" + content).hexdigest()
 
     def _path(self, key: str) -> Path:
         return self.store / key[:2] / f"{key}.html"
@@ -217,10 +217,11 @@ class _StoredPages(BasePlugin):
         for file in list(files.documentation_pages()):
             if not file.inclusion.is_not_in_nav():
                 continue
-            _, meta = get_data(file.content_string)
+            content = file.content_bytes  # read once: for the front matter and the key
+            _, meta = get_data(content.decode("utf-8-sig"))
             if not (meta.get("search") or {}).get("exclude"):
                 continue
-            key = self._key(file)
+            key = self._key(file, content)
             if self._path(key).is_file():
                 files.remove(file)
                 self.taken[file.dest_uri] = self._path(key)
