@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import DEFAULT, parse
+from pipeline.load import batches as load_batches
 from pipeline.load import load_catalog
 from pipeline.validate import validate_catalog
 from pipeline.validate.bench import INJECTED, make_package
@@ -127,16 +128,18 @@ def _write_keyed(root: Path, rows: list[list[str]], referring: list[list[str]],
                           min_size=1, max_size=40),
        block=st.integers(min_value=16, max_value=512), segment=st.integers(min_value=1, max_value=30),
        buckets=st.sampled_from([1, 2, 5, 1 << 64]), child_first=st.booleans(),
-       max_errors=st.sampled_from([None, 3]))
+       max_errors=st.sampled_from([None, 3]), kept=st.sampled_from([0, 200, 1 << 26]))
 def test_keys_checked_as_the_file_is_read_give_the_findings_of_the_whole_table(
         tmp_path_factory, monkeypatch, rows, referring, block, segment, buckets, child_first,
-        max_errors):
+        max_errors, kept):
     """Repeated and null primary keys, repeated unique values and foreign keys that refer to
     nothing (to the file itself too, or to a file read after it) are found as in the whole
     table, whatever the batches and segments, with a hash that collides often (into one,
-    two or five values) or as it is."""
+    two or five values) or as it is, and whether the key cells are kept as read (all, the
+    first batches only, none: the file is then read again)."""
     from pipeline.validate import batched
 
+    monkeypatch.setattr(batched, "KEEP_KEY_CELLS", kept)
     hashed = batched.hash_values
     monkeypatch.setattr(batched, "hash_values", lambda values: hashed(values) % np.uint64(buckets)
                         if buckets < 1 << 64 else hashed(values))
@@ -147,6 +150,26 @@ def test_keys_checked_as_the_file_is_read_give_the_findings_of_the_whole_table(
                                 rules=False, block_size=block)
     assert _findings(streamed) == _findings(whole)
     assert [dict(t.counts) for t in streamed.tasks] == [dict(t.counts) for t in whole.tasks]
+
+
+@pytest.mark.parametrize("kept, reads", [(1 << 26, 1), (0, 2)])
+def test_the_file_is_read_again_for_repeated_keys_only_when_their_cells_were_not_kept(
+        tmp_path, monkeypatch, kept, reads):
+    from pipeline.validate import batched
+
+    monkeypatch.setattr(batched, "KEEP_KEY_CELLS", kept)
+    opened = []
+    monkeypatch.setattr(batched, "batches", lambda *a, **k: opened.append(a) or load_batches(*a, **k))
+    (tmp_path / "t.csv").write_text("id,code\n1,A\n2,B\n3,A\n1,C\n", encoding="utf-8")
+    schema = {"fields": [{"name": "id", "type": "integer"},
+                         {"name": "code", "type": "string", "constraints": {"unique": True}}],
+              "primaryKey": "id"}
+    (tmp_path / "datapackage.json").write_text(json.dumps({"name": "p", "resources": [
+        {"name": "t", "path": "t.csv", "format": "csv", "encoding": "utf-8", "schema": schema}]}))
+    report = validate_catalog(load_catalog([tmp_path], stream_above=0), max_errors=None, rules=False,
+                              block_size=16)
+    assert {(e.type, e.rowNumber) for e in report.errors} == {("primary-key", 5), ("unique-error", 4)}
+    assert len(opened) == reads
 
 
 def test_the_hash_of_equal_keys_is_equal_and_of_others_differs():

@@ -23,6 +23,8 @@ tests split tables at random batch boundaries, with a hash that collides often, 
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -33,7 +35,6 @@ from pipeline.load import (
     LoadedResource,
     StreamFallback,
     batches,
-    read_ahead,
 )
 from pipeline.validate.celltypes import Parsed, field_type, parse
 from pipeline.validate.errors import Collector
@@ -53,9 +54,15 @@ from pipeline.validate.tableschema import (
 )
 
 BLOCK_SIZE = 4 << 20  # bytes of the file per batch: larger ones cost memory, not less time
+# the key columns' cells are kept as read while they take less than this, so that the rows
+# whose hashes meet are found among them instead of in the file read a second time (about a
+# tenth of a second a million rows); above it, memory stays a few bytes a row and the file is
+# read again
+KEEP_KEY_CELLS = 64 << 20
 # rows whose foreign keys are looked up together: each lookup builds a hash set of the
 # referenced keys, so few lookups, each over about a million rows' keys
 SEGMENT_ROWS = 1 << 20
+CHECKERS = 2  # batches checked at once (the machines measured on have two cores)
 
 
 def references(r: LoadedResource) -> list[tuple[list[str], tuple[str, str], list[str]]]:
@@ -162,6 +169,20 @@ class _Keys:
                       if field_type(expected[c]) not in ("object", "array", "duration")]
         self.hashes: list[list[np.ndarray]] = [[] for _ in self.keys]
         self.null_keys: list[np.ndarray] = []
+        # (first row, table of the key columns' cells) per batch, while within the budget
+        self.cells: list[tuple[int, pa.Table]] | None = [] if self.keys else None
+        self.room = KEEP_KEY_CELLS
+
+    def keep(self, start: int, table: pa.Table) -> None:
+        """Keep the key columns' cells of the batch at ``start`` while they fit the budget."""
+        if self.cells is None:
+            return
+        cells = table.select([f"c{i}" for i in self.columns])
+        self.room -= cells.nbytes
+        if self.room < 0:
+            self.cells = None
+        else:
+            self.cells.append((start, cells))
 
     def add(self, start: int, parsed: dict[int, Parsed]) -> None:
         for (columns, nulls_are_keys), hashes in zip(self.keys, self.hashes):
@@ -274,7 +295,9 @@ def _check_keys(resource: LoadedResource, expected: list, keys: _Keys, out: Coll
               if (expected[i].get("constraints") or {}).get("unique")}
     picked = _Columns({i: i in unique for i in keys.columns}, templates)
     if len(rows):
-        for start, table in batches(resource, block_size, [f"c{i}" for i in keys.columns]):
+        kept = keys.cells if keys.cells is not None else \
+            batches(resource, block_size, [f"c{i}" for i in keys.columns])
+        for start, table in kept:
             local = rows[np.searchsorted(rows, start):np.searchsorted(rows, start + table.num_rows)] - start
             if not len(local):
                 continue
@@ -290,19 +313,28 @@ def _check_keys(resource: LoadedResource, expected: list, keys: _Keys, out: Coll
 
 
 def _checked(resource: LoadedResource, expected: list, block_size: int, limit: int | None):
-    """Each batch of the file with its cell checks done (:func:`check_table`): the batch,
-    its view as a resource, the readings and the findings. Taken through :func:`read_ahead`,
-    a batch is checked on another thread while the caller takes the last one's keys (and the
-    next is read on a third): Arrow's and NumPy's kernels run without the GIL."""
+    """Each batch of the file with its cell checks done (:func:`check_table`), in order: the
+    batch, its view as a resource, the readings and the findings. ``CHECKERS`` batches are
+    checked at once on other threads while the caller takes the keys of the one before and
+    the next is read on another: Arrow's and NumPy's kernels run without the GIL, so the
+    checks of two batches use two cores."""
     counts = resource.cell_counts
-    for start, table in batches(resource, block_size):
-        n = table.num_rows
-        view = dataclasses.replace(
-            resource, table=table, stream=None, row_numbers=Consecutive(2 + start, n),
-            lines=_lines(resource.lines, start, n),
-            cell_counts=None if counts is None else counts[start:start + n], findings=[])
-        found = Collector(limit)
-        yield start, table, view, check_table(view, found, expected), found
+    pending: deque = deque()
+    with ThreadPoolExecutor(CHECKERS, thread_name_prefix="check") as pool:
+        for start, table in batches(resource, block_size):
+            n = table.num_rows
+            view = dataclasses.replace(
+                resource, table=table, stream=None, row_numbers=Consecutive(2 + start, n),
+                lines=_lines(resource.lines, start, n),
+                cell_counts=None if counts is None else counts[start:start + n], findings=[])
+            found = Collector(limit)
+            pending.append((start, table, view, found, pool.submit(check_table, view, found, expected)))
+            if len(pending) > CHECKERS:
+                start, table, view, found, checking = pending.popleft()
+                yield start, table, view, checking.result(), found
+        while pending:
+            start, table, view, found, checking = pending.popleft()
+            yield start, table, view, checking.result(), found
 
 
 def check_streamed(resource: LoadedResource, out: Collector, referenced: set[str], rules=None,
@@ -340,7 +372,7 @@ def check_streamed(resource: LoadedResource, out: Collector, referenced: set[str
         check_references(segment.checked(resource, expected, out, Consecutive(2 + segment_start, rows),
                                          _lines(resource.lines, segment_start, rows)), fks)
 
-    for start, table, view, result, found in read_ahead(_checked(resource, expected, block_size, out.limit)):
+    for start, table, view, result, found in _checked(resource, expected, block_size, out.limit):
         n = table.num_rows
         out.merge(found)
         if rules is not None:
@@ -351,6 +383,7 @@ def check_streamed(resource: LoadedResource, out: Collector, referenced: set[str
             if (p.typed.type, p.key.type) != (first.typed.type, first.key.type):
                 raise StreamFallback("column types differ between batches")
         keys.add(start, result.parsed)
+        keys.keep(start, table)
         whole.add(table, result.parsed)
         if fks:
             segment.add(table, result.parsed)
