@@ -131,10 +131,10 @@ def test_a_cross_table_check_reads_the_fields_and_the_role_it_is_given(tmp_path)
 
 @pytest.mark.parametrize("checks, message", [
     ("  - {check: uscc-checkdigit, resources: [firms/*], field: uscc}\n", "checks[0].check"),
-    ("  - {check: uscc-check-digit, resources: [firms/*]}\n", "checks[0]: 'field' is a required property"),
+    ("  - {check: uscc-check-digit, resources: [firms/*]}\n", 'checks[0]: "field" is a required property'),
     ("  - {check: uscc-check-digit, resources: [firms/*], field: uscc, fields: [x]}\n",
      "checks[0]: Additional properties are not allowed ('fields' was unexpected)"),
-    ("  - {check: uscc-check-digit, field: uscc}\n", "'resources' is a required property"),
+    ("  - {check: uscc-check-digit, field: uscc}\n", '"resources" is a required property'),
     ("  - {check: uscc-check-digit, resources: [], field: uscc}\n", "checks[0].resources"),
     ("  - {check: uscc-check-digit, resources: [firms], field: uscc}\n", "checks[0].resources[0]"),
     ("  - {check: text-safety, resources: [elsewhere/*]}\n", "checks[0].resources 引用了未声明的数据包 elsewhere"),
@@ -143,11 +143,11 @@ def test_a_cross_table_check_reads_the_fields_and_the_role_it_is_given(tmp_path)
     ("  - {check: district-validity, resources: [firms/x], field: a, date_field: b, districts: elsewhere/codes}\n",
      "checks[0].districts 引用了未声明的数据包 elsewhere"),
     ("  - {check: district-validity, resources: [firms/x], field: a, date_field: b}\n",
-     "checks[0]: 'districts' is a required property"),
+     'checks[0]: "districts" is a required property'),
     (("  - {check: rate-mismatch, resources: [firms/x], rates: {crime_rate: {numerator: a, denominator: b, "
       "scale: 1, decimals: 1}}}\n"), "checks[0].rates.crime_rate"),
     ("  - {check: rate-mismatch, resources: [firms/x], rates: {gdp_death_rate: {numerator: a, denominator: b}}}\n",
-     "checks[0].rates.gdp_death_rate: 'scale' is a required property"),
+     'checks[0].rates.gdp_death_rate: "scale" is a required property'),
     ("  - {check: personal-data, resources: [firms/x], exempt: {firms/x/phone: [phone]}}\n",
      "checks[0].exempt.firms/x/phone[0]"),
 ])
