@@ -15,6 +15,15 @@ from pipeline.cli_words import Parser, Refused, parse
 from pipeline.i18n import BOTH, MESSAGE_LANGS, both, message_langs, messages, t
 
 
+def _copies(text: str) -> tuple[int, ...]:
+    """A ``--third-party-copies`` value: copy counts from 1 to 1000, comma-separated
+    (empty: none)."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not all(part.isdigit() and 1 <= int(part) <= 1000 for part in parts):
+        raise argparse.ArgumentTypeError(both("cli.bad_copies", value=text[:40]))
+    return tuple(int(part) for part in parts)
+
+
 def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
     """The parser, its help in ``lang`` (``zh``, ``en`` or ``both``)."""
     def say(key: str) -> str:
@@ -55,6 +64,8 @@ def _parser(lang: str = BOTH) -> argparse.ArgumentParser:
     p.add_argument("--stages", default=None,
                    type=lambda text: [stage.strip() for stage in text.split(",") if stage.strip()],
                    help=say("cli.help.bench.stages"))
+    p.add_argument("--third-party-copies", default=(1, 30), type=_copies,
+                   help=say("cli.help.bench.third_party_copies"))
 
     p = sub.add_parser("fetch-published", help=say("cli.help.fetch"))
     p.add_argument("--url", required=True, help=say("cli.help.fetch.url"))
@@ -112,7 +123,7 @@ def _run(args) -> int:
 
         return bench(args.tiers, repeat=args.repeat, out=args.out, seed=args.seed, lang=args.lang,
                      record=args.record, resource_rows=args.resource_rows,
-                     stages=args.stages)
+                     stages=args.stages, copies=args.third_party_copies)
     raise NotImplementedError(args.command)
 
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def sample_results(tmp_path_factory) -> tuple[Path, int]:
     out = tmp_path_factory.mktemp("bench")
     code = main(["bench", "--tiers", "sample", "--repeat", "1", "--out", str(out), "--lang", "en",
-                 "--resource-rows", "3000"])
+                 "--resource-rows", "3000", "--third-party-copies", "1"])
     return out, code
 
 
@@ -73,9 +73,19 @@ def test_sample_bench_measures_every_stage(sample_results):
     assert 0 < build["lookup_bytes_median"] <= build["lookup_bytes_max"]
     assert build["lookup_ms_median"] > 0  # a real Chromium ran the queries (CI installs it)
     assert build["noop_seconds"] > 0 and build["row_seconds"] > 0  # both rebuilds ran
-    # Only these budgets apply to the sample tier alone.
-    assert sorted(b["id"] for b in results["budgets"]) == [
+    # real third-party data (world-cities, kept in the repository) against the same peers
+    [cities] = results["third_party"]
+    assert (cities["package"], cities["copies"], cities["rows"]) == ("world-cities", 1, 34_032)
+    assert cities["renamed"] == {"world-cities": "world_cities"}  # the portal's naming rule
+    for tool in ("frictionless", "duckdb"):
+        assert cities[tool]["same_findings"] is True, tool
+    assert cities["floor"]["ours_over_floor"] == cities["ours"]["wall_seconds"] / cities["floor"]["wall_seconds"]
+    # Only these budgets apply to the sample tier alone; the workloads have their own.
+    assert sorted(b["id"] for b in results["budgets"] if b["tier"] == "sample") == [
         "lookup_ms", "lookup_query_kb", "noop_rebuild_seconds", "same_findings"]
+    assert sorted((b["id"], b["tier"]) for b in results["budgets"] if b["tier"] != "sample") == [
+        ("floor_ratio", "resource"), ("resource_ratio", "resource"),
+        ("same_findings", "resource"), ("same_findings", "world_cities")]
     page = (out / "benchmark.md").read_text(encoding="utf-8")
     assert page == page_markdown(results)
     assert page.startswith("# 性能基准")
@@ -158,6 +168,48 @@ def test_budgets_miss_at_their_limits(tier, figures, budget):
     verdicts = _verdicts({tier: _tier(**figures)})
     assert verdicts[(budget, tier)] is False
     assert all(passed for key, passed in verdicts.items() if key != (budget, tier))
+
+
+def _peers(ratio=31.0, over_floor=2.5, same=True) -> dict:
+    return {"ours": {"wall_seconds": 1.0}, "frictionless": {"ratio": ratio, "same_findings": same},
+            "duckdb": {"ratio": 2.0, "same_findings": same}, "floor": {"ours_over_floor": over_floor}}
+
+
+@pytest.mark.parametrize(("resource", "cities", "missed"), [
+    (_peers(), _peers(ratio=10.0), set()),
+    (_peers(ratio=29.9), _peers(ratio=10.0), {("resource_ratio", "resource")}),
+    (_peers(over_floor=3.01), _peers(ratio=10.0), {("floor_ratio", "resource")}),
+    (_peers(), _peers(ratio=9.9), {("string_ratio", "world_cities_30")}),
+    (_peers(same=False), _peers(ratio=10.0), {("same_findings", "resource")}),
+])
+def test_the_one_resource_workloads_have_budgets_of_their_own(resource, cities, missed):
+    results = {"resource": resource, "third_party": [{"copies": 30, **cities}, {"copies": 1, **_peers()}]}
+    tiers = bench.workloads(results)
+    assert set(tiers) == {"resource", "world_cities_30", "world_cities"}
+    verdicts = _verdicts(tiers)
+    assert {key for key, passed in verdicts.items() if not passed} == missed
+    assert ("string_ratio", "world_cities_30") in verdicts and ("string_ratio", "world_cities") not in verdicts
+
+
+def test_a_third_party_package_is_copied_with_its_header_once(tmp_path):
+    from pipeline.validate.bench import copied_package
+
+    source = ROOT / "benchmarks" / "third-party" / "world-cities"
+    copied_package(source, tmp_path / "copy", 3)
+    assert (tmp_path / "copy" / "datapackage.json").read_bytes() == (source / "datapackage.json").read_bytes()
+    original = (source / "data" / "world-cities.csv").read_text(encoding="utf-8").splitlines()
+    copied = (tmp_path / "copy" / "data" / "world-cities.csv").read_text(encoding="utf-8").splitlines()
+    assert copied == original[:1] + original[1:] * 3
+
+
+@pytest.mark.parametrize("value", ["x", "0", "1,,y", "2000", "-1"])
+def test_a_bad_copy_count_is_refused_in_both_languages(value, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["bench", "--third-party-copies", value])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert t("cli.bad_copies", "zh", value=value) in err and t("cli.bad_copies", "en", value=value) in err
+    assert "Traceback" not in err
 
 
 def test_ratio_of_exactly_twenty_passes_and_small_tiers_have_no_ratio_budget():
@@ -358,3 +410,13 @@ def test_a_stage_killed_by_a_signal_says_so_with_its_own_output_and_its_peak(tmp
     killed = bench._measure([sys.executable, "-c", script], log)
     assert killed["error"] == "killed by SIGKILL: took 40 MB"
     assert killed["peak_bytes"] >= 40 << 20
+
+
+def test_the_budget_table_says_yes_and_no_in_the_page_s_language():
+    results = {"budgets": [
+        {"id": "same_findings", "tier": "resource", "value": 1, "limit": 1, "op": ">=", "pass": True},
+        {"id": "same_findings", "tier": "world_cities", "value": 0, "limit": 1, "op": ">=", "pass": False}]}
+    _, rows = bench_report.budget_rows(results, "zh")
+    assert [row[2:4] for row in rows] == [["是", "是"], ["否", "是"]]
+    _, rows = bench_report.budget_rows(results, "en")
+    assert [row[2:4] for row in rows] == [["yes", "yes"], ["no", "yes"]]

@@ -247,6 +247,28 @@ def make_package(path: Path | str, rows: int, seed: int = 1, bad_every: int = 0,
     return path
 
 
+def copied_package(source: Path | str, path: Path | str, copies: int) -> Path:
+    """``source``'s package with each CSV resource's rows written ``copies`` times (the
+    header once): a real package's data at a larger size, its descriptor byte for byte."""
+    source, path = Path(source), Path(path)
+    descriptor = json.loads((source / "datapackage.json").read_text(encoding="utf-8-sig"))
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "datapackage.json").write_bytes((source / "datapackage.json").read_bytes())
+    for resource in descriptor.get("resources", []):
+        relative = resource.get("path")
+        if not isinstance(relative, str):
+            continue
+        header, _, body = (source / relative).read_bytes().partition(b"\n")
+        if body and not body.endswith(b"\n"):
+            body += b"\n"
+        (path / relative).parent.mkdir(parents=True, exist_ok=True)
+        with open(path / relative, "wb") as out:
+            out.write(header + b"\n")
+            for _ in range(copies):
+                out.write(body)
+    return path
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     if not (target / "datapackage.json").exists():
