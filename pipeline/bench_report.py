@@ -38,7 +38,7 @@ def _mb(value) -> str:
     return "—" if value is None else f"{value / 2**20:,.0f}"
 
 
-def _budget_value(budget: dict) -> str:
+def _budget_value(budget: dict, lang: str) -> str:
     value, budget_id = budget["value"], budget["id"]
     if value is None:
         return "—"
@@ -47,7 +47,7 @@ def _budget_value(budget: dict) -> str:
     if budget_id.endswith("_seconds"):
         return f"{value:.1f} s"
     if budget_id == "same_findings":
-        return "yes" if value else "no"
+        return t("bench.yes" if value else "bench.no", lang)
     if budget_id == "lookup_query_kb":
         return f"{value:.1f} KB"
     if budget_id == "lookup_ms":
@@ -55,14 +55,14 @@ def _budget_value(budget: dict) -> str:
     return f"{value:.2f}×"
 
 
-def _budget_limit(budget: dict) -> str:
+def _budget_limit(budget: dict, lang: str) -> str:
     limit, budget_id = budget["limit"], budget["id"]
     if budget_id.endswith("_bytes"):
         return f"{budget['op']} {limit / GIB:.0f} GiB"
     if budget_id.endswith("_seconds"):
         return f"{budget['op']} {limit} s"
     if budget_id == "same_findings":
-        return "yes"
+        return t("bench.yes", lang)
     if budget_id == "lookup_query_kb":
         return f"{budget['op']} {limit} KB"
     if budget_id == "lookup_ms":
@@ -142,10 +142,14 @@ PEERS = ("ours", "frictionless", "duckdb", "floor")
 
 def resource_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
     """Header and rows of the one-resource comparison (none when it was not measured)."""
+    return peer_rows(results.get("resource") or {}, lang)
+
+
+def peer_rows(resource: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
+    """Header and rows of one package's comparison with the peers (none when not measured)."""
     header = [t(f"bench.col.{c}", lang) for c in
               ("tool", "wall_seconds", "rows_per_second", "peak_mb", "vs_ours", "cpu_seconds",
                "cpu_vs_ours", "errors", "same")]
-    resource = results.get("resource") or {}
     rows = []
     for tool in PEERS if "ours" in resource else ():
         f = resource.get(tool) or {}
@@ -173,9 +177,26 @@ def _resource_intro(results: dict, lang: str) -> str:
              threads=resource.get("duckdb_threads", 2), memory=resource.get("duckdb_memory", "256MB"))
 
 
+def third_party_markdown(results: dict, lang: str) -> list[str]:
+    """The section on the real third-party package, each size measured with its table."""
+    measured = results.get("third_party") or []
+    if not measured:
+        return []
+    copies = max(e["copies"] for e in measured)
+    parts = [f"## {t('bench.page.third_party', lang, name=measured[0]['package'])}\n",
+             t("bench.page.third_party_intro", lang, copies=copies) + "\n"]
+    for entry in measured:
+        parts.append(f"### {t('bench.page.third_party_copies', lang, copies=entry['copies'], rows=_num(entry['rows']), data=_mb(entry.get('data_bytes')))}\n")
+        if "error" in entry:
+            parts.append(t("bench.note.error", lang, error=str(entry["error"])[:120]) + "\n")
+        else:
+            parts.append(_md_table(*peer_rows(entry, lang)))
+    return parts
+
+
 def budget_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
     header = [t(f"bench.col.{c}", lang) for c in ("budget", "tier", "figure", "limit", "result")]
-    rows = [[t(f"bench.budget.{b['id']}", lang), _tier(b["tier"], lang), _budget_value(b), _budget_limit(b),
+    rows = [[t(f"bench.budget.{b['id']}", lang), _tier(b["tier"], lang), _budget_value(b, lang), _budget_limit(b, lang),
              t("bench.pass" if b["pass"] else "bench.miss", lang)]
             for b in results.get("budgets", [])]
     return header, rows
@@ -199,6 +220,12 @@ def render_text(results: dict, lang: str = "zh") -> str:
     header, rows = resource_rows(results, lang)
     if rows:
         parts.append(plain_table(header, rows))
+    for entry in results.get("third_party") or []:
+        header, rows = peer_rows(entry, lang)
+        if rows:
+            parts.append(t("bench.page.third_party_copies", lang, copies=entry["copies"],
+                           rows=_num(entry["rows"]), data=_mb(entry.get("data_bytes"))) + "\n"
+                         + plain_table(header, rows))
     header, rows = package_rows(results, lang)
     if rows:
         parts.append(plain_table(header, rows))
@@ -277,6 +304,7 @@ def page_markdown(results: dict, lang: str = "zh", ceiling: dict | None = None) 
     if rows:
         parts += [f"## {t('bench.page.resource', lang)}\n", _resource_intro(results, lang) + "\n",
                   _md_table(header, rows)]
+    parts += third_party_markdown(results, lang)
     header, rows = package_rows(results, lang)
     if rows:
         parts += [f"## {t('bench.page.frictionless', lang)}\n", _md_table(header, rows)]
