@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipeline.load import Consecutive, load_catalog
+from pipeline.load import Consecutive, _scan, load_catalog
 from pipeline.validate import validate_catalog
 
 
@@ -42,3 +46,33 @@ def test_ragged_rows_read_exactly_keep_their_lines(tmp_path):
     data = b'a,b\n1,"x\ny",extra\n2\n'
     resource = load_catalog([package(tmp_path, data)]).packages["p"].resources["t"]
     assert resource.lines.tolist() == [2, 4] and resource.row_numbers.tolist() == [2, 3]
+
+
+CELLS = st.text(alphabet=['a', 'é', ',', '"', '\n', '\r', ' '], max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.one_of(st.just([]), st.lists(CELLS, min_size=1, max_size=3)), min_size=1,
+                     max_size=12),
+       chunk=st.integers(min_value=1, max_value=64), ending=st.sampled_from(["\n", "\r\n"]))
+def test_record_lines_are_those_of_python_s_csv_reader_whatever_the_chunks(tmp_path_factory, rows, chunk,
+                                                                          ending):
+    """Where each record starts (its physical line), read in chunks as small as one byte, is
+    where Python's csv module finds it: quotes and line ends in quoted cells, empty lines, CRLF,
+    and the quote parity carried across chunk boundaries."""
+    body = io.StringIO(newline="")
+    writer = csv.writer(body, lineterminator=ending)
+    writer.writerow(["h1", "h2"])
+    for row in rows:
+        writer.writerow(row) if row else body.write(ending)
+    path = tmp_path_factory.mktemp("scan") / "t.csv"
+    path.write_bytes(body.getvalue().encode("utf-8"))
+    starts, line = [], 1
+    reader = csv.reader(io.StringIO(body.getvalue(), newline=""))
+    for _ in reader:
+        starts.append(line)
+        line = reader.line_num + 1
+    scanned = _scan(path, b",", None, chunk=chunk)
+    assert scanned.bad is None and scanned.lines is not None
+    assert scanned.lines.tolist() == starts
+    assert scanned.lines.tolist() == _scan(path, b",", None).lines.tolist()  # one chunk
