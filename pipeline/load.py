@@ -595,6 +595,12 @@ def _scan(path: Path, delimiter: bytes, algorithm: str | None, chunk: int = 1 <<
             size = f.readinto(memoryview(raw)[:chunk])
             if size and raw[size - 1] == 13:
                 size += f.readinto(memoryview(raw)[size:size + 1])  # keep "\r\n" together
+                if size > 1 and raw[size - 1] == 13 and raw[size - 2] == 13:
+                    # "\r\r": the first ends a line of its own; the second, which a "\n" may
+                    # follow, starts the next chunk (so a chunk ends in "\r" only where that
+                    # "\r" is a line end alone)
+                    f.seek(-1, 1)
+                    size -= 1
             lo = 0
             if digest is not None:
                 digest.update(memoryview(raw)[:size])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -54,12 +55,13 @@ CELLS = st.text(alphabet=['a', 'é', ',', '"', '\n', '\r', ' '], max_size=6)
 @settings(max_examples=300, deadline=None)
 @given(rows=st.lists(st.one_of(st.just([]), st.lists(CELLS, min_size=1, max_size=3)), min_size=1,
                      max_size=12),
-       chunk=st.integers(min_value=1, max_value=64), ending=st.sampled_from(["\n", "\r\n"]))
+       chunk=st.integers(min_value=1, max_value=64), ending=st.sampled_from(["\n", "\r\n", "\r"]))
 def test_record_lines_are_those_of_python_s_csv_reader_whatever_the_chunks(tmp_path_factory, rows, chunk,
                                                                           ending):
     """Where each record starts (its physical line), read in chunks as small as one byte, is
-    where Python's csv module finds it: quotes and line ends in quoted cells, empty lines, CRLF,
-    and the quote parity carried across chunk boundaries."""
+    where Python's csv module finds it: quotes and line ends in quoted cells, empty lines, CRLF
+    and lone CR (a chunk that ends between "\r" and "\n"), and the quote parity carried across
+    chunk boundaries."""
     body = io.StringIO(newline="")
     writer = csv.writer(body, lineterminator=ending)
     writer.writerow(["h1", "h2"])
@@ -72,7 +74,8 @@ def test_record_lines_are_those_of_python_s_csv_reader_whatever_the_chunks(tmp_p
     for _ in reader:
         starts.append(line)
         line = reader.line_num + 1
-    scanned = _scan(path, b",", None, chunk=chunk)
+    scanned = _scan(path, b",", "sha256", chunk=chunk)
     assert scanned.bad is None and scanned.lines is not None
+    assert scanned.digest == hashlib.sha256(path.read_bytes()).hexdigest()  # every byte once
     assert scanned.lines.tolist() == starts
     assert scanned.lines.tolist() == _scan(path, b",", None).lines.tolist()  # one chunk
