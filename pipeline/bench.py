@@ -539,7 +539,7 @@ def bad_every(rows: int) -> int:
     return max(1, min(RESOURCE_BAD_EVERY, rows // 200))
 
 
-def _resource(out: Path, rows: int, say, lang: str) -> dict:
+def _resource(out: Path, rows: int, say, lang: str, repeat: int = 1) -> dict:
     """One typed resource of ``rows`` rows (``pipeline.validate.bench.make_package``, with
     injected errors) validated by ours, frictionless and DuckDB SQL, and read by Arrow (the
     floor), each as a whole process; the package is kept while its generator is unchanged."""
@@ -557,7 +557,7 @@ def _resource(out: Path, rows: int, say, lang: str) -> dict:
         record.write_text(json.dumps({"key": key}), encoding="utf-8")
     say(t("bench.progress.resource", lang, rows=rows))
     try:
-        peers = compare_with_peers(folder / "data")
+        peers = compare_with_peers(folder / "data", repeat)
     except (subprocess.CalledProcessError, ValueError, OSError) as error:
         return {"rows": rows, "error": str(error)}
     from pipeline.validate.bench import DUCKDB_MEMORY, DUCKDB_THREADS
@@ -573,7 +573,7 @@ THIRD_PARTY_PACKAGE = "world-cities"
 THIRD_PARTY_COPIES = (1, 30)
 
 
-def _third_party(out: Path, copies: int, say, lang: str) -> dict:
+def _third_party(out: Path, copies: int, say, lang: str, repeat: int = 1) -> dict:
     """The third-party package's rows ``copies`` times, validated by ours, frictionless and
     DuckDB SQL, and read by Arrow, each as a whole process (as :func:`_resource`)."""
     from pipeline.validate.bench import compare_with_peers, copied_package
@@ -588,7 +588,7 @@ def _third_party(out: Path, copies: int, say, lang: str) -> dict:
     entry = {"package": THIRD_PARTY_PACKAGE, "copies": copies, "rows": rows, "data_bytes": du(folder),
              "renamed": renamed}
     try:
-        return {**entry, **with_floor_ratio(compare_with_peers(folder))}
+        return {**entry, **with_floor_ratio(compare_with_peers(folder, repeat))}
     except (subprocess.CalledProcessError, ValueError, OSError) as error:
         return {**entry, "error": str(error)}
 
@@ -667,10 +667,10 @@ def run(tiers=DEFAULT_TIERS, *, repeat: int = 3, out: Path = Path("build/bench")
                "tiers": {}}
     build_args = _build_args(reference_date)
     if resource_rows:
-        results["resource"] = _resource(out, resource_rows, say, lang)
+        results["resource"] = _resource(out, resource_rows, say, lang, repeat)
         write(results, out)
     if copies:
-        results["third_party"] = [_third_party(out, n, say, lang) for n in copies]
+        results["third_party"] = [_third_party(out, n, say, lang, repeat) for n in copies]
         write(results, out)
     results["budgets"] = evaluate_budgets(workloads(results))
     for tier, chosen in per_tier.items():

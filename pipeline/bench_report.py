@@ -173,6 +173,7 @@ def peer_rows(resource: dict, lang: str = "zh") -> tuple[list[str], list[list[st
 def _resource_intro(results: dict, lang: str) -> str:
     resource = results["resource"]
     return t("bench.page.resource_intro", lang, rows=_num(resource["rows"]),
+             runs=len((resource.get("ours") or {}).get("runs") or [1]),
              bad_every=_num(resource.get("bad_every")),
              threads=resource.get("duckdb_threads", 2), memory=resource.get("duckdb_memory", "256MB"))
 

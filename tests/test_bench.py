@@ -420,3 +420,23 @@ def test_the_budget_table_says_yes_and_no_in_the_page_s_language():
     assert [row[2:4] for row in rows] == [["是", "是"], ["否", "是"]]
     _, rows = bench_report.budget_rows(results, "en")
     assert [row[2:4] for row in rows] == [["yes", "yes"], ["no", "yes"]]
+
+
+def test_each_peer_is_taken_at_its_run_of_median_time(tmp_path):
+    """Three runs of a tool whose second run is the fastest and third the slowest: the figures
+    are those of the first, the median, with every run's time kept."""
+    from pipeline.validate.bench import _median_run
+
+    count = tmp_path / "count"
+    count.write_text("0")
+    script = f"""
+import json, pathlib, time
+count = pathlib.Path({str(count)!r})
+n = int(count.read_text()); count.write_text(str(n + 1))
+time.sleep([0.2, 0.0, 0.5][n])
+print(json.dumps({{"seconds": n, "maxrss_kb": 1, "errors": 0, "findings": []}}))
+"""
+    median = _median_run(script, tmp_path, 3)
+    assert median["seconds"] == 0  # the first run's own figures
+    assert len(median["runs"]) == 3 and median["runs"] == sorted(median["runs"])
+    assert median["runs"][1] == median["wall_seconds"]
