@@ -2,4 +2,6 @@ import sys
 
 from pipeline.cli import main
 
-sys.exit(main())
+# guarded: a worker process started by "spawn" imports this module again (as __mp_main__)
+if __name__ == "__main__":
+    sys.exit(main())

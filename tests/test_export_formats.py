@@ -328,3 +328,33 @@ def test_label_columns_are_taken_a_slice_at_a_time(monkeypatch):
     assert taken.to_pylist() == names.take(at).to_pylist() == ["甲", "丙", "乙", None, None, "甲", "甲", "丙"]
     assert [len(chunk) for chunk in taken.chunks] == [3, 3, 2]
     assert labels._take(names, pa.array([], pa.int64())).to_pylist() == []
+
+
+def test_tables_written_by_worker_processes_give_the_same_database(tmp_path, monkeypatch):
+    """Large tables are written by worker processes (two here, whatever the machine): the
+    portal database is byte for byte the one written in this process alone."""
+    from pipeline.export import sqlitefile
+    from pipeline.load import load_catalog
+    from pipeline.validate import validate_catalog
+    from pipeline.validate.bench import make_package
+
+    roots = [make_package(tmp_path / name, rows, seed=rows) for name, rows in (("a", 4000), ("b", 300))]
+    for root, name in zip(roots, ("a", "b")):  # two packages, so two tables
+        descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+        (root / "datapackage.json").write_text(json.dumps({**descriptor, "name": name}), encoding="utf-8")
+    catalog = load_catalog(roots)
+    assert validate_catalog(catalog).valid
+    tables = {(r.package, r.name): r.table for r in catalog}
+    sqlitefile.write_sqlite(catalog, tables, tmp_path / "alone.sqlite")
+    monkeypatch.setattr(sqlitefile, "WORKER_CELLS", 1)  # every table to a worker
+    monkeypatch.setattr(sqlitefile.os, "cpu_count", lambda: 2)
+    here = []  # the tables this process writes itself (the workers import the module afresh)
+    real = sqlitefile._write_rows
+    monkeypatch.setattr(sqlitefile, "_write_rows", lambda table, path, name: here.append(name)
+                        or real(table, path, name=name))
+    sqlitefile.write_sqlite(catalog, tables, tmp_path / "workers.sqlite")
+    assert (tmp_path / "workers.sqlite").read_bytes() == (tmp_path / "alone.sqlite").read_bytes()
+    assert here == []
+    assert not list(tmp_path.glob("**/*.arrow"))  # the tables' Arrow files are removed
+    with sqlite3.connect(tmp_path / "workers.sqlite") as connection:
+        assert connection.execute("SELECT count(*) FROM a__ratings").fetchone() == (4000,)

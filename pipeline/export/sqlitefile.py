@@ -26,6 +26,8 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,8 +155,57 @@ def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
     """The rows of ``table``, in order, as table ``name`` of a new SQLite file ``path``.
 
     Plain columns with their affinity and no constraints: the portal database declares the
-    keys; this file only carries the values.
+    keys; this file only carries the values. Inside :func:`table_workers`, a large table is
+    written by a worker process (from an Arrow file beside ``path``), the same bytes.
     """
+    pool = _POOL[-1] if _POOL else None
+    if pool is None or table.num_rows * max(1, table.num_columns) < WORKER_CELLS:
+        return _write_rows(table, path, name=name)
+    arrow = path.with_suffix(".arrow")
+    try:
+        with pa.OSFile(str(arrow), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        return pool.submit(_write_from_arrow, arrow, path, name).result()
+    except BrokenProcessPool as error:  # the worker was killed (out of memory): a failed write
+        raise OSError(errno.EIO, f"{os.strerror(errno.EIO)}: {error}", str(path)) from error
+    finally:
+        arrow.unlink(missing_ok=True)
+
+
+# Turning rows into Python objects for sqlite3 is most of the export's time at the largest
+# tiers, and it holds the GIL: tables of at least this many cells are written by worker
+# processes, one per core, while the export goes on with the next table
+WORKER_CELLS = 2_000_000
+_POOL: list = []
+
+
+@contextlib.contextmanager
+def table_workers(workers: int | None = None):
+    """While the block runs, :func:`write_table_database` writes large tables in ``workers``
+    processes (default: one per CPU; none on a single CPU), called from as many threads."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers < 2:
+        yield 1
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # "spawn": the build runs threads (Arrow's among them), which a forked child would copy
+    # in whatever state they were
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        _POOL.append(pool)
+        try:
+            yield workers
+        finally:
+            _POOL.remove(pool)
+
+
+def _write_from_arrow(arrow: Path, path: Path, name: str) -> Path:
+    with pa.memory_map(str(arrow)) as source:
+        return _write_rows(pa.ipc.open_file(source).read_all(), path, name=name)
+
+
+def _write_rows(table: pa.Table, path: Path, *, name: str) -> Path:
     path.unlink(missing_ok=True)
     with disk_errors(path), contextlib.closing(sqlite3.connect(path, isolation_level=None)) as connection:
         connection.execute("PRAGMA page_size = 4096")
@@ -201,9 +252,13 @@ def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path
             connection.execute("PRAGMA journal_mode = OFF")
             connection.execute("PRAGMA synchronous = OFF")
             indexes: set[str] = set()
-            for name in sorted(entries):
-                # Written before the transaction: ATTACH is not allowed inside one.
-                table_writer(entries[name][1], inside(Path(parts), f"{name}.sqlite"), name=name)
+            # Written before the transaction: ATTACH is not allowed inside one. As many at
+            # once as there are worker processes (the largest first, so that they end together)
+            with table_workers() as workers, ThreadPoolExecutor(workers) as threads:
+                by_size = sorted(entries, key=lambda n: (-entries[n][1].num_rows * entries[n][1].num_columns, n))
+                for done in [threads.submit(table_writer, entries[name][1], inside(Path(parts), f"{name}.sqlite"),
+                                            name=name) for name in by_size]:
+                    done.result()
             connection.execute("BEGIN")
             _metadata_tables(connection)
             for name in sorted(entries):
