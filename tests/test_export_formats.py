@@ -358,3 +358,25 @@ def test_tables_written_by_worker_processes_give_the_same_database(tmp_path, mon
     assert not list(tmp_path.glob("**/*.arrow"))  # the tables' Arrow files are removed
     with sqlite3.connect(tmp_path / "workers.sqlite") as connection:
         assert connection.execute("SELECT count(*) FROM a__ratings").fetchone() == (4000,)
+
+
+def test_a_worker_s_failed_write_is_the_same_os_error_here(tmp_path, monkeypatch):
+    """A worker that cannot write its table (here: a folder is where its file would go) makes
+    the export raise the OSError the write would raise in this process (the build then reports
+    a failed write and leaves the site as it was), not a traceback from another process."""
+    import errno
+
+    from pipeline.export import sqlitefile
+
+    monkeypatch.setattr(sqlitefile, "WORKER_CELLS", 1)
+    table = pa.table({"a": [1, 2, 3]})
+    target = tmp_path / "t.sqlite"
+    target.mkdir()
+    with pytest.raises(OSError) as alone:
+        sqlitefile.write_table_database(table, target, name="t")
+    with sqlitefile.table_workers(2), pytest.raises(OSError) as worker:
+        sqlitefile.write_table_database(table, target, name="t")
+    assert worker.value.errno == alone.value.errno == errno.EISDIR
+    assert worker.value.strerror == alone.value.strerror
+    assert worker.value.filename == str(target)
+    assert not list(tmp_path.glob("**/*.arrow"))

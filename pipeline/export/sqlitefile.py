@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,51 +158,55 @@ def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
 
     Plain columns with their affinity and no constraints: the portal database declares the
     keys; this file only carries the values. Inside :func:`table_workers`, a large table is
-    written by a worker process (from an Arrow file beside ``path``), the same bytes.
+    written by a worker process (:mod:`pipeline.export.table_worker`, from an Arrow file
+    beside ``path``), the same bytes.
     """
-    pool = _POOL[-1] if _POOL else None
-    if pool is None or table.num_rows * max(1, table.num_columns) < WORKER_CELLS:
+    if not _WORKERS or table.num_rows * max(1, table.num_columns) < WORKER_CELLS:
         return _write_rows(table, path, name=name)
     arrow = path.with_suffix(".arrow")
     try:
         with pa.OSFile(str(arrow), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
-        return pool.submit(_write_from_arrow, arrow, path, name).result()
-    except BrokenProcessPool as error:  # the worker was killed (out of memory): a failed write
-        raise OSError(errno.EIO, f"{os.strerror(errno.EIO)}: {error}", str(path)) from error
+        # a process of its own, started afresh (not forked from this one, whose threads it
+        # would copy in whatever state they were, nor re-running the caller's main module)
+        done = subprocess.run([sys.executable, "-m", "pipeline.export.table_worker", str(arrow), str(path), name],
+                              capture_output=True, text=True, check=False)
     finally:
         arrow.unlink(missing_ok=True)
+    if done.returncode != 0:  # a failed write, as it would be here (ENOSPC and the like)
+        try:
+            failed = json.loads(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):  # killed (out of memory) or worse: said on stderr
+            failed = {"errno": errno.EIO, "message": (done.stderr.strip().splitlines() or ["killed"])[-1]}
+        raise OSError(failed["errno"] or errno.EIO, failed["message"], str(path))
+    return path
 
 
 # Turning rows into Python objects for sqlite3 is most of the export's time at the largest
-# tiers, and it holds the GIL: tables of at least this many cells are written by worker
-# processes, one per core, while the export goes on with the next table
+# tiers, on one core and holding the GIL: tables of at least this many cells are written by
+# worker processes, one per CPU, while the export goes on with the next tables
 WORKER_CELLS = 2_000_000
-_POOL: list = []
+_WORKERS: list[int] = []
 
 
 @contextlib.contextmanager
 def table_workers(workers: int | None = None):
-    """While the block runs, :func:`write_table_database` writes large tables in ``workers``
-    processes (default: one per CPU; none on a single CPU), called from as many threads."""
+    """While the block runs, :func:`write_table_database` writes large tables in worker
+    processes; yields how many to run at once (default: one per CPU; 1, in this process,
+    on a single CPU)."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers < 2:
         yield 1
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # "spawn": the build runs threads (Arrow's among them), which a forked child would copy
-    # in whatever state they were
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        _POOL.append(pool)
-        try:
-            yield workers
-        finally:
-            _POOL.remove(pool)
+    _WORKERS.append(workers)
+    try:
+        yield workers
+    finally:
+        _WORKERS.pop()
 
 
-def _write_from_arrow(arrow: Path, path: Path, name: str) -> Path:
+def write_from_arrow(arrow: Path, path: Path, name: str) -> Path:
+    """:func:`write_table_database` of the table in the Arrow file ``arrow`` (a worker's part)."""
     with pa.memory_map(str(arrow)) as source:
         return _write_rows(pa.ipc.open_file(source).read_all(), path, name=name)
 
