@@ -2,6 +2,6 @@ import sys
 
 from pipeline.cli import main
 
-# guarded: a worker process started by "spawn" imports this module again (as __mp_main__)
+# guarded: importing this module (as multiprocessing's "spawn" does) must not run a command
 if __name__ == "__main__":
     sys.exit(main())

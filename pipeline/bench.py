@@ -666,13 +666,17 @@ def run(tiers=DEFAULT_TIERS, *, repeat: int = 3, out: Path = Path("build/bench")
                             "repeat_below_seconds": REPEAT_BELOW_SECONDS},
                "tiers": {}}
     build_args = _build_args(reference_date)
+
+    def save():  # after every part, so a long run leaves its figures behind
+        results["budgets"] = evaluate_budgets({**workloads(results), **results["tiers"]})
+        write(results, out)
+
     if resource_rows:
         results["resource"] = _resource(out, resource_rows, say, lang, repeat)
-        write(results, out)
+        save()
     if copies:
         results["third_party"] = [_third_party(out, n, say, lang, repeat) for n in copies]
-        write(results, out)
-    results["budgets"] = evaluate_budgets(workloads(results))
+        save()
     for tier, chosen in per_tier.items():
         tier_dir = out / tier
         stages = {"synth": _ensure_data(tier, seed, tier_dir, say, lang)}
@@ -700,8 +704,7 @@ def run(tiers=DEFAULT_TIERS, *, repeat: int = 3, out: Path = Path("build/bench")
             for figures in stages.values():
                 if figures.get("rows") and figures.get("seconds"):
                     figures["rows_per_second"] = figures["rows"] / figures["seconds"]
-        results["budgets"] = evaluate_budgets({**workloads(results), **results["tiers"]})
-        write(results, out)  # after every tier, so a long run leaves its figures behind
+        save()
     return results
 
 

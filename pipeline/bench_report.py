@@ -187,12 +187,17 @@ def third_party_markdown(results: dict, lang: str) -> list[str]:
     parts = [f"## {t('bench.page.third_party', lang, name=measured[0]['package'])}\n",
              t("bench.page.third_party_intro", lang, copies=copies) + "\n"]
     for entry in measured:
-        parts.append(f"### {t('bench.page.third_party_copies', lang, copies=entry['copies'], rows=_num(entry['rows']), data=_mb(entry.get('data_bytes')))}\n")
+        parts.append(f"### {_copies_title(entry, lang)}\n")
         if "error" in entry:
             parts.append(t("bench.note.error", lang, error=str(entry["error"])[:120]) + "\n")
         else:
             parts.append(_md_table(*peer_rows(entry, lang)))
     return parts
+
+
+def _copies_title(entry: dict, lang: str) -> str:
+    return t("bench.page.third_party_copies", lang, copies=entry["copies"], rows=_num(entry["rows"]),
+             data=_mb(entry.get("data_bytes")))
 
 
 def budget_rows(results: dict, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
@@ -224,9 +229,7 @@ def render_text(results: dict, lang: str = "zh") -> str:
     for entry in results.get("third_party") or []:
         header, rows = peer_rows(entry, lang)
         if rows:
-            parts.append(t("bench.page.third_party_copies", lang, copies=entry["copies"],
-                           rows=_num(entry["rows"]), data=_mb(entry.get("data_bytes"))) + "\n"
-                         + plain_table(header, rows))
+            parts.append(_copies_title(entry, lang) + "\n" + plain_table(header, rows))
     header, rows = package_rows(results, lang)
     if rows:
         parts.append(plain_table(header, rows))

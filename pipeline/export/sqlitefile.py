@@ -161,7 +161,7 @@ def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
     written by a worker process (:mod:`pipeline.export.table_worker`, from an Arrow file
     beside ``path``), the same bytes.
     """
-    if not _WORKERS or table.num_rows * max(1, table.num_columns) < WORKER_CELLS:
+    if not _workers_on or table.num_rows * max(1, table.num_columns) < WORKER_CELLS:
         return _write_rows(table, path, name=name)
     arrow = path.with_suffix(".arrow")
     try:
@@ -186,7 +186,7 @@ def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
 # tiers, on one core and holding the GIL: tables of at least this many cells are written by
 # worker processes, one per CPU, while the export goes on with the next tables
 WORKER_CELLS = 2_000_000
-_WORKERS: list[int] = []
+_workers_on = False  # inside table_workers()
 
 
 @contextlib.contextmanager
@@ -194,15 +194,16 @@ def table_workers(workers: int | None = None):
     """While the block runs, :func:`write_table_database` writes large tables in worker
     processes; yields how many to run at once (default: one per CPU; 1, in this process,
     on a single CPU)."""
+    global _workers_on
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers < 2:
         yield 1
         return
-    _WORKERS.append(workers)
+    outer, _workers_on = _workers_on, True
     try:
         yield workers
     finally:
-        _WORKERS.pop()
+        _workers_on = outer
 
 
 def write_from_arrow(arrow: Path, path: Path, name: str) -> Path:

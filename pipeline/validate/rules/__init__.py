@@ -38,6 +38,7 @@ cell, which the Table Schema checks already reported).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -130,14 +131,14 @@ def check(name: str, *, type: str | None = None, columns=None, batched: bool = F
 
 def registry() -> dict[str, Check]:
     """Every check of every module in this package, by name."""
-    if not _IMPORTED:  # listing the package's folder costs about 3 ms, and this runs per batch
-        for info in pkgutil.iter_modules(__path__):
-            importlib.import_module(f"{__name__}.{info.name}")
-        _IMPORTED.append(True)
+    _import_checks()
     return CHECKS
 
 
-_IMPORTED: list[bool] = []
+@functools.cache  # listing the package's folder costs about 3 ms, and registry() runs per batch
+def _import_checks() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
 
 
 def col(item: Checked, name: str) -> pa.Array:
