@@ -225,9 +225,12 @@ def check_site(site_dir: Path, manifest=None, *, langs: tuple[str, ...] | None =
     (:func:`pipeline.exposure.hidden_ids`): none may appear in any file. ``withheld`` maps
     each withheld table (``package/resource``) to its columns: no copy of it may be published.
     """
+    from pipeline.exposure import scan_site, site_files
+
     site = Path(site_dir)
-    files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
-    pages = {name: _parse(site / name, parsed) for name in sorted(files) if name.endswith(".html")}
+    listed = site_files(site)
+    files = set(listed)
+    pages = {name: _parse(site / name, parsed) for name in listed if name.endswith(".html")}
     problems: list[Problem] = []
     if langs is None:
         configured = languages()
@@ -249,20 +252,20 @@ def check_site(site_dir: Path, manifest=None, *, langs: tuple[str, ...] | None =
             problems += _check_css(name, name, css, files)
     for name in sorted(f for f in files if f.endswith(".css")):
         problems += _check_css(name, name, (site / name).read_text(encoding="utf-8"), files)
-    problems += _check_downloads(site, manifest)
+    if manifest is None and (site / "data" / "manifest.json").is_file():
+        manifest = json.loads((site / "data" / "manifest.json").read_text(encoding="utf-8"))
+    # One pass over every file: the downloads' checksums and both exposure scans (each of
+    # the three read all 17 GB of a national site on its own).
+    scan = scan_site(site, ids=hidden or set(), signatures=withheld or {},
+                     manifest=manifest if withheld else None, memo=parsed, files=listed) \
+        if hidden or withheld else None
+    problems += _check_downloads(site, manifest, scan.digests if scan is not None else {})
     problems += _check_release_pages(files, langs)
-    if hidden:
-        from pipeline.exposure import exposed
-
+    if scan is not None:
         problems += [Problem(name, "exposed", found, "no listing that is not in force")
-                     for name, found in exposed(site, hidden, memo=parsed)]
-    if withheld:
-        from pipeline.exposure import withheld_copies
-
-        if manifest is None and (site / "data" / "manifest.json").is_file():
-            manifest = json.loads((site / "data" / "manifest.json").read_text(encoding="utf-8"))
+                     for name, found in scan.exposed]
         problems += [Problem(name, "withheld", found, "no copy of a withheld table")
-                     for name, found in withheld_copies(site, withheld, manifest, memo=parsed)]
+                     for name, found in scan.withheld]
     return problems
 
 
@@ -431,14 +434,15 @@ def _check_css(name: str, base: str, css: str, files: set[str]) -> list[Problem]
     return problems
 
 
-def _check_downloads(site: Path, manifest) -> list[Problem]:
+def _check_downloads(site: Path, manifest, digests: dict[str, str]) -> list[Problem]:
+    """Every download of the manifest is there with its size and SHA-256. ``digests`` are
+    those the exposure scan took (site-relative path → hex); a file it did not read is read
+    here, and a file with several names (a release's and ``latest/``) once."""
     if manifest is None:
-        path = site / "data" / "manifest.json"
-        if not path.is_file():
-            return [Problem("data/manifest.json", "download", "missing", "the list of downloads")]
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        return [Problem("data/manifest.json", "download", "missing", "the list of downloads")]
     entries = manifest["files"] if isinstance(manifest, dict) else manifest.files
     problems = []
+    linked: dict[tuple[int, int], str] = {}
     for entry in entries:
         path, size, sha = (entry["path"], entry["bytes"], entry["sha256"]) if isinstance(entry, dict) \
             else (entry.path, entry.bytes, entry.sha256)
@@ -446,11 +450,15 @@ def _check_downloads(site: Path, manifest) -> list[Problem]:
         if not file.is_file():
             problems.append(Problem(path, "download", "missing", f"{size} bytes, SHA-256 {sha}"))
             continue
-        actual = file.stat().st_size
-        if actual != size:
-            problems.append(Problem(path, "download", f"{actual} bytes", f"{size} bytes"))
+        status = file.stat()
+        if status.st_size != size:
+            problems.append(Problem(path, "download", f"{status.st_size} bytes", f"{size} bytes"))
             continue
-        digest_ = _sha256(file)
+        digest_ = digests.get(path)
+        if digest_ is None:
+            inode = (status.st_dev, status.st_ino)
+            digest_ = linked.get(inode) or _sha256(file)
+            linked[inode] = digest_
         if digest_ != sha:
             problems.append(Problem(path, "download", f"SHA-256 {digest_}", f"SHA-256 {sha}"))
     return problems

@@ -88,7 +88,7 @@ def test_an_id_across_a_block_boundary_is_found(ids, noise, block, data):
     planted = data.draw(st.lists(st.sampled_from(sorted(ids)), max_size=4))
     text = "".join(noise[: len(noise) // 2] + planted + noise[len(noise) // 2:]).encode()
     with mock.patch.object(exposure, "_BLOCK", block):
-        found = exposure._found_in_stream(io.BytesIO(text), ids, _pattern(ids))
+        found = exposure._in_stream(lambda: io.BytesIO(text), exposure._Look(ids, {})).ids
     assert found == {i for i in ids if i.encode() in text}
 
 
@@ -106,7 +106,7 @@ def test_a_withheld_header_across_a_block_boundary_is_found(names, form, noise, 
     text = (noise + body + noise).encode()
     signatures = {"p/t": names}
     with mock.patch.object(exposure, "_BLOCK", block):
-        found = exposure._withheld_in_stream(io.BytesIO(text), signatures)
+        found = exposure._in_stream(lambda: io.BytesIO(text), exposure._Look(set(), signatures)).tables
     whole = text.decode()
     expected = ",".join(names) in whole or all(f'"{n}":' in whole for n in names)
     assert found == ({"p/t"} if expected else set())
@@ -152,9 +152,128 @@ def test_hard_links_of_one_file_are_read_once_and_each_name_reported(tmp_path, m
     os.link(site / "v1" / "t.csv", site / "latest" / "t.csv")
     (site / "v1" / "u.csv").write_text("id\nB201500010\n", encoding="utf-8")
     reads = []
-    real = exposure._found_in_file
-    monkeypatch.setattr(exposure, "_found_in_file", lambda path, *a: reads.append(path.name) or real(path, *a))
+    real = exposure._in_file
+    monkeypatch.setattr(exposure, "_in_file", lambda path, *a, **k: reads.append(path.name) or real(path, *a, **k))
     ids = {"B201500009", "B201500010"}
     assert exposed(site, ids) == [("latest/t.csv", "B201500009"), ("v1/t.csv", "B201500009"),
                                   ("v1/u.csv", "B201500010")]
     assert sorted(reads) == ["t.csv", "u.csv"]
+
+
+# --- one pass for both questions and the checksums ---------------------------------------
+
+_NAMES = ["listing_id", "uscc", "reason"]
+
+
+def _reference(text: bytes, ids: set[str], names: list[str], cells: bool) -> tuple[set[str], bool]:
+    """What a substring search of the whole text finds: the oracle of the streamed scan."""
+    found = {i for i in ids if i.encode() in text}
+    table = ",".join(names).encode() in text or all(f'"{n}":'.encode() in text for n in names)
+    if cells:
+        table = table or all(f">{n}<".encode() in text for n in names)
+    return found, table
+
+
+_PIECES = st.sampled_from([*(f'"{n}":' for n in _NAMES), *(f">{n}<" for n in _NAMES), ",".join(_NAMES),
+                           "B201500001", "B201500002", "listing_id,uscc", '"uscc"', "x", "\n", "é"])
+
+
+@given(st.lists(_PIECES, max_size=14), st.integers(1, 40))
+def test_the_streamed_scan_finds_what_a_search_of_the_whole_text_finds(pieces, block):
+    """The first pass tests each table's first needle only and a second pass the others,
+    only where it was met: whatever the order of the pieces and the block size, the result
+    is that of a substring search of the whole text."""
+    import io
+    from unittest import mock
+
+    from pipeline import exposure
+
+    text = "".join(pieces).encode()
+    ids = {"B201500001", "B201500003"}
+    look = exposure._Look(ids, {"p/t": _NAMES})
+    with mock.patch.object(exposure, "_BLOCK", block):
+        found = exposure._in_stream(lambda: io.BytesIO(text), look)
+    expected_ids, expected_table = _reference(text, ids, _NAMES, cells=False)
+    assert found.ids == expected_ids
+    assert found.tables == ({"p/t"} if expected_table else set())
+
+
+@given(st.lists(st.lists(_PIECES, max_size=6), min_size=1, max_size=4), st.integers(1, 40))
+def test_a_workbook_shows_a_withheld_table_when_its_cells_name_every_column_across_members(members, block):
+    """An XLSX's cells are gathered over all its parts (shared strings, sheets): a workbook
+    shows the table when every column name is a cell somewhere in it."""
+    import tempfile
+    from unittest import mock
+
+    from pipeline import exposure
+
+    texts = ["".join(pieces).encode() for pieces in members]
+    with tempfile.TemporaryDirectory() as folder:
+        book = Path(folder) / "t.xlsx"
+        with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+            for index, text in enumerate(texts):
+                archive.writestr(f"xl/part{index}.xml", text)
+        with mock.patch.object(exposure, "_BLOCK", block):
+            found = exposure._in_file(book, exposure._Look({"B201500002"}, {"p/t": _NAMES}))
+    per_member = [_reference(text, {"B201500002"}, _NAMES, cells=False) for text in texts]
+    across = all(any(f">{n}<".encode() in text for text in texts) for n in _NAMES)
+    assert found.ids == set().union(*(ids for ids, _ in per_member))
+    assert found.tables == ({"p/t"} if across or any(table for _, table in per_member) else set())
+
+
+def test_one_pass_reads_each_file_once_and_takes_its_checksum(tmp_path, monkeypatch):
+    """Without remembered results a plain file is opened once for the ids, the tables and its
+    SHA-256; a second time only where a table's first column key was met. The digests are
+    those of the files' bytes, archives and databases included, under every name of a file."""
+    import hashlib
+    import os
+
+    from pipeline import exposure
+
+    site = _site(tmp_path / "site")
+    (site / "data" / "rows.json").write_text('[{"listing_id": "B1", "uscc": "9"}]', encoding="utf-8")
+    (site / "latest").mkdir()
+    os.link(site / "data" / "clean.json", site / "latest" / "clean.json")
+    opened = []
+    monkeypatch.setattr(exposure, "open", lambda path, *a, **k: opened.append(Path(path).name) or open(path, *a, **k),
+                        raising=False)
+    scan = exposure.scan_site(site, ids={"B201500001", "B201500002"}, signatures={"p/t": _NAMES})
+    assert opened.count("page.html") == 1
+    assert opened.count("clean.json") == 2  # its first key is "listing_id": read again for "uscc"
+    assert opened.count("rows.json") == 2
+    assert scan.exposed == [("data/p.zip", "B201500002"), ("page.html", "B201500001")]
+    assert scan.withheld == []  # rows.json lacks "reason"
+    names = sorted(exposure.site_files(site))
+    assert sorted(scan.digests) == names
+    assert scan.digests == {name: hashlib.sha256((site / name).read_bytes()).hexdigest() for name in names}
+
+
+def test_every_text_column_of_a_database_is_tested_in_one_pass(tmp_path):
+    from pipeline import exposure
+
+    path = tmp_path / "all.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute('CREATE TABLE "odd ""name""" (a TEXT, b TEXT, n INTEGER, c)')
+        db.executemany('INSERT INTO "odd ""name""" VALUES (?, ?, ?, ?)',
+                       [("B1", "x", 1, None), ("y", "B2", 2, "B3"), ("z", "B4 and more", 3, 4), (None, None, 5, 6)])
+        db.execute("CREATE TABLE empty (a TEXT)")
+    db.close()
+    assert exposure._found_in_sqlite(path, {"B1", "B2", "B3", "B4", "B5"}) == {"B1", "B2", "B3"}
+
+
+def test_files_scanned_on_threads_all_give_their_result_and_a_fault_is_raised():
+    import pytest
+
+    from pipeline import exposure
+
+    items = list(range(200))
+    assert exposure._on_threads(items, lambda i: i * i, threads=3) == {i: i * i for i in items}
+    assert exposure._on_threads([], lambda i: i) == {}
+
+    def faulty(item):
+        if item == 57:
+            raise RuntimeError("scan fault")
+        return item
+
+    with pytest.raises(RuntimeError, match="scan fault"):
+        exposure._on_threads(items, faulty)
