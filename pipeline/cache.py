@@ -48,6 +48,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -211,11 +212,13 @@ def export_writers(cache: Path, code: str, log: BuildLog):
     """
     store = Path(cache) / "export"
     digests: dict[int, tuple[object, str]] = {}  # id(table) → (table kept alive, digest)
+    lock = threading.Lock()  # a resource's writers run at once: its table is hashed once
 
     def digest_of(table) -> str:
-        if id(table) not in digests:
-            digests[id(table)] = (table, table_digest(table))
-        return digests[id(table)][1]
+        with lock:
+            if id(table) not in digests:
+                digests[id(table)] = (table, table_digest(table))
+            return digests[id(table)][1]
 
     def through(name, original):
         def write(table, path, **options):

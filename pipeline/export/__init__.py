@@ -27,7 +27,9 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.config import current
 from pipeline.export import catalogs, changelog, labels, redaction
@@ -159,8 +161,15 @@ def _typed_table(resource: Resource) -> pa.Table:
                 raise ExportError(both("export.error.untyped", resource=f"{resource.package}/{resource.name}",
                                        field=spec["name"], type=spec.get("type", "string"), actual=str(actual)))
     primary_key = _keys(resource.schema.get("primaryKey"))
-    # Rows sorted by primary key, so the files do not depend on the order a stage produced them in.
-    return resource.table.sort_by([(k, "ascending") for k in primary_key]) if primary_key else resource.table
+    if not primary_key:
+        return resource.table
+    # Rows sorted by primary key, so the files do not depend on the order a stage produced them
+    # in. Most tables arrive in that order (sources are kept so, derived tables are written so):
+    # those are used as they are, not copied (a national table's copy is gigabytes).
+    order = pc.sort_indices(resource.table, sort_keys=[(k, "ascending") for k in primary_key])
+    if np.array_equal(order.to_numpy(), np.arange(len(order))):
+        return resource.table
+    return resource.table.take(order)
 
 
 # A writer's name → the function. ``export(..., through=...)`` may wrap each one (the build
@@ -379,9 +388,14 @@ def _classify(parts: tuple[str, ...]) -> tuple[str | None, str | None, str, str 
 def _inventory(out: Path) -> list[ManifestEntry]:
     paths = [out / "data.json", *(p for p in (out / "data").rglob("*") if p.is_file())]
     entries = []
+    digests: dict[tuple[int, int], str] = {}  # a release's file and its link in latest/: hashed once
     for path in sorted(paths, key=lambda p: p.relative_to(out).as_posix()):
         parts = path.relative_to(out).parts
         package, resource, fmt, version = _classify(parts)
-        entries.append(ManifestEntry(path.relative_to(out).as_posix(), path.stat().st_size, sha256(path),
+        status = path.stat()
+        inode = (status.st_dev, status.st_ino)
+        if inode not in digests:
+            digests[inode] = sha256(path)
+        entries.append(ManifestEntry(path.relative_to(out).as_posix(), status.st_size, digests[inode],
                                      package, resource, fmt, version))
     return entries

@@ -23,21 +23,30 @@ INERT_PATTERN = "^([=+\\-@\\t\\r'])"
 INERT_PREFIX = "'"
 
 
+def _text(column) -> bool:
+    return pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+
+
 def _empty_to_null(table: pa.Table) -> pa.Table:
     # In our CSVs an empty cell *is* null; writing "" would only be read back as null.
+    # A column is copied only if it has an empty cell: a national table's text columns are
+    # gigabytes, and copying them all for the few that need it doubled the export's memory.
     columns = []
     for column in table.columns:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        if _text(column):
+            empty = pc.equal(column, "")
+            if pc.any(empty).as_py():
+                column = pc.if_else(empty, pa.scalar(None, column.type), column)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def make_inert(table: pa.Table) -> pa.Table:
-    """Prefix formula-looking text cells with `'`; other types are left as they are."""
+    """Prefix formula-looking text cells with `'`; other types are left as they are (and
+    a text column without such a cell is not copied)."""
     columns = []
     for column in table.columns:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        if _text(column) and pc.any(pc.match_substring_regex(column, INERT_PATTERN)).as_py():
             column = pc.replace_substring_regex(column, pattern=INERT_PATTERN, replacement=INERT_PREFIX + "\\1")
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=table.schema)

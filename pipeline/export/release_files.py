@@ -5,6 +5,7 @@ ZIP). Used by the export and by a redaction, which re-issues a carried-forward r
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +16,8 @@ from pipeline.export.errors import output_path
 from pipeline.export.files import sha256, write_json, write_text, write_zip
 from pipeline.export.formats import CSV, RESOURCE_FORMATS, ZIP
 from pipeline.export.metadata import publisher, text_or
+
+WRITER_THREADS = 2  # files of one resource written at once
 
 
 def published_resource(source: dict, files: dict[str, Path], version_dir: Path) -> dict:
@@ -41,15 +44,23 @@ def write_resource(package_descriptor: dict, resource_descriptor: dict, table: p
     package = package_descriptor.get("name")
     paths = {fmt.key: output_path(data_dir, fmt.filename(name, package)) for fmt in RESOURCE_FORMATS}
     fields = (resource_descriptor.get("schema") or {}).get("fields", [])
-    writers["write_csv"](table, paths["csv"])
-    writers["write_excel_csv"](table, paths["csv-excel"])
-    writers["write_xlsx"](table, paths["xlsx"], fields=fields, reference_date=stamp,
-                          creator=publisher(package_descriptor, "zh"),
-                          title=text_or(resource_descriptor, "title", "zh") or name,
-                          version=package_descriptor.get("version"))
-    writers["write_parquet"](table, paths["parquet"], fields=fields,
-                             package=package_descriptor, resource=resource_descriptor)
-    writers["write_json_records"](table, paths["json"])
+    jobs = [  # the longest first, so that the threads end together
+        lambda: writers["write_xlsx"](table, paths["xlsx"], fields=fields, reference_date=stamp,
+                                      creator=publisher(package_descriptor, "zh"),
+                                      title=text_or(resource_descriptor, "title", "zh") or name,
+                                      version=package_descriptor.get("version")),
+        lambda: writers["write_json_records"](table, paths["json"]),
+        lambda: writers["write_csv"](table, paths["csv"]),
+        lambda: writers["write_excel_csv"](table, paths["csv-excel"]),
+        lambda: writers["write_parquet"](table, paths["parquet"], fields=fields,
+                                         package=package_descriptor, resource=resource_descriptor),
+    ]
+    # The files are independent and their writers spend their time in Arrow's kernels, zlib
+    # and writes, which release the GIL: two at once keep both cores busy.
+    with ThreadPoolExecutor(WRITER_THREADS) as pool:
+        done = [pool.submit(job) for job in jobs]
+    for future in done:
+        future.result()  # a writer's failure (a full disk) is raised here as it was raised there
     return paths
 
 
