@@ -380,3 +380,75 @@ def test_a_worker_s_failed_write_is_the_same_os_error_here(tmp_path, monkeypatch
     assert worker.value.strerror == alone.value.strerror
     assert worker.value.filename == str(target)
     assert not list(tmp_path.glob("**/*.arrow"))
+
+
+def test_a_table_in_key_order_is_exported_as_it_is_and_another_is_sorted(tmp_path):
+    """Sorting copies a table (gigabytes at the national tier): a table already in key order
+    is used itself; one that is not comes out in key order, equal to Arrow's sort."""
+    from pipeline.export import _typed_table
+    from pipeline.model import Resource
+
+    def resource(table):
+        fields = [{"name": "k", "type": "string"}, {"name": "n", "type": "integer"}]
+        return Resource(package="p", name="t", descriptor={"name": "t", "schema": {"fields": fields,
+                                                                                  "primaryKey": ["k", "n"]}},
+                        path=None, table=table)
+
+    ordered = pa.table({"k": ["a", "a", "b", "c"], "n": [1, 2, 1, 1]})
+    assert _typed_table(resource(ordered)) is ordered
+    shuffled = pa.table({"k": ["b", "a", "c", "a"], "n": [1, 2, 1, 1]})
+    result = _typed_table(resource(shuffled))
+    assert result.equals(shuffled.sort_by([("k", "ascending"), ("n", "ascending")]))
+    assert result.to_pydict() == ordered.to_pydict()
+
+
+def test_text_columns_are_copied_for_the_csv_only_when_a_cell_needs_it():
+    from pipeline.export.csvfiles import _empty_to_null, make_inert
+
+    table = pa.table({"plain": ["a", "b", None], "empty": ["a", "", None], "formula": ["=1", "x", None],
+                      "n": [1, 2, 3]})
+
+    def address(t, name):
+        return t.column(name).chunks[0].buffers()[2].address
+
+    nulls = _empty_to_null(table)
+    assert address(nulls, "plain") == address(table, "plain")  # the same bytes, not a copy
+    assert nulls.column("empty").to_pylist() == ["a", None, None]
+    inert = make_inert(table)
+    assert address(inert, "plain") == address(table, "plain")
+    assert inert.column("formula").to_pylist() == ["'=1", "x", None]
+
+
+def test_the_files_of_a_resource_are_written_at_once_and_a_failed_write_is_raised(tmp_path):
+    """Two writers meet at a barrier: written one after the other they never would (the
+    barrier gives up after 60 s). A writer's OSError reaches the caller as it was raised."""
+    import datetime as dt
+    import errno
+    import threading
+
+    from pipeline.export.release_files import write_resource
+
+    table = pa.table({"k": ["a"]})
+    descriptor = {"name": "t", "schema": {"fields": [{"name": "k", "type": "string"}]}}
+    meet = threading.Barrier(2, timeout=60)
+    written = []
+
+    def writer(name, fail=False, wait=False):
+        def write(table, path, **options):
+            if wait:
+                meet.wait()
+            if fail:
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            written.append(name)
+            return path
+        return write
+
+    writers = {"write_xlsx": writer("xlsx", wait=True), "write_json_records": writer("json", wait=True),
+               "write_csv": writer("csv"), "write_excel_csv": writer("excel"), "write_parquet": writer("parquet")}
+    write_resource({"name": "p"}, descriptor, table, tmp_path, dt.date(2026, 12, 7), writers)
+    assert sorted(written) == ["csv", "excel", "json", "parquet", "xlsx"]
+    writers["write_csv"] = writer("csv", fail=True)
+    meet.reset()
+    with pytest.raises(OSError) as raised:
+        write_resource({"name": "p"}, descriptor, table, tmp_path, dt.date(2026, 12, 7), writers)
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename.endswith("t.csv")

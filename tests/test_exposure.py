@@ -235,8 +235,12 @@ def test_one_pass_reads_each_file_once_and_takes_its_checksum(tmp_path, monkeypa
     (site / "latest").mkdir()
     os.link(site / "data" / "clean.json", site / "latest" / "clean.json")
     opened = []
-    monkeypatch.setattr(exposure, "open", lambda path, *a, **k: opened.append(Path(path).name) or open(path, *a, **k),
-                        raising=False)
+
+    def counting(path, *args, **options):
+        opened.append(Path(path).name)
+        return open(path, *args, **options)  # the caller closes it
+
+    monkeypatch.setattr(exposure, "open", counting, raising=False)
     scan = exposure.scan_site(site, ids={"B201500001", "B201500002"}, signatures={"p/t": _NAMES})
     assert opened.count("page.html") == 1
     assert opened.count("clean.json") == 2  # its first key is "listing_id": read again for "uscc"
