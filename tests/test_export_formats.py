@@ -122,6 +122,9 @@ def test_sqlite_declares_types_and_keys(site):
             connection.execute("INSERT INTO safety__yearly (district_code, year, deaths) VALUES ('999999', 2013, 1)")
         titles = dict(connection.execute("SELECT name, title FROM _fields WHERE table_name = 'safety__accidents'"))
         assert titles["deaths"] == "死亡人数"
+        # written without a VACUUM: nothing was deleted, so there is no free page to reclaim
+        assert connection.execute("PRAGMA freelist_count").fetchone() == (0,)
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_excel_csv_makes_formula_text_inert_and_leaves_numbers(site):
