@@ -34,6 +34,7 @@ from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
 from pipeline.i18n import both
 from pipeline.limits import DEFAULT_MAX_BYTES
 from pipeline.load import LoadError, load_catalog
+from pipeline.memory import release_freed
 from pipeline.model import Catalog
 from pipeline.outdir import check_cache, check_out, mark
 from pipeline.pages import write_docs
@@ -135,11 +136,13 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
         catalog = _load(Path(data), max_bytes)
         apply_policy(catalog, config)
         report = validate_catalog(catalog, config=config)
+        release_freed()
         log.stages += ["load", "validate"]
         if not report.valid:
             raise InvalidData(report)
         identities = {}
         derive(catalog, reference_date=day, config=config)  # the tables its sources allow
+        release_freed()
         if NAME in catalog.packages:  # a third-party package alone has nothing to derive
             identities = IDENTITIES
             log.stages.append("derive")
@@ -156,6 +159,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
                               through=export_writers(cache, code, log) if cache else None,
                               identities=identities)
             log.warnings += manifest.warnings
+            release_freed()
             # The root edition first: mkdocs empties the folder it builds into, and the other
             # editions are folders inside the root one.
             for lang in langs:
@@ -163,6 +167,7 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
                     catalog, work / lang, site_dir, lang, langs, out=out, day=day,
                     manifest=manifest, store=Path(cache) / "pages" / lang if cache else None,
                     code=code if cache else "")
+                release_freed()
             log.stages += ["export", "pages", "mkdocs"]
             _merge(downloads, site_dir)
             for lang in langs[1:]:

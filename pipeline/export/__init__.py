@@ -65,6 +65,7 @@ from pipeline.export.releases import (
 from pipeline.export.sqlitefile import table_name, write_sqlite, write_table_database
 from pipeline.export.xlsx import write_xlsx
 from pipeline.i18n import both
+from pipeline.memory import release_freed
 from pipeline.model import Catalog, Package, Resource
 from pipeline.versions import calendar_version, is_version, newest, version_key
 
@@ -343,6 +344,7 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
                                         writers=writers, labeller=labeller,
                                         published_tables=published_tables,
                                         detail_withheld=withheld_detail))
+        release_freed()  # a package's temporaries (its labels, its files' buffers) are done
     # After the current releases: their folders are this build's, every other one is carried.
     copy_forward(previous, data, {name: p.descriptor["version"] for name, p in catalog.packages.items()})
     manifest.withdrawn = withdrawn_packages(previous, data, set(catalog.packages), reference_date)

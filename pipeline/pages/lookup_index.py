@@ -53,6 +53,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.export.jsonfile import json_text
+from pipeline.memory import release_freed
 from pipeline.pages.core import INERT, inert_json
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -319,7 +320,11 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
 
     stop: list[str] = []
     grams: list[str] = []
-    found_rows, found_grams = [], []
+    # (gram, row) pairs as gram * n + row, each once, by gram then row. Every gram of one
+    # length is numbered after those of the lengths before, so each length's pairs, sorted
+    # and made unique on their own, follow the last length's: no sort of all of them (at
+    # the national tier that sort and its copies were gigabytes, the index's peak).
+    found = []
     at = np.flatnonzero(left >= 2).astype(index)
     prefix = chars[at].astype(np.uint64)
     for size in range(2, params.max_gram + 1):
@@ -350,8 +355,10 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         gram_id[kept] = len(grams) + np.arange(len(kept))
         grams += [text[p:p + size] for p in where[kept].tolist()]
         stopped = is_stop[number]
-        found_rows.append(row_of[at[~stopped]])
-        found_grams.append(gram_id[number[~stopped]])
+        pairs = gram_id[number[~stopped]] * max(n, 1) + row_of[at[~stopped]]
+        pairs.sort()
+        found.append(pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs)
+        del pairs
         longer = np.flatnonzero(stopped & (left[at] > size))
         at, prefix = at[longer], number[longer].astype(np.uint64)
         del key, encoded, number, stopped, longer
@@ -363,11 +370,8 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         members = members[np.concatenate([[True], pair[1:] != pair[:-1]])]
         del pair
 
-    # (gram, row) pairs, each once, by gram then row.
-    pairs = np.concatenate(found_grams + [np.zeros(0, np.int64)]) * max(n, 1) \
-        + np.concatenate(found_rows + [np.zeros(0, np.int64)])
-    pairs.sort()
-    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
+    pairs = np.concatenate(found + [np.zeros(0, np.int64)])
+    del found
     return stop, grams, pairs // max(n, 1), pairs % max(n, 1), (members, width)
 
 
@@ -454,6 +458,7 @@ def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Tab
     ``hazards`` is the derived rectification table (status on the reference date).
     """
     params = params or Params()
+    release_freed()  # what the pages written before the index freed: its peak comes on top
     enterprises = enterprises.sort_by("uscc")
     n = enterprises.num_rows
 
@@ -520,7 +525,7 @@ def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Tab
     for k, text in enumerate(_files(parts, occupancy, "[", "]")):
         yield f"r/{k}.json", text
     del parts, rated, certified, listed, supervised
-    pa.default_memory_pool().release_unused()  # the record texts' memory, for the grams
+    release_freed()  # the record texts' memory, for the grams
 
     # Name index.
     text, chars, starts, ends = _normalised(enterprises["name"])
