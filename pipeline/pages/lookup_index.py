@@ -307,7 +307,10 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     The members are where the listed stop grams (those not made of the affixes alone) are
     found on the way, as ``(stop gram * n + row) * width + position in the name``, sorted,
     each (stop gram, row) once at its first position; ``width`` is one more than the
-    longest name. Found here, the names are not scanned again for the lists."""
+    longest name. Found here, the names are not scanned again for the lists. They are kept
+    as one sorted run per gram length (stop grams are numbered length after length, so the
+    runs follow each other): joining them into one array and sorting it was the index's
+    peak at the national tier (1.5 GB twice over, where nearly every position is a member)."""
     n = len(starts)
     width = int((ends - starts).max()) + 1 if n else 1
     affixes = [normalise(affix) for affix in params.affixes]
@@ -347,8 +350,13 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
             chosen = listed[number]
             place = at[chosen].astype(np.int64)
             row = row_of[place].astype(np.int64)
-            members.append((stop_id[number[chosen]] * n + row) * width + place - starts[row])
+            run = (stop_id[number[chosen]] * n + row) * width + place - starts[row]
             del chosen, place, row
+            run.sort()
+            # the first position of each (stop gram, row): the least, as sorted
+            pair = run // width
+            members.append(run[np.concatenate([[True], pair[1:] != pair[:-1]])])
+            del run, pair
         stop += found_stop
         kept = np.flatnonzero(~is_stop)
         gram_id = np.full(len(count), -1, dtype=np.int64)
@@ -363,12 +371,6 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         at, prefix = at[longer], number[longer].astype(np.uint64)
         del key, encoded, number, stopped, longer
     del row_of, left, at, prefix
-    members = np.concatenate(members + [np.zeros(0, np.int64)])
-    members.sort()
-    if len(members):  # the first position of each (stop gram, row): the least, as sorted
-        pair = members // width
-        members = members[np.concatenate([[True], pair[1:] != pair[:-1]])]
-        del pair
 
     pairs = np.concatenate(found + [np.zeros(0, np.int64)])
     del found
@@ -626,29 +628,34 @@ def _order(*keys: np.ndarray) -> np.ndarray:
     return np.argsort(packed)  # unique keys (the last is an id or a row): any sort will do
 
 
-def _ranked_lists(stop: list[str], members: tuple[np.ndarray, int], lengths: np.ndarray,
+def _ranked_lists(stop: list[str], members: tuple[list[np.ndarray], int], lengths: np.ndarray,
                   by_name: np.ndarray, ids: np.ndarray, attrs: np.ndarray,
                   params: Params) -> Iterator[tuple[str, bytes]]:
     """The files of the row-by-row ``list_files`` (the tests' reference), the same bytes, from the members ``_grams`` found
     (``(stop gram * n + row) * width + position``, sorted), the names' lengths, the rows in
     name order, and the enterprises' ids and attributes."""
-    members, width = members
+    runs, width = members
     n = len(ids)
     tokens = _postings(np.arange(n), np.arange(n), ids, attrs, n)  # attributes + base 36 id
-    # A stop gram's members are one run of the sorted keys; the lists go by the gram's text.
-    bounds = np.searchsorted(members, np.arange(len(stop) + 1, dtype=np.int64) * n * width
-                             ).tolist()
-    listed = [k for k in sorted(range(len(stop)), key=stop.__getitem__) if bounds[k + 1] > bounds[k]]
+    # A stop gram's members are one stretch of one of the sorted runs (those of its length);
+    # the lists go by the gram's text.
+    keys = np.arange(len(stop) + 1, dtype=np.int64) * n * width
+    of_gram: list[np.ndarray | None] = [None] * len(stop)
+    for run in runs:
+        bounds = np.searchsorted(run, keys).tolist()
+        for k in np.flatnonzero(np.diff(bounds)).tolist():
+            of_gram[k] = run[bounds[k]:bounds[k + 1]]
+    listed = [k for k in sorted(range(len(stop)), key=stop.__getitem__) if of_gram[k] is not None]
     start = 0
     while start < len(listed):  # grams of about BATCH members at a time
         batch, size = [], 0
         while start < len(listed) and (not batch or size < BATCH):
             k = listed[start]
             batch.append(k)
-            size += bounds[k + 1] - bounds[k]
+            size += len(of_gram[k])
             start += 1
-        found = np.concatenate([members[bounds[k]:bounds[k + 1]] for k in batch])
-        counts = np.array([bounds[k + 1] - bounds[k] for k in batch], dtype=np.int64)
+        found = np.concatenate([of_gram[k] for k in batch])
+        counts = np.array([len(of_gram[k]) for k in batch], dtype=np.int64)
         gram = np.repeat(np.arange(len(batch)), counts)
         row = found // width % n
         position = found % width
