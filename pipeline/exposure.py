@@ -291,13 +291,21 @@ class _Found:
 
 def _in_stream(opener, look: _Look, *, tables: bool = True, digest=None) -> _Found:
     """What the text opened by ``opener()`` shows; ``digest`` (if given) receives its bytes."""
+    return _probed_stream(opener, look, tables=tables, digest=digest)[0]
+
+
+def _probed_stream(opener, look: _Look, *, tables: bool = True, cells: bool = False,
+                   digest=None) -> tuple[_Found, set[bytes]]:
+    """What the text opened by ``opener()`` shows, and the probes met in it (``cells``: an
+    XLSX member's, gathered over the workbook by the caller); ``digest`` (if given)
+    receives its bytes."""
     with opener() as handle:
         ids, whole, met = look.first_pass(_Digesting(handle, digest) if digest is not None else handle,
-                                          tables=tables)
+                                          tables=tables, cells=cells)
     found = _Found(ids, whole)
     if tables:
         found.tables |= _complete(look, look.keys, met, whole, [opener])
-    return found
+    return found, met
 
 
 def _in_archive(path: Path, look: _Look, *, tables: bool) -> _Found:
@@ -316,13 +324,9 @@ def _in_archive(path: Path, look: _Look, *, tables: bool) -> _Found:
                 found |= _nested(member.filename, opener, lambda copy: _in_file(copy, look, tables=tables))
                 continue
             plain.append(opener)
-            with opener() as handle:
-                ids, whole, met = look.first_pass(handle, tables=tables, cells=xlsx)
-            found.ids |= ids
-            found.tables |= whole
+            in_member, met = _probed_stream(opener, look, tables=tables, cells=xlsx)
+            found |= in_member
             cell_met |= met
-            if tables:
-                found.tables |= _complete(look, look.keys, met, whole, [opener])
         if tables and xlsx:
             found.tables |= _complete(look, look.cells, cell_met, found.tables, plain)
     return found
@@ -453,6 +457,7 @@ def scan_site(site: Path, *, ids: set[str] = frozenset(), signatures: dict[str, 
     names = site_files(site) if files is None else files
     # A file with several names is one group, read once; each group is scanned on its own.
     key_of: dict[str, object] = {}
+    first: dict[object, str] = {}  # each group's first name: the one read
     sizes: dict[object, int] = {}
     failed: dict[str, str] = {}
     for name in names:
@@ -463,10 +468,8 @@ def scan_site(site: Path, *, ids: set[str] = frozenset(), signatures: dict[str, 
             continue
         key = (status.st_dev, status.st_ino) if status.st_nlink > 1 else name
         key_of[name] = key
-        sizes[key] = status.st_size
-    first: dict[object, str] = {}  # each group's first name: the one read
-    for name, key in key_of.items():
         first.setdefault(key, name)
+        sizes[key] = status.st_size
     # Largest first, so that the scanners end together (the portal database alone is a fifth
     # of a national site's bytes).
     order = sorted(first, key=lambda key: -sizes[key])

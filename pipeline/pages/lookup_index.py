@@ -363,10 +363,7 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         gram_id[kept] = len(grams) + np.arange(len(kept))
         grams += [text[p:p + size] for p in where[kept].tolist()]
         stopped = is_stop[number]
-        pairs = gram_id[number[~stopped]] * max(n, 1) + row_of[at[~stopped]]
-        pairs.sort()
-        found.append(pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs)
-        del pairs
+        found.append(np.unique(gram_id[number[~stopped]] * max(n, 1) + row_of[at[~stopped]]))
         longer = np.flatnonzero(stopped & (left[at] > size))
         at, prefix = at[longer], number[longer].astype(np.uint64)
         del key, encoded, number, stopped, longer
