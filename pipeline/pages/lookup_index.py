@@ -294,27 +294,29 @@ def _normalised(names) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-           params: Params):
-    """Stop grams, the indexed grams, every (gram, row) pair of the index, and the members
-    of the ranked lists, for the names at ``starts``..``ends`` of ``text`` (``chars`` are
-    its code points).
+           rank: np.ndarray, params: Params):
+    """Stop grams, the indexed grams, every (gram, row) pair of the index, and the ranked
+    lists, for the names at ``starts``..``ends`` of ``text`` (``chars`` are its code points;
+    ``rank`` is each row's place by name length, then id).
 
     Grams are found a length at a time: the 2-grams at every position, then the (n+1)-grams
     only where the n-gram is a stop gram (a gram's count is at most its prefix's, so every
     stop gram of length n+1 is found there, with its full count). A gram is numbered from
     its prefix's number and its last character, so no gram text is made but those kept.
 
-    The members are where the listed stop grams (those not made of the affixes alone) are
-    found on the way, as ``(stop gram * n + row) * width + position in the name``, sorted,
-    each (stop gram, row) once at its first position; ``width`` is one more than the
-    longest name. Found here, the names are not scanned again for the lists. They are kept
-    as one sorted run per gram length (stop grams are numbered length after length, so the
-    runs follow each other): joining them into one array and sorting it was the index's
-    peak at the national tier (1.5 GB twice over, where nearly every position is a member)."""
+    The ranked lists are made of where the listed stop grams (those not made of the
+    affixes alone) are found on the way: each (stop gram, row) once, at its first position
+    in the name, ranked by that position, then ``rank``. Only a list's best ``list_cap``
+    entries are kept, as ``(stop gram * width + position) * n + rank``, sorted (``width``
+    is one more than the longest name), with each list's count in all: found here, the
+    names are not scanned again for the lists, and a list is cut as soon as it is found
+    (at the national tier, keeping every member until the lists were written held 1.5 GB
+    through the postings, nearly every position of every name being one)."""
     n = len(starts)
     width = int((ends - starts).max()) + 1 if n else 1
     affixes = [normalise(affix) for affix in params.affixes]
-    members = []
+    lists: list[np.ndarray] = []  # each gram length's kept entries
+    counts: dict[int, int] = {}  # a listed stop gram's entries in all
     index = np.int32 if len(chars) < 2**31 else np.int64
     spans = np.diff(np.append(starts, len(chars)))  # a name and what follows it up to the next
     row_of = np.repeat(np.arange(n, dtype=index), spans)
@@ -355,8 +357,10 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
             run.sort()
             # the first position of each (stop gram, row): the least, as sorted
             pair = run // width
-            members.append(run[np.concatenate([[True], pair[1:] != pair[:-1]])])
-            del run, pair
+            run = run[np.concatenate([[True], pair[1:] != pair[:-1]])]
+            del pair
+            lists.append(_best(run, n, width, rank, params.list_cap, counts))
+            del run
         stop += found_stop
         kept = np.flatnonzero(~is_stop)
         gram_id = np.full(len(count), -1, dtype=np.int64)
@@ -371,7 +375,33 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
 
     pairs = np.concatenate(found + [np.zeros(0, np.int64)])
     del found
-    return stop, grams, pairs // max(n, 1), pairs % max(n, 1), (members, width)
+    return stop, grams, pairs // max(n, 1), pairs % max(n, 1), Lists(lists, counts, width)
+
+
+@dataclass
+class Lists:
+    """The ranked lists ``_grams`` found: the kept entries, a sorted run per gram length,
+    as ``(stop gram * width + position) * n + rank``; each listed stop gram's count in all."""
+    runs: list[np.ndarray]
+    counts: dict[int, int]
+    width: int
+
+
+def _best(members: np.ndarray, n: int, width: int, rank: np.ndarray, cap: int,
+          counts: dict[int, int]) -> np.ndarray:
+    """The best ``cap`` of each stop gram's ``members`` (``(stop gram * n + row) * width +
+    position``, one per (stop gram, row)), as ``(stop gram * width + position) * n +
+    rank``, sorted; each stop gram's number of members goes into ``counts``."""
+    gram = members // (n * width)
+    row = members // width % n
+    key = (gram * width + members % width) * n + rank[row]
+    del row
+    key.sort()
+    gram = key // (n * width)
+    first = np.flatnonzero(np.concatenate([[True], gram[1:] != gram[:-1]]))
+    sizes = np.diff(np.append(first, len(gram)))
+    counts.update(zip(gram[first].tolist(), sizes.tolist()))
+    return key[np.arange(len(key)) - np.repeat(first, sizes) < cap]
 
 
 def _fnv1a_strings(array: pa.Array) -> np.ndarray:
@@ -529,8 +559,11 @@ def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Tab
     # Name index.
     text, chars, starts, ends = _normalised(enterprises["name"])
     by_name = _name_order(text, chars, starts, ids)
-    lengths = ends - starts
-    stop, grams, gram_of, row_of, members = _grams(text, chars, starts, ends, params)
+    by_rank = _order(ends - starts, ids)  # a stop gram's list ranks by these after position
+    rank = np.empty(len(by_rank), dtype=np.int64)
+    rank[by_rank] = np.arange(len(by_rank))
+    stop, grams, gram_of, row_of, lists = _grams(text, chars, starts, ends, rank, params)
+    del rank
     del text, chars, starts, ends
     values = _postings(gram_of, row_of, ids, attrs, len(grams))
     grams = pa.array(grams, pa.string())
@@ -551,8 +584,8 @@ def iter_index(*, enterprises: pa.Table, ratings: pa.Table, certificates: pa.Tab
     stop_shards, stop_shard_files = stop_files(stop, params)
     yield from stop_shard_files.items()
     del stop_shard_files
-    yield from _ranked_lists(stop, members, lengths, by_name, ids, attrs, params)
-    del members, by_name
+    yield from _ranked_lists(stop, lists, by_rank, by_name, ids, attrs, params)
+    del lists, by_rank, by_name
     yield "meta.json", dumps({
         "version": VERSION,
         "affixes": list(params.affixes),
@@ -625,45 +658,38 @@ def _order(*keys: np.ndarray) -> np.ndarray:
     return np.argsort(packed)  # unique keys (the last is an id or a row): any sort will do
 
 
-def _ranked_lists(stop: list[str], members: tuple[list[np.ndarray], int], lengths: np.ndarray,
-                  by_name: np.ndarray, ids: np.ndarray, attrs: np.ndarray,
-                  params: Params) -> Iterator[tuple[str, bytes]]:
-    """The files of the row-by-row ``list_files`` (the tests' reference), the same bytes, from the members ``_grams`` found
-    (``(stop gram * n + row) * width + position``, sorted), the names' lengths, the rows in
-    name order, and the enterprises' ids and attributes."""
-    runs, width = members
+def _ranked_lists(stop: list[str], lists: Lists, by_rank: np.ndarray, by_name: np.ndarray,
+                  ids: np.ndarray, attrs: np.ndarray, params: Params) -> Iterator[tuple[str, bytes]]:
+    """The files of the row-by-row ``list_files`` (the tests' reference), the same bytes, from
+    the lists ``_grams`` kept, the rows by rank (name length, then id) and in name order,
+    and the enterprises' ids and attributes."""
     n = len(ids)
     tokens = _postings(np.arange(n), np.arange(n), ids, attrs, n)  # attributes + base 36 id
-    # A stop gram's members are one stretch of one of the sorted runs (those of its length);
-    # the lists go by the gram's text.
-    keys = np.arange(len(stop) + 1, dtype=np.int64) * n * width
+    # A stop gram's entries are one stretch of one of the sorted runs (those of its length),
+    # already ranked; the lists go by the gram's text.
+    # (None: not listed; a list with none kept, list_cap 0, still says its count)
+    keys = np.arange(len(stop) + 1, dtype=np.int64) * lists.width * n
     of_gram: list[np.ndarray | None] = [None] * len(stop)
-    for run in runs:
+    for k in lists.counts:
+        of_gram[k] = np.zeros(0, dtype=np.int64)
+    for run in lists.runs:
         bounds = np.searchsorted(run, keys).tolist()
         for k in np.flatnonzero(np.diff(bounds)).tolist():
             of_gram[k] = run[bounds[k]:bounds[k + 1]]
     listed = [k for k in sorted(range(len(stop)), key=stop.__getitem__) if of_gram[k] is not None]
     start = 0
-    while start < len(listed):  # grams of about BATCH members at a time
+    while start < len(listed):  # grams of about BATCH entries at a time
         batch, size = [], 0
         while start < len(listed) and (not batch or size < BATCH):
-            k = listed[start]
-            batch.append(k)
-            size += len(of_gram[k])
+            batch.append(listed[start])
+            size += len(of_gram[listed[start]])
             start += 1
-        found = np.concatenate([of_gram[k] for k in batch])
-        counts = np.array([len(of_gram[k]) for k in batch], dtype=np.int64)
-        gram = np.repeat(np.arange(len(batch)), counts)
-        row = found // width % n
-        position = found % width
-        del found
-        ranked = row[_order(gram, position, lengths[row], ids[row])]  # gram stays grouped
-        first = np.cumsum(counts) - counts
-        keep = np.arange(len(ranked)) - np.repeat(first, counts) < params.list_cap
-        yield from _list_pages([f"g{stop[k].encode('utf-8').hex()}" for k in batch], counts,
-                               ranked[keep], np.minimum(counts, params.list_cap), tokens,
+        rows = by_rank[np.concatenate([of_gram[k] for k in batch]) % n]
+        yield from _list_pages([f"g{stop[k].encode('utf-8').hex()}" for k in batch],
+                               np.array([lists.counts[k] for k in batch], dtype=np.int64), rows,
+                               np.array([len(of_gram[k]) for k in batch], dtype=np.int64), tokens,
                                params.list_page)
-        del gram, row, position, ranked, keep
+        del rows
 
     # Facets: every enterprise in four lists (district and sector, either, neither), each
     # list in name order. The attribute characters are ASCII and never "_", so the pair of
