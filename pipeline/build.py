@@ -28,6 +28,7 @@ from pipeline.cache import (
 from pipeline.config import Config, load_config, use
 from pipeline.config import apply as apply_policy
 from pipeline.derive import IDENTITIES, NAME, derive
+from pipeline.early_scan import scanning
 from pipeline.editions import editions_key, prefix
 from pipeline.export import export
 from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
@@ -160,25 +161,26 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
                               identities=identities)
             log.warnings += manifest.warnings
             release_freed()
-            # The root edition first: mkdocs empties the folder it builds into, and the other
-            # editions are folders inside the root one.
-            for lang in langs:
-                log.reused_pages += _edition(
-                    catalog, work / lang, site_dir, lang, langs, out=out, day=day,
-                    manifest=manifest, store=Path(cache) / "pages" / lang if cache else None,
-                    code=code if cache else "")
-                release_freed()
-            log.stages += ["export", "pages", "mkdocs"]
-            _merge(downloads, site_dir)
-            for lang in langs[1:]:
-                link_shared(site_dir, prefix(lang, langs))
-            write_site_map(site_dir, langs, lastmod=day.isoformat())
-            add_csp(site_dir)
-            mark(site_dir)
-            problems = check_site(site_dir, manifest, langs=langs,
-                                  parsed=Path(cache) / "sitecheck" if cache else None,
-                                  hidden=_hidden_listings(catalog, day),
-                                  withheld=withheld_signatures(catalog))
+            hidden, withheld = _hidden_listings(catalog, day), withheld_signatures(catalog)
+            parsed = Path(cache) / "sitecheck" if cache else None
+            with scanning(downloads, ids=hidden, signatures=withheld, memo=parsed) as scanned:
+                # The root edition first: mkdocs empties the folder it builds into, and the
+                # other editions are folders inside the root one.
+                for lang in langs:
+                    log.reused_pages += _edition(
+                        catalog, work / lang, site_dir, lang, langs, out=out, day=day,
+                        manifest=manifest, store=Path(cache) / "pages" / lang if cache else None,
+                        code=code if cache else "")
+                    release_freed()
+                log.stages += ["export", "pages", "mkdocs"]
+                _merge(downloads, site_dir)
+                for lang in langs[1:]:
+                    link_shared(site_dir, prefix(lang, langs))
+                write_site_map(site_dir, langs, lastmod=day.isoformat())
+                add_csp(site_dir)
+                mark(site_dir)
+                problems = check_site(site_dir, manifest, langs=langs, parsed=parsed, hidden=hidden,
+                                      withheld=withheld, scanned=scanned())
             log.stages.append("sitecheck")
             if problems:
                 raise SiteCheckError(problems)

@@ -433,14 +433,17 @@ class Scan:
 
 
 def scan_site(site: Path, *, ids: set[str] = frozenset(), signatures: dict[str, list[str]] | None = None,
-              manifest=None, memo: Path | None = None, files: list[str] | None = None) -> Scan:
+              manifest=None, memo: Path | None = None, files: list[str] | None = None,
+              earlier: dict[tuple, tuple] | None = None) -> Scan:
     """Every file of ``site`` read once for both questions of this module, its SHA-256 taken
     on the way (the download check compares it with the manifest's).
 
     A file with several names (a release's files and their hard links in ``latest/``, half
     of the downloads' bytes) is read once and reported under every name. With ``memo``,
     what was found in a file is kept by its bytes' digest (:class:`_Memo`): a file whose
-    bytes were scanned before for the same ids or tables is only hashed."""
+    bytes were scanned before for the same ids or tables is only hashed. ``earlier`` is
+    what :func:`scan_files` found for the same ids and tables in files read before (by
+    :func:`stamp`): a file whose stamp is there is not read again."""
     site = Path(site)
     signatures = signatures or {}
     result = Scan()
@@ -455,11 +458,13 @@ def scan_site(site: Path, *, ids: set[str] = frozenset(), signatures: dict[str, 
     memos = {"exposed": _Memo(memo, "exposed", sorted(look.ids)) if look.ids else None,
              "withheld": _Memo(memo, "withheld", signatures) if signatures else None}
     names = site_files(site) if files is None else files
+    earlier = earlier or {}
     # A file with several names is one group, read once; each group is scanned on its own.
     key_of: dict[str, object] = {}
     first: dict[object, str] = {}  # each group's first name: the one read
     sizes: dict[object, int] = {}
     failed: dict[str, str] = {}
+    scanned: dict[object, tuple] = {}
     for name in names:
         try:
             status = (site / name).stat()
@@ -470,10 +475,12 @@ def scan_site(site: Path, *, ids: set[str] = frozenset(), signatures: dict[str, 
         key_of[name] = key
         first.setdefault(key, name)
         sizes[key] = status.st_size
+        if stamp(status) in earlier:
+            scanned[key] = earlier[stamp(status)]
     # Largest first, so that the scanners end together (the portal database alone is a fifth
     # of a national site's bytes).
-    order = sorted(first, key=lambda key: -sizes[key])
-    scanned = _on_threads(order, lambda key: _scan_one(site / first[key], look, memos, memo is not None))
+    order = sorted((key for key in first if key not in scanned), key=lambda key: -sizes[key])
+    scanned.update(_on_threads(order, lambda key: _scan_one(site / first[key], look, memos, memo is not None)))
     for name in names:
         digest, found, error = (None, None, failed[name]) if name in failed else scanned[key_of[name]]
         if digest is not None:
@@ -485,6 +492,32 @@ def scan_site(site: Path, *, ids: set[str] = frozenset(), signatures: dict[str, 
         result.exposed += [(name, i) for i in sorted(found.ids)]
         result.withheld += [(name, key) for key in sorted(found.tables)]
     return result
+
+
+def stamp(status: os.stat_result) -> tuple:
+    """A file as it was when it was read: the same file (device, inode), size and time of
+    its last change. A file written again, in place or by a new file under its name, has
+    another stamp."""
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def scan_files(folder: Path, *, ids: set[str] = frozenset(), signatures: dict[str, list[str]] | None = None,
+               memo: Path | None = None) -> dict[tuple, tuple]:
+    """What :func:`scan_site` finds in each file under ``folder``, by the file's stamp taken
+    before it was read (:func:`stamp`), for ``scan_site(..., earlier=)``: the build scans the
+    downloads while it writes the pages, and the site check does not read them again."""
+    folder = Path(folder)
+    look = _Look(ids, signatures or {})
+    memos = {"exposed": _Memo(memo, "exposed", sorted(look.ids)) if look.ids else None,
+             "withheld": _Memo(memo, "withheld", signatures) if signatures else None}
+    stamps: dict[tuple, str] = {}
+    for name in site_files(folder):
+        try:
+            stamps.setdefault(stamp((folder / name).stat()), name)
+        except OSError:
+            continue  # gone: the site check will say so
+    order = sorted(stamps, key=lambda key: -key[2])
+    return _on_threads(order, lambda key: _scan_one(folder / stamps[key], look, memos, memo is not None))
 
 
 # Files scanned at once: reading, decompressing, hashing and SQLite's own scan release the

@@ -210,7 +210,8 @@ def _page_from_json(value: dict) -> _Page:
 
 def check_site(site_dir: Path, manifest=None, *, langs: tuple[str, ...] | None = None,
                parsed: Path | None = None, hidden: set[str] | None = None,
-               withheld: dict[str, list[str]] | None = None) -> list[Problem]:
+               withheld: dict[str, list[str]] | None = None,
+               scanned: dict[tuple, tuple] | None = None) -> list[Problem]:
     """Every problem of the site in ``site_dir`` (see the module docstring); [] is publishable.
 
     ``langs`` are the site's editions, the root's first (the build passes the
@@ -224,6 +225,9 @@ def check_site(site_dir: Path, manifest=None, *, langs: tuple[str, ...] | None =
     ``hidden`` are the ids of blacklist listings not in force on the site's date
     (:func:`pipeline.exposure.hidden_ids`): none may appear in any file. ``withheld`` maps
     each withheld table (``package/resource``) to its columns: no copy of it may be published.
+    ``scanned`` is what an earlier scan for the same ``hidden`` and ``withheld`` found in
+    files since moved into the site (:mod:`pipeline.early_scan`): those unchanged since are
+    not read again.
     """
     from pipeline.exposure import scan_site, site_files
 
@@ -257,7 +261,8 @@ def check_site(site_dir: Path, manifest=None, *, langs: tuple[str, ...] | None =
     # One pass over every file: the downloads' checksums and both exposure scans (each of
     # the three read all 17 GB of a national site on its own).
     scan = scan_site(site, ids=hidden or set(), signatures=withheld or {},
-                     manifest=manifest if withheld else None, memo=parsed, files=listed) \
+                     manifest=manifest if withheld else None, memo=parsed, files=listed,
+                     earlier=scanned) \
         if hidden or withheld else None
     problems += _check_downloads(site, manifest, scan.digests if scan is not None else {})
     problems += _check_release_pages(files, langs)

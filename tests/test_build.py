@@ -272,3 +272,32 @@ def test_merge_moves_new_folders_whole_merges_shared_ones_and_refuses_a_clash(tm
     with pytest.raises(FileExistsError):
         _merge(source, target)
     assert (target / "credit" / "index.html").read_text(encoding="utf-8") == "page"
+
+
+def test_a_download_changed_after_the_early_scan_is_read_again_by_the_site_check(tmp_path, monkeypatch):
+    """The downloads are scanned while the pages are written (``pipeline.early_scan``); the
+    site check takes that scan for every download unchanged since, and reads again one
+    written after it: a hidden listing put into a download then still stops the build."""
+    import pipeline.build as build_module
+    from pipeline.exposure import stamp
+    from pipeline.sitecheck import SiteCheckError
+
+    real = build_module.check_site
+    seen = {}
+
+    def leaking(site_dir, manifest, **options):
+        downloads = [p for p in sorted((site_dir / "data").rglob("*"))
+                     if p.is_file() and p.suffix in {".csv", ".parquet", ".zip", ".sqlite", ".xlsx"}]
+        seen.update(options, covered=all(stamp(p.stat()) in options["scanned"] for p in downloads))
+        target = next(p for p in downloads if p.suffix == ".csv")
+        with target.open("a", encoding="utf-8") as handle:
+            handle.write(min(options["hidden"]) + "\n")
+        seen["names"] = [p.relative_to(site_dir).as_posix() for p in downloads if p.samefile(target)]
+        return real(site_dir, manifest, **options)
+
+    monkeypatch.setattr(build_module, "check_site", leaking)
+    with pytest.raises(SiteCheckError) as failed:
+        build(DATAPACKAGES, tmp_path / "site", reference_date=REFERENCE_DATE)
+    assert seen["hidden"] and seen["covered"]  # every download was scanned early
+    exposed = [p for p in failed.value.problems if p.what == "exposed"]
+    assert sorted(p.file for p in exposed) == sorted(seen["names"])  # the file, under each of its names

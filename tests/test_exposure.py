@@ -281,3 +281,86 @@ def test_files_scanned_on_threads_all_give_their_result_and_a_fault_is_raised():
 
     with pytest.raises(RuntimeError, match="scan fault"):
         exposure._on_threads(items, faulty)
+
+
+# --- the downloads scanned while the pages are written ------------------------------------
+
+def _scan_everything(site: Path) -> dict:
+    from pipeline import exposure
+
+    scan = exposure.scan_site(site, ids={"B201500001", "B201500002", "B201500003", "B201500004"},
+                              signatures={"p/t": _NAMES})
+    return {"exposed": scan.exposed, "withheld": scan.withheld, "digests": scan.digests}
+
+
+def test_files_scanned_earlier_are_not_read_again_unless_they_changed(tmp_path, monkeypatch):
+    """What the early scan found in a file stands for it while the file is the same file,
+    with the same size and time of change; a file written since, or put there since, is
+    read. The site check's answer is the one a scan of everything gives."""
+    import os
+
+    from pipeline import exposure
+
+    site = _site(tmp_path / "site")
+    ids = {"B201500001", "B201500002", "B201500003", "B201500004"}
+    earlier = exposure.scan_files(site / "data", ids=ids, signatures={"p/t": _NAMES})
+    assert len(earlier) == 4  # the files of data/, by stamp
+    clean = site / "data" / "clean.json"
+    clean.write_text('{"listing_id": "B201500001"}', encoding="utf-8")  # a leak since
+    os.utime(clean, ns=(1, 1))  # even with an old time: its size differs
+    (site / "data" / "late.csv").write_text("listing_id,uscc,reason\n", encoding="utf-8")
+    reads = []
+    real = exposure._scan_one
+    monkeypatch.setattr(exposure, "_scan_one", lambda path, *a, **k: reads.append(path.name) or real(path, *a, **k))
+    scan = exposure.scan_site(site, ids=ids, signatures={"p/t": _NAMES}, earlier=earlier)
+    assert sorted(reads) == ["clean.json", "late.csv", "page.html"]
+    monkeypatch.setattr(exposure, "_scan_one", real)
+    assert {"exposed": scan.exposed, "withheld": scan.withheld, "digests": scan.digests} == _scan_everything(site)
+    assert ("data/clean.json", "B201500001") in scan.exposed
+    assert ("data/late.csv", "p/t") in scan.withheld
+
+
+def test_a_file_rewritten_in_place_with_its_size_is_read_again(tmp_path):
+    import os
+
+    from pipeline import exposure
+
+    site = tmp_path / "site"
+    site.mkdir()
+    page = site / "page.html"
+    page.write_text("<p>B201500008</p>", encoding="utf-8")
+    earlier = exposure.scan_files(site, ids={"B201500001"})
+    before = page.stat()
+    with page.open("r+b") as handle:  # same inode, same size: only the time of change moves
+        handle.write(b"<p>B201500001</p>")
+    later = before.st_mtime_ns + 1_000_000  # as a write a moment later leaves it
+    os.utime(page, ns=(later, later))
+    assert exposure.scan_site(site, ids={"B201500001"}, earlier=earlier).exposed == [("page.html", "B201500001")]
+
+
+def test_the_early_scan_process_finds_what_the_scan_here_finds(tmp_path):
+    """The early scan runs in a process of its own (one core each with the pages): what it
+    hands back is what :func:`scan_files` finds here."""
+    from pipeline import exposure
+    from pipeline.early_scan import scanning
+
+    site = _site(tmp_path / "site")
+    ids = {"B201500002", "B201500003", "B201500004"}
+    with scanning(site, ids=ids, signatures={"p/t": _NAMES}) as scanned:
+        found = scanned()
+    assert found == exposure.scan_files(site, ids=ids, signatures={"p/t": _NAMES})
+    assert len(found) == 5 and any(f is not None and f.ids for _, f, _ in found.values())
+
+
+def test_an_early_scan_that_fails_hands_back_nothing(tmp_path):
+    """A scan process that fails (killed, out of memory) saves nothing and stops nothing:
+    the site check reads every file itself."""
+    import subprocess
+    import sys
+
+    from pipeline.early_scan import _found, scanning
+
+    failed = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    assert _found(failed, tmp_path / "never-written.json") == {}
+    with scanning(tmp_path, ids=set(), signatures={}) as scanned:  # nothing looked for
+        assert scanned() == {}
