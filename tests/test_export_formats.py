@@ -455,3 +455,25 @@ def test_the_files_of_a_resource_are_written_at_once_and_a_failed_write_is_raise
     with pytest.raises(OSError) as raised:
         write_resource({"name": "p"}, descriptor, table, tmp_path, dt.date(2026, 12, 7), writers)
     assert raised.value.errno == errno.ENOSPC and raised.value.filename.endswith("t.csv")
+
+
+def test_a_failed_write_names_the_file_it_was_writing(tmp_path):
+    """``write()`` on an open file raises "No space left on device" without a file; the
+    export raises it with the download it was writing, as the build then reports it."""
+    import datetime as dt
+    import errno
+
+    from pipeline.export.release_files import write_resource
+
+    def full(table, path, **options):
+        with open(path, "wb") as handle:
+            handle.write(b"x")
+            raise OSError(errno.ENOSPC, "No space left on device")  # as a write() raises it
+
+    writers = {name: (full if name == "write_json_records" else lambda table, path, **o: path)
+               for name in ("write_xlsx", "write_json_records", "write_csv", "write_excel_csv", "write_parquet")}
+    descriptor = {"name": "t", "schema": {"fields": [{"name": "k", "type": "string"}]}}
+    with pytest.raises(OSError) as raised:
+        write_resource({"name": "p"}, descriptor, pa.table({"k": ["a"]}), tmp_path, dt.date(2026, 12, 7), writers)
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(tmp_path / "t.json")
+    assert raised.value.strerror == "No space left on device"

@@ -7,6 +7,7 @@ and SHA-256 digests computed in one place.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -19,6 +20,19 @@ from pathlib import Path
 # Files in ZIP archives (our packages and the XLSX container) are stamped with the
 # release's reference date at midnight: the clock of the build machine never leaks in.
 ZIP_PERMISSIONS = 0o100644 << 16  # regular file, rw-r--r--
+
+
+@contextlib.contextmanager
+def naming(path: Path):
+    """A failed write (a full disk) raised with the file it was writing: ``write()`` on an
+    open file raises ``OSError`` without one, and "No space left on device" alone does not
+    say where."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None or error.errno is None:
+            raise
+        raise OSError(error.errno, error.strerror, str(path)) from error
 
 
 def zip_time(reference_date: dt.date) -> tuple[int, int, int, int, int, int]:

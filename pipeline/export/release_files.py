@@ -13,7 +13,7 @@ import pyarrow as pa
 from pipeline.export import changelog, documents
 from pipeline.export.citation import citation, release_url
 from pipeline.export.errors import output_path
-from pipeline.export.files import sha256, write_json, write_text, write_zip
+from pipeline.export.files import naming, sha256, write_json, write_text, write_zip
 from pipeline.export.formats import CSV, RESOURCE_FORMATS, ZIP
 from pipeline.export.metadata import publisher, text_or
 
@@ -44,21 +44,26 @@ def write_resource(package_descriptor: dict, resource_descriptor: dict, table: p
     package = package_descriptor.get("name")
     paths = {fmt.key: output_path(data_dir, fmt.filename(name, package)) for fmt in RESOURCE_FORMATS}
     fields = (resource_descriptor.get("schema") or {}).get("fields", [])
-    jobs = [  # the longest first, so that the threads end together
-        lambda: writers["write_xlsx"](table, paths["xlsx"], fields=fields, reference_date=stamp,
-                                      creator=publisher(package_descriptor, "zh"),
-                                      title=text_or(resource_descriptor, "title", "zh") or name,
-                                      version=package_descriptor.get("version")),
-        lambda: writers["write_json_records"](table, paths["json"]),
-        lambda: writers["write_csv"](table, paths["csv"]),
-        lambda: writers["write_excel_csv"](table, paths["csv-excel"]),
-        lambda: writers["write_parquet"](table, paths["parquet"], fields=fields,
-                                         package=package_descriptor, resource=resource_descriptor),
-    ]
+    jobs = {  # the longest first, so that the threads end together
+        "xlsx": lambda: writers["write_xlsx"](table, paths["xlsx"], fields=fields, reference_date=stamp,
+                                              creator=publisher(package_descriptor, "zh"),
+                                              title=text_or(resource_descriptor, "title", "zh") or name,
+                                              version=package_descriptor.get("version")),
+        "json": lambda: writers["write_json_records"](table, paths["json"]),
+        "csv": lambda: writers["write_csv"](table, paths["csv"]),
+        "csv-excel": lambda: writers["write_excel_csv"](table, paths["csv-excel"]),
+        "parquet": lambda: writers["write_parquet"](table, paths["parquet"], fields=fields,
+                                                    package=package_descriptor, resource=resource_descriptor),
+    }
+
+    def run(key: str):
+        with naming(paths[key]):
+            return jobs[key]()
+
     # The files are independent and their writers spend their time in Arrow's kernels, zlib
     # and writes, which release the GIL: two at once keep both cores busy.
     with ThreadPoolExecutor(WRITER_THREADS) as pool:
-        done = [pool.submit(job) for job in jobs]
+        done = [pool.submit(run, key) for key in jobs]
     for future in done:
         future.result()  # a writer's failure (a full disk) is raised here as it was raised there
     return paths
@@ -89,10 +94,12 @@ def write_release_documents(version_dir: Path, published: dict, document: dict, 
     }
     for name, write in documents_.items():
         (version_dir / name).unlink(missing_ok=True)
-        write(version_dir / name)
+        with naming(version_dir / name):
+            write(version_dir / name)
     members = {name: version_dir / name for name in ("datapackage.json", "README.md", "LICENSE.txt", "CHANGELOG.md")}
     members.update({r["path"]: output_path(version_dir, *r["path"].split("/")) for r in published["resources"]})
     archive = output_path(version_dir, ZIP.filename(package))
     archive.unlink(missing_ok=True)
-    write_zip(archive, members, stamp)
+    with naming(archive):
+        write_zip(archive, members, stamp)
     return citations
