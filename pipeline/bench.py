@@ -25,6 +25,7 @@ Markdown page (``page_markdown``) under ``out``; ``evaluate_budgets`` holds the 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -178,6 +179,17 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def on_disk(path: Path) -> int:
+    """Bytes of the files under ``path``, each file once (a release's files and their
+    ``latest/`` links are one file on the disk)."""
+    sizes = {}
+    for folder, _, names in os.walk(path):
+        for name in names:
+            status = os.lstat(os.path.join(folder, name))
+            sizes[(status.st_dev, status.st_ino)] = status.st_size
+    return sum(sizes.values())
+
+
 def _measure(command: list[str], log: Path) -> dict:
     log.parent.mkdir(parents=True, exist_ok=True)
     start = log.stat().st_size if log.is_file() else 0  # the log keeps every run's output
@@ -214,9 +226,12 @@ def _run_stage(stage: str, data: Path, work: Path, reference_date: date, build_a
         figures["seconds"] = measured["wall_seconds"] - figures.pop("measure_seconds", 0.0)
         if "error" not in measured:
             figures.update(_rebuilds(data, work, build_args, log))
+    if "error" in measured and (work / "site").is_dir():  # how far it got: what it had written
+        figures["written_bytes"] = on_disk(work / "site")
     shutil.rmtree(work, ignore_errors=True)  # a province site is large; figures are taken
+    # the child's own account of what broke, where it gave one; else the end of its log
     return {**figures, **{k: measured[k] for k in ("peak_bytes", "wall_seconds")},
-            **({"error": measured["error"]} if "error" in measured else {})}
+            **({"error": measured["error"]} if "error" in measured and "error" not in figures else {})}
 
 
 def _rebuilds(data: Path, work: Path, build_args: list[str], log: Path) -> dict:
@@ -338,11 +353,29 @@ def _child(argv: list[str]) -> None:
     stage, data, work, ref, result_path, *build_args = argv
     data, work, reference_date = Path(data), Path(work), date.fromisoformat(ref)
     figures: dict = {}
-    if stage == "build":
-        figures = _child_build(data, work, build_args)
-    else:
-        figures = _child_pipeline(stage, data, work, reference_date)
+    try:
+        if stage == "build":
+            figures = _child_build(data, work, build_args)
+        else:
+            figures = _child_pipeline(stage, data, work, reference_date)
+    except (OSError, MemoryError) as error:  # at the ceiling: what broke, said as a fact
+        Path(result_path).write_text(json.dumps(broke(error, work)), encoding="utf-8")
+        raise SystemExit(1) from None
     Path(result_path).write_text(json.dumps(figures), encoding="utf-8")
+
+
+def broke(error: BaseException, work: Path) -> dict:
+    """What stopped a stage that ran out of room: the error's code (``ENOSPC`` for a full
+    disk, ``ENOMEM`` for memory), its message, and the file it was writing (relative to the
+    stage's folder; the record is published), not a traceback."""
+    code = errno.ENOMEM if isinstance(error, MemoryError) else getattr(error, "errno", None)
+    name = getattr(error, "filename", None)
+    if name is not None:
+        name = Path(name).resolve()
+        name = name.relative_to(work.resolve()).as_posix() if name.is_relative_to(work.resolve()) else name.name
+    message = (getattr(error, "strerror", None) or os.strerror(code) if code else str(error)) or type(error).__name__
+    return {"error": f"{type(error).__name__}: {message}" + (f" ({name})" if name else ""),
+            "errno": errno.errorcode.get(code) if code else None, "file": name}
 
 
 def _child_pipeline(stage: str, data: Path, work: Path, reference_date: date) -> dict:

@@ -283,8 +283,7 @@ def ceiling_markdown(results: dict, lang: str = "zh") -> str:
     rows = [[t(f"bench.stage.{stage}", lang) + (f" ({f['date'][:10]})" if f.get("date") else ""),
              _num(f.get("seconds"), 1), _mb(f.get("peak_bytes")),
              _mb(f.get("output_bytes")),
-             t("bench.note.error", lang, error=str(f["error"])[:160]) if f.get("error")
-             else t("bench.ceiling.done", lang)]
+             _what_broke(f, lang) if f.get("error") else t("bench.ceiling.done", lang)]
             for stage in STAGES if (f := stages.get(stage)) is not None]
     return "\n".join([
         f"## {t('bench.ceiling.title', lang)}\n",
@@ -292,6 +291,21 @@ def ceiling_markdown(results: dict, lang: str = "zh") -> str:
           data=_mb(entry.get("data_bytes"))) + "\n",
         _machine(results, lang), _md_table(header, rows),
         f"### {t('bench.ceiling.plan_title', lang)}\n", t("bench.ceiling.plan", lang) + "\n"])
+
+
+# What broke a stage at the ceiling, in the page's language (the error's own text is English)
+_BROKE = {"ENOSPC": "bench.broke.disk", "ENOMEM": "bench.broke.memory"}
+
+
+def _what_broke(figures: dict, lang: str) -> str:
+    written = figures.get("written_bytes")
+    written = t("bench.broke.written", lang, mb=_mb(written)) if written is not None else ""
+    if figures.get("errno") in _BROKE:
+        where = t("bench.broke.file", lang, file=figures["file"]) if figures.get("file") else ""
+        return t(_BROKE[figures["errno"]], lang) + where + written
+    if str(figures["error"]).startswith("killed by SIGKILL"):  # the out-of-memory killer's mark
+        return t("bench.broke.killed", lang) + written
+    return t("bench.note.error", lang, error=str(figures["error"])[:160]) + written
 
 
 def page_markdown(results: dict, lang: str = "zh", ceiling: dict | None = None) -> str:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -410,6 +411,53 @@ def test_a_stage_killed_by_a_signal_says_so_with_its_own_output_and_its_peak(tmp
     killed = bench._measure([sys.executable, "-c", script], log)
     assert killed["error"] == "killed by SIGKILL: took 40 MB"
     assert killed["peak_bytes"] >= 40 << 20
+
+
+def test_a_stage_that_runs_out_of_room_says_what_and_where_not_a_traceback(tmp_path):
+    """A real export of the committed data under a file-size limit (the kernel refuses a
+    write past it, as a full disk refuses every write): the stage's record gives the error's
+    code, its message and the file, relative to the stage's folder, and the site's bytes
+    written so far; the log has no traceback."""
+    import resource
+
+    work, result = tmp_path / "work", tmp_path / "result.json"
+    work.mkdir()
+    limit = 200_000
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "pipeline.bench", "export", str(ROOT / "datapackages"),
+                           str(work), "2016-01-01", str(result)], cwd=ROOT, capture_output=True,
+                          text=True, preexec_fn=limited, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    figures = json.loads(result.read_text(encoding="utf-8"))
+    assert figures["errno"] == "EFBIG" and figures["file"].startswith("site/")
+    assert figures["error"] == f"OSError: File too large ({figures['file']})"
+    assert bench.on_disk(work / "site") > 0
+
+
+def test_what_broke_at_the_ceiling_is_said_in_the_page_s_language():
+    disk = {"error": "OSError: No space left on device (site/data/all.tmp)", "errno": "ENOSPC",
+            "file": "site/data/all.tmp", "written_bytes": 48 * GIB}
+    assert bench_report._what_broke(disk, "zh") == "中断：磁盘已满（写入 site/data/all.tmp 时），此前已写出 49,152 MB"
+    assert bench_report._what_broke(disk, "en") == \
+        "stopped: the disk was full (while writing site/data/all.tmp), having written 49,152 MB"
+    assert bench_report._what_broke({"error": "OSError: Cannot allocate memory", "errno": "ENOMEM",
+                                     "file": None}, "zh") == "中断：内存不足"
+    assert bench_report._what_broke({"error": "killed by SIGKILL: loading"}, "zh") == \
+        "中断：进程被系统终止（通常是内存耗尽）"
+    assert bench_report._what_broke({"error": "exit 2: usage"}, "zh") == "失败：exit 2: usage"
+
+
+def test_an_error_s_file_outside_the_stage_s_folder_is_named_by_its_name_alone(tmp_path):
+    import errno
+
+    outside = bench.broke(OSError(errno.ENOSPC, "No space left on device", "/elsewhere/x.sqlite"), tmp_path)
+    assert outside == {"error": "OSError: No space left on device (x.sqlite)", "errno": "ENOSPC",
+                       "file": "x.sqlite"}
+    assert bench.broke(MemoryError(), tmp_path) == {"error": "MemoryError: Cannot allocate memory",
+                                                    "errno": "ENOMEM", "file": None}
 
 
 def test_the_budget_table_says_yes_and_no_in_the_page_s_language():
