@@ -335,8 +335,11 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     for size in range(2, params.max_gram + 1):
         if not len(at):
             break
-        key = chars[at + (size - 1)] | (prefix << np.uint64(21))
+        key = prefix  # the prefix's number and the last character, made in place
+        key <<= np.uint64(21)
+        key |= chars[at + (size - 1)]
         encoded = pc.dictionary_encode(pa.array(key))
+        del key, prefix  # (the arrays here are as long as all the names: each freed when done)
         number = encoded.indices.to_numpy()
         count = np.bincount(number, minlength=len(encoded.dictionary))
         where = np.empty(len(count), dtype=np.int64)
@@ -352,8 +355,15 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
             chosen = listed[number]
             place = at[chosen].astype(np.int64)
             row = row_of[place].astype(np.int64)
-            run = (stop_id[number[chosen]] * n + row) * width + place - starts[row]
-            del chosen, place, row
+            run = stop_id[number[chosen]]
+            del chosen
+            run *= n  # in place, as below: no temporary the length of all the names
+            run += row
+            run *= width
+            run += place
+            del place
+            run -= starts[row]
+            del row
             run.sort()
             # the first position of each (stop gram, row): the least, as sorted
             pair = run // width
@@ -369,9 +379,10 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         stopped = is_stop[number]
         found.append(np.unique(gram_id[number[~stopped]] * max(n, 1) + row_of[at[~stopped]]))
         longer = np.flatnonzero(stopped & (left[at] > size))
-        at, prefix = at[longer], number[longer].astype(np.uint64)
-        del key, encoded, number, stopped, longer
-    del row_of, left, at, prefix
+        # read by the next length (F841: the check does not follow the loop back to its top)
+        at, prefix = at[longer], number[longer].astype(np.uint64)  # noqa: F841
+        del encoded, number, stopped, longer
+    del row_of, left, at
 
     pairs = np.concatenate(found + [np.zeros(0, np.int64)])
     del found
@@ -392,9 +403,13 @@ def _best(members: np.ndarray, n: int, width: int, rank: np.ndarray, cap: int,
     """The best ``cap`` of each stop gram's ``members`` (``(stop gram * n + row) * width +
     position``, one per (stop gram, row)), as ``(stop gram * width + position) * n +
     rank``, sorted; each stop gram's number of members goes into ``counts``."""
-    gram = members // (n * width)
-    row = members // width % n
-    key = (gram * width + members % width) * n + rank[row]
+    key = members // (n * width)  # the stop gram, then in place: no other temporary
+    key *= width
+    key += members % width
+    key *= n
+    row = members // width
+    row %= n
+    key += rank[row]
     del row
     key.sort()
     gram = key // (n * width)
