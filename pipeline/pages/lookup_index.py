@@ -401,9 +401,21 @@ class Lists:
 def _best(members: np.ndarray, n: int, width: int, rank: np.ndarray, cap: int,
           counts: dict[int, int]) -> np.ndarray:
     """The best ``cap`` of each stop gram's ``members`` (``(stop gram * n + row) * width +
-    position``, one per (stop gram, row)), as ``(stop gram * width + position) * n +
-    rank``, sorted; each stop gram's number of members goes into ``counts``."""
-    key = members // (n * width)  # the stop gram, then in place: no other temporary
+    position``, sorted, one per (stop gram, row)), as ``(stop gram * width + position) * n +
+    rank``, sorted; each stop gram's number of members goes into ``counts``.
+
+    No array but the keys is as long as the members (nearly every position of every name,
+    at the national tier): a stop gram's members are found by a binary search, and only
+    the entries kept are indexed."""
+    if not len(members):
+        return members
+    step = n * width
+    grams = np.arange(members[0] // step, members[-1] // step + 2)
+    bounds = np.searchsorted(members, grams * step)
+    sizes = np.diff(bounds)
+    present = np.flatnonzero(sizes)
+    counts.update(zip(grams[present].tolist(), sizes[present].tolist()))
+    key = members // step  # the stop gram, then in place: no other temporary
     key *= width
     key += members % width
     key *= n
@@ -411,12 +423,10 @@ def _best(members: np.ndarray, n: int, width: int, rank: np.ndarray, cap: int,
     row %= n
     key += rank[row]
     del row
-    key.sort()
-    gram = key // (n * width)
-    first = np.flatnonzero(np.concatenate([[True], gram[1:] != gram[:-1]]))
-    sizes = np.diff(np.append(first, len(gram)))
-    counts.update(zip(gram[first].tolist(), sizes.tolist()))
-    return key[np.arange(len(key)) - np.repeat(first, sizes) < cap]
+    key.sort()  # each stop gram's entries stay where its members were, now ranked
+    kept = np.minimum(sizes[present], cap)
+    first = bounds[present] - (np.cumsum(kept) - kept)
+    return key[np.repeat(first, kept) + np.arange(int(kept.sum()))]
 
 
 def _fnv1a_strings(array: pa.Array) -> np.ndarray:
