@@ -245,22 +245,52 @@ def test_the_site_takes_its_name_database_address_and_contact_from_the_configura
     assert configured_base_url() == "/"
 
 
-def test_published_pairs_are_written_as_they_come(tmp_path):
-    """Files given to ``publish`` as (path, bytes) pairs are each written before the next
-    is asked for, so whoever makes them need not hold them all (the lookup index)."""
+def test_published_pairs_are_written_as_they_come(tmp_path, monkeypatch):
+    """Files given to ``publish`` as (path, bytes) pairs are written while the next are
+    made, never more than ``PENDING`` of them waiting, so whoever makes them need not hold
+    them all (the lookup index)."""
+    from pipeline.pages import context
+
+    monkeypatch.setattr(context._Writers, "PENDING", 2)
     ctx = SiteContext(catalog=SimpleNamespace(packages={}), docs_dir=tmp_path / "docs",
                       env=None, assets_dir=tmp_path / "assets")
 
     def files():
-        for k in range(3):
-            assert sorted(p.name for p in (tmp_path / "assets").rglob("*.json")) \
-                == [f"{j}.json" for j in range(k)]
-            yield f"a/b/{k}.json", b"%d" % k
+        for k in range(40):
+            assert len(list((tmp_path / "assets").rglob("*.json"))) >= k - 2
+            yield f"a/b/{k}.json", b"%d" % k * k  # the empty file too
 
     ctx.publish(files())
-    assert [(tmp_path / "assets" / "a" / "b" / f"{k}.json").read_bytes() for k in range(3)] \
-        == [b"0", b"1", b"2"]
-    assert ctx.written == [f"a/b/{k}.json" for k in range(3)]
+    assert [(tmp_path / "assets" / "a" / "b" / f"{k}.json").read_bytes() for k in range(40)] \
+        == [b"%d" % k * k for k in range(40)]
+    assert ctx.written == [f"a/b/{k}.json" for k in range(40)]
+
+
+def test_published_files_are_written_two_at_once_and_a_failed_write_is_raised(tmp_path, monkeypatch):
+    """Two writes meet at a barrier (one after the other they never would: it gives up
+    after 60 s); a write that fails (here: a folder where the file goes) is raised by
+    ``publish`` once the writes given before it are done."""
+    import threading
+
+    from pipeline.pages import context
+
+    meet = threading.Barrier(2, timeout=60)
+    real = context.write_file
+
+    def meeting(path, content):
+        if path.name in ("0.json", "1.json"):
+            meet.wait()
+        real(path, content)
+
+    monkeypatch.setattr(context, "write_file", meeting)
+    ctx = SiteContext(catalog=SimpleNamespace(packages={}), docs_dir=tmp_path / "docs",
+                      env=None, assets_dir=tmp_path / "assets")
+    ctx.publish({f"{k}.json": b"x" * k for k in range(5)})
+    assert sorted(p.name for p in (tmp_path / "assets").iterdir()) == [f"{k}.json" for k in range(5)]
+    (tmp_path / "assets" / "taken.json").mkdir()
+    with pytest.raises(IsADirectoryError):
+        ctx.publish({"a.json": b"1", "taken.json": b"2", "z.json": b"3"})
+    assert (tmp_path / "assets" / "a.json").read_bytes() == b"1"  # given before: written
 
 
 # --- the open hazards, ordered and cut in Arrow ------------------------------------------
