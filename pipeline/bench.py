@@ -327,7 +327,8 @@ def _repeat(stage: str, repeat: int, say, tier: str, lang: str, **kwargs) -> dic
     if failed:  # how long it ran and how much memory it held when it failed: at the
         # ceiling tier, that is the figure (a stage killed for memory has a peak, no time)
         return {"error": failed["error"], "runs": len(runs),
-                **{k: failed[k] for k in ("peak_bytes", "wall_seconds") if k in failed}}
+                **{k: failed[k] for k in ("peak_bytes", "wall_seconds", "errno", "file", "written_bytes")
+                   if k in failed}}
     merged = {"runs": [r["seconds"] for r in runs]}
     for name in runs[0]:
         values = [r.get(name) for r in runs]

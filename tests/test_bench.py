@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -435,6 +436,18 @@ def test_a_stage_that_runs_out_of_room_says_what_and_where_not_a_traceback(tmp_p
     assert figures["errno"] == "EFBIG" and figures["file"].startswith("site/")
     assert figures["error"] == f"OSError: File too large ({figures['file']})"
     assert bench.on_disk(work / "site") > 0
+    # and so it is recorded, with what had been written, by the stage's measured run
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))  # inherited by the stage's process
+    try:
+        recorded = bench._repeat("export", 1, lambda text: None, "sample", "en", data=ROOT / "datapackages",
+                                 work=tmp_path / "measured", reference_date=date(2016, 1, 1),
+                                 build_args=[], log=tmp_path / "export.log")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert {k: recorded[k] for k in ("errno", "file", "error")} == {k: figures[k] for k in ("errno", "file", "error")}
+    assert recorded["written_bytes"] > 0 and recorded["peak_bytes"] > 0
+    assert "Traceback" not in (tmp_path / "export.log").read_text(encoding="utf-8")
 
 
 def test_what_broke_at_the_ceiling_is_said_in_the_page_s_language():
