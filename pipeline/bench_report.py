@@ -280,8 +280,10 @@ def ceiling_markdown(results: dict, lang: str = "zh") -> str:
     entry = results["tiers"].get(CEILING_TIER) or {}
     stages = entry.get("stages", {})
     header = [t(f"bench.col.{c}", lang) for c in ("stage", "seconds", "peak_mb", "output_mb", "result")]
+    # a stage that broke: how long it ran until then
     rows = [[t(f"bench.stage.{stage}", lang) + (f" ({f['date'][:10]})" if f.get("date") else ""),
-             _num(f.get("seconds"), 1), _mb(f.get("peak_bytes")),
+             _num(f.get("seconds") if f.get("seconds") is not None else f.get("wall_seconds"), 1),
+             _mb(f.get("peak_bytes")),
              _mb(f.get("output_bytes")),
              _what_broke(f, lang) if f.get("error") else t("bench.ceiling.done", lang)]
             for stage in STAGES if (f := stages.get(stage)) is not None]

@@ -343,7 +343,10 @@ def _ceiling_results(disk_free: int) -> dict:
                         "libraries": {}, "disk_free_bytes": disk_free, "load_average": 3.24},
             "tiers": {"national5": {"rows": 87_000_000, "data_bytes": 5 * GIB, "stages": {
                 "validate": {"seconds": 131.5, "peak_bytes": 900 * 2**20},
-                "export": {"error": "exit 1: [Errno 28] No space left on device"}}}}}
+                "export": {"error": "exit 1: [Errno 28] No space left on device"},
+                "duckdb": {"error": "OSError: No space left on device (site/x.sqlite)", "errno": "ENOSPC",
+                           "file": "site/x.sqlite", "wall_seconds": 1019.8, "peak_bytes": 14 * GIB,
+                           "written_bytes": 48 * GIB}}}}}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -358,7 +361,10 @@ def test_the_ceiling_run_has_a_section_saying_what_broke_and_the_plan_past_it(la
     rows = [line for line in section.splitlines() if line.startswith("| ")][1:]  # after the header
     assert rows[0].split(" | ")[:3] == [f"| {t('bench.stage.validate', lang)}", "131.5", "900"]
     assert rows[0].endswith(f"{t('bench.ceiling.done', lang)} |")
-    assert t("bench.note.error", lang, error="exit 1: [Errno 28] No space left on device") in rows[1]
+    assert rows[1].split(" | ")[1:3] == ["1,019.8", "14,336"]  # how long it ran until it broke
+    assert rows[1].endswith(f"{t('bench.broke.disk', lang)}{t('bench.broke.file', lang, file='site/x.sqlite')}"
+                            f"{t('bench.broke.written', lang, mb='49,152')} |")
+    assert t("bench.note.error", lang, error="exit 1: [Errno 28] No space left on device") in rows[2]
     assert t("bench.ceiling.plan", lang) in section
 
 
@@ -453,9 +459,9 @@ def test_a_stage_that_runs_out_of_room_says_what_and_where_not_a_traceback(tmp_p
 def test_what_broke_at_the_ceiling_is_said_in_the_page_s_language():
     disk = {"error": "OSError: No space left on device (site/data/all.tmp)", "errno": "ENOSPC",
             "file": "site/data/all.tmp", "written_bytes": 48 * GIB}
-    assert bench_report._what_broke(disk, "zh") == "中断：磁盘已满（写入 site/data/all.tmp 时），此前已写出 49,152 MB"
+    assert bench_report._what_broke(disk, "zh") == "中断：磁盘已满（写入 site/data/all.tmp 时），此前已写出 49,152 MiB"
     assert bench_report._what_broke(disk, "en") == \
-        "stopped: the disk was full (while writing site/data/all.tmp), having written 49,152 MB"
+        "stopped: the disk was full (while writing site/data/all.tmp), having written 49,152 MiB"
     assert bench_report._what_broke({"error": "OSError: Cannot allocate memory", "errno": "ENOMEM",
                                      "file": None}, "zh") == "中断：内存不足"
     assert bench_report._what_broke({"error": "killed by SIGKILL: loading"}, "zh") == \
