@@ -315,8 +315,7 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     n = len(starts)
     width = int((ends - starts).max()) + 1 if n else 1
     affixes = [normalise(affix) for affix in params.affixes]
-    lists: list[np.ndarray] = []  # each gram length's kept entries
-    counts: dict[int, int] = {}  # a listed stop gram's entries in all
+    lists = Lists({}, {})
     index = np.int32 if len(chars) < 2**31 else np.int64
     spans = np.diff(np.append(starts, len(chars)))  # a name and what follows it up to the next
     row_of = np.repeat(np.arange(n, dtype=index), spans)
@@ -369,7 +368,7 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
             pair = run // width
             run = run[np.concatenate([[True], pair[1:] != pair[:-1]])]
             del pair
-            lists.append(_best(run, n, width, rank, params.list_cap, counts))
+            _best(run, n, width, rank, params.list_cap, lists)
             del run
         stop += found_stop
         kept = np.flatnonzero(~is_stop)
@@ -386,35 +385,33 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
 
     pairs = np.concatenate(found + [np.zeros(0, np.int64)])
     del found
-    return stop, grams, pairs // max(n, 1), pairs % max(n, 1), Lists(lists, counts, width)
+    return stop, grams, pairs // max(n, 1), pairs % max(n, 1), lists
 
 
 @dataclass
 class Lists:
-    """The ranked lists ``_grams`` found: the kept entries, a sorted run per gram length,
-    as ``(stop gram * width + position) * n + rank``; each listed stop gram's count in all."""
-    runs: list[np.ndarray]
+    """The ranked lists ``_grams`` found: each listed stop gram's kept entries, best first,
+    as ``(stop gram * width + position) * n + rank`` (so ``% n`` is the rank), and its count
+    in all."""
+    entries: dict[int, np.ndarray]
     counts: dict[int, int]
-    width: int
 
 
-def _best(members: np.ndarray, n: int, width: int, rank: np.ndarray, cap: int,
-          counts: dict[int, int]) -> np.ndarray:
+def _best(members: np.ndarray, n: int, width: int, rank: np.ndarray, cap: int, lists: Lists) -> None:
     """The best ``cap`` of each stop gram's ``members`` (``(stop gram * n + row) * width +
-    position``, sorted, one per (stop gram, row)), as ``(stop gram * width + position) * n +
-    rank``, sorted; each stop gram's number of members goes into ``counts``.
+    position``, sorted, one per (stop gram, row)) into ``lists``, as ``(stop gram * width +
+    position) * n + rank``, sorted, with each stop gram's number of members.
 
     No array but the keys is as long as the members (nearly every position of every name,
     at the national tier): a stop gram's members are found by a binary search, and only
     the entries kept are indexed."""
     if not len(members):
-        return members
+        return
     step = n * width
     grams = np.arange(members[0] // step, members[-1] // step + 2)
     bounds = np.searchsorted(members, grams * step)
     sizes = np.diff(bounds)
     present = np.flatnonzero(sizes)
-    counts.update(zip(grams[present].tolist(), sizes[present].tolist()))
     key = members // step  # the stop gram, then in place: no other temporary
     key *= width
     key += members % width
@@ -425,8 +422,12 @@ def _best(members: np.ndarray, n: int, width: int, rank: np.ndarray, cap: int,
     del row
     key.sort()  # each stop gram's entries stay where its members were, now ranked
     kept = np.minimum(sizes[present], cap)
-    first = bounds[present] - (np.cumsum(kept) - kept)
-    return key[np.repeat(first, kept) + np.arange(int(kept.sum()))]
+    at = np.cumsum(kept) - kept  # where each stop gram's entries start among those kept
+    key = key[np.repeat(bounds[present] - at, kept) + np.arange(int(kept.sum()))]
+    for gram, start, size, count in zip(grams[present].tolist(), at.tolist(), kept.tolist(),
+                                        sizes[present].tolist(), strict=True):
+        lists.entries[gram] = key[start:start + size]
+        lists.counts[gram] = count
 
 
 def _fnv1a_strings(array: pa.Array) -> np.ndarray:
@@ -690,18 +691,9 @@ def _ranked_lists(stop: list[str], lists: Lists, by_rank: np.ndarray, by_name: n
     and the enterprises' ids and attributes."""
     n = len(ids)
     tokens = _postings(np.arange(n), np.arange(n), ids, attrs, n)  # attributes + base 36 id
-    # A stop gram's entries are one stretch of one of the sorted runs (those of its length),
-    # already ranked; the lists go by the gram's text.
-    # (None: not listed; a list with none kept, list_cap 0, still says its count)
-    keys = np.arange(len(stop) + 1, dtype=np.int64) * lists.width * n
-    of_gram: list[np.ndarray | None] = [None] * len(stop)
-    for k in lists.counts:
-        of_gram[k] = np.zeros(0, dtype=np.int64)
-    for run in lists.runs:
-        bounds = np.searchsorted(run, keys).tolist()
-        for k in np.flatnonzero(np.diff(bounds)).tolist():
-            of_gram[k] = run[bounds[k]:bounds[k + 1]]
-    listed = [k for k in sorted(range(len(stop)), key=stop.__getitem__) if of_gram[k] is not None]
+    # The lists go by the gram's text (a list with none kept, list_cap 0, still says its count).
+    of_gram = lists.entries
+    listed = sorted(lists.counts, key=stop.__getitem__)
     start = 0
     while start < len(listed):  # grams of about BATCH entries at a time
         batch, size = [], 0
