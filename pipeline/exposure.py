@@ -454,33 +454,22 @@ def scan_site(site: Path, *, ids: set[str] = frozenset(), signatures: dict[str, 
         if f"{package}/{resource}" in signatures:
             result.withheld.append((entry["path"] if isinstance(entry, dict) else entry.path,
                                     f"{package}/{resource}"))
-    look = _Look(ids, signatures)
-    memos = {"exposed": _Memo(memo, "exposed", sorted(look.ids)) if look.ids else None,
-             "withheld": _Memo(memo, "withheld", signatures) if signatures else None}
+    look, scan = _scanner(ids, signatures, memo)
     names = site_files(site) if files is None else files
-    earlier = earlier or {}
-    # A file with several names is one group, read once; each group is scanned on its own.
-    key_of: dict[str, object] = {}
-    first: dict[object, str] = {}  # each group's first name: the one read
-    sizes: dict[object, int] = {}
+    # A file with several names (hard links: one stamp) is one group, read once.
+    key_of: dict[str, tuple] = {}
+    first: dict[tuple, Path] = {}  # each group's first name: the one read
     failed: dict[str, str] = {}
-    scanned: dict[object, tuple] = {}
     for name in names:
         try:
-            status = (site / name).stat()
+            key = stamp((site / name).stat())
         except OSError as failure:
             failed[name] = str(failure)
             continue
-        key = (status.st_dev, status.st_ino) if status.st_nlink > 1 else name
         key_of[name] = key
-        first.setdefault(key, name)
-        sizes[key] = status.st_size
-        if stamp(status) in earlier:
-            scanned[key] = earlier[stamp(status)]
-    # Largest first, so that the scanners end together (the portal database alone is a fifth
-    # of a national site's bytes).
-    order = sorted((key for key in first if key not in scanned), key=lambda key: -sizes[key])
-    scanned.update(_on_threads(order, lambda key: _scan_one(site / first[key], look, memos, memo is not None)))
+        first.setdefault(key, site / name)
+    scanned = {key: earlier[key] for key in first if key in (earlier or {})}
+    scanned.update(_largest_first({key: path for key, path in first.items() if key not in scanned}, scan))
     for name in names:
         digest, found, error = (None, None, failed[name]) if name in failed else scanned[key_of[name]]
         if digest is not None:
@@ -507,17 +496,28 @@ def scan_files(folder: Path, *, ids: set[str] = frozenset(), signatures: dict[st
     before it was read (:func:`stamp`), for ``scan_site(..., earlier=)``: the build scans the
     downloads while it writes the pages, and the site check does not read them again."""
     folder = Path(folder)
-    look = _Look(ids, signatures or {})
-    memos = {"exposed": _Memo(memo, "exposed", sorted(look.ids)) if look.ids else None,
-             "withheld": _Memo(memo, "withheld", signatures) if signatures else None}
-    stamps: dict[tuple, str] = {}
+    paths: dict[tuple, Path] = {}
     for name in site_files(folder):
         try:
-            stamps.setdefault(stamp((folder / name).stat()), name)
+            paths.setdefault(stamp((folder / name).stat()), folder / name)
         except OSError:
             continue  # gone: the site check will say so
-    order = sorted(stamps, key=lambda key: -key[2])
-    return _on_threads(order, lambda key: _scan_one(folder / stamps[key], look, memos, memo is not None))
+    return _largest_first(paths, _scanner(ids, signatures or {}, memo)[1])
+
+
+def _scanner(ids: set[str], signatures: dict[str, list[str]], memo: Path | None):
+    """What is looked for, and the scan of one file for it (remembered in ``memo``)."""
+    look = _Look(ids, signatures)
+    memos = {"exposed": _Memo(memo, "exposed", sorted(look.ids)) if look.ids else None,
+             "withheld": _Memo(memo, "withheld", signatures) if signatures else None}
+    return look, lambda path: _scan_one(path, look, memos, memo is not None)
+
+
+def _largest_first(paths: dict[tuple, Path], scan) -> dict[tuple, tuple]:
+    """``{stamp: scan(path)}``, the largest files first (a stamp's third part is the size),
+    so that the scanners end together: the portal database alone is a fifth of a national
+    site's bytes."""
+    return _on_threads(sorted(paths, key=lambda key: -key[2]), lambda key: scan(paths[key]))
 
 
 # Files scanned at once: reading, decompressing, hashing and SQLite's own scan release the
