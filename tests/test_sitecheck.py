@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.config import load_config
-from pipeline.pages.csp import add_csp, inline_hashes, policy, with_policy
+from pipeline.pages.csp import (
+    _STYLE_ATTR,
+    _TAG,
+    add_csp,
+    inline_hashes,
+    policy,
+    styled_tags,
+    with_policy,
+)
 from pipeline.sitecheck import check_site, main, parse_policy
 
 PAGE = """<!doctype html>
@@ -200,6 +212,33 @@ def test_the_policy_hashes_inline_scripts_and_styles_but_not_data_blocks():
     once = with_policy(text)
     assert once.index("Content-Security-Policy") < once.index("<script>")
     assert with_policy(once) == once
+
+
+# markup made of the pieces that decide where a tag starts and ends and what it holds
+_MARKUP = st.lists(st.sampled_from(["<", ">", "</", "<p", "<a", "<br/", "<1", " ", "\n", "style", "STYLE",
+                                    "=", '"', "'", "x", "/", "color:red", "<p style=", " style =", "\u017ftyle",
+                                    "Style", "İ", "\u212a", "\u3000"]),
+                   max_size=40).map("".join)
+
+
+@given(_MARKUP)
+@settings(max_examples=2000)
+def test_styled_tags_give_the_style_attributes_the_scan_of_every_tag_finds(markup):
+    def attrs(tags):
+        return [(tag, m.group(0)) for tag in tags for m in _STYLE_ATTR.finditer(tag)]
+
+    assert attrs(styled_tags(markup)) == attrs(tag.group(0) for tag in _TAG.finditer(markup))
+
+
+def test_the_letters_a_style_attribute_may_be_written_with_lower_case_to_those_looked_for():
+    # styled_tags looks for "style" and "\u017ftyle" in the lower-cased page
+    taken = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch("[style]", chr(c), re.IGNORECASE)]
+    assert {c.lower() for c in taken} == {"s", "t", "y", "l", "e", "\u017f"}
+
+
+def test_styled_tags_skip_style_written_as_text_and_in_unfinished_tags():
+    markup = '<p> a style=1 </p><br/ style="a"><b style="c" title=" style=d">x style=e'
+    assert styled_tags(markup) == ['<b style="c" title=" style=d">']
 
 
 def test_add_csp_touches_only_html(site):
