@@ -477,3 +477,58 @@ def test_a_failed_write_names_the_file_it_was_writing(tmp_path):
         write_resource({"name": "p"}, descriptor, pa.table({"k": ["a"]}), tmp_path, dt.date(2026, 12, 7), writers)
     assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(tmp_path / "t.json")
     assert raised.value.strerror == "No space left on device"
+
+
+def test_digests_hash_a_file_once_while_its_stamp_stays_and_again_when_it_changes(tmp_path):
+    import hashlib
+    import os
+
+    from pipeline.export.files import Digests
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    digests = Digests()
+    first = digests(path)
+    assert first == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    # The same bytes count rewritten in place with the time of last change put back: the
+    # stamp is unchanged, so the digest is the one taken before (the file was not read again).
+    status = os.stat(path)
+    with open(path, "r+b") as handle:
+        handle.write(b"x,y")
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert digests(path) == first
+    # Changed as writers change files: a new time, or a new file under the name.
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns + 1))
+    assert digests(path) == hashlib.sha256(b"x,y\n1,2\n").hexdigest()
+    path.unlink()
+    path.write_bytes(b"k\n")
+    assert digests(path) == hashlib.sha256(b"k\n").hexdigest()
+
+
+def test_each_download_is_hashed_by_the_thread_that_wrote_it(tmp_path):
+    import datetime as dt
+    import hashlib
+    import threading
+
+    from pipeline.export import WRITERS
+    from pipeline.export.files import Digests
+    from pipeline.export.release_files import published_resource, write_resource
+
+    class Seen(Digests):
+        def __init__(self):
+            super().__init__()
+            self.threads = {}
+
+        def __call__(self, path):
+            self.threads.setdefault(path.name, threading.current_thread().name)
+            return super().__call__(path)
+
+    digests = Seen()
+    descriptor = {"name": "t", "schema": {"fields": [{"name": "k", "type": "string"}]}}
+    files = write_resource({"name": "p"}, descriptor, pa.table({"k": ["a", "b"]}), tmp_path,
+                           dt.date(2026, 12, 7), WRITERS, digests)
+    assert set(digests.threads) == {path.name for path in files.values()}
+    assert threading.current_thread().name not in digests.threads.values()
+    published = published_resource(descriptor, files, tmp_path, digests)
+    for item in [published, *published["x-downloads"]]:
+        assert item["hash"] == "sha256:" + hashlib.sha256((tmp_path / item["path"]).read_bytes()).hexdigest()

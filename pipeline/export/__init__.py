@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,7 +40,7 @@ from pipeline.export.citation import citation
 from pipeline.export.csvfiles import write_csv, write_excel_csv
 from pipeline.export.errors import ExportError, output_path
 from pipeline.export.feeds import releases_feed, write_sitemap
-from pipeline.export.files import link_or_copy, sha256, write_json
+from pipeline.export.files import Digests, link_or_copy, write_json
 from pipeline.export.formats import CSV, RESOURCE_FORMATS, SQLITE, ZIP
 from pipeline.export.jsonfile import write_json_records
 from pipeline.export.metadata import configured_base_url, temporal_coverage
@@ -46,6 +48,7 @@ from pipeline.export.parquetfile import write_parquet
 from pipeline.export.release_files import (
     published_resource,
     write_release_documents,
+    write_release_zip,
     write_resource,
 )
 from pipeline.export.releases import (
@@ -219,10 +222,16 @@ def _release_version(package: Package, tables: dict[str, pa.Table], previous: Pa
 
 def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *, reference_date: dt.date,
                     previous: Path | None, base_url: str, manifest: Manifest, writers: dict,
-                    labeller: labels.Labeller, published_tables: dict,
-                    detail_withheld: frozenset[str] = frozenset()) -> PackageRelease:
+                    labeller: labels.Labeller, published_tables: dict, digests: Digests,
+                    zips: Executor, detail_withheld: frozenset[str] = frozenset(),
+                    ) -> tuple[PackageRelease, Callable[[], None]]:
     """One package's release folder. ``published_tables`` receives each table as published
-    (with its label columns) and its fields, for the portal database."""
+    (with its label columns) and its fields, for the portal database.
+
+    The release's ZIP is written on ``zips`` while the caller goes on: deflating the CSVs
+    is one thread's work (30 s for the national credit package) and zlib releases Python's
+    lock. Returns the release and the step that waits for the ZIP and then records it (its
+    size and digest in the downloads, the dataset description, its link in ``latest/``)."""
     prior = find_previous(previous, package.name)
     version = _release_version(package, tables, previous, prior, reference_date)
     package.descriptor["version"] = version  # a computed version is what the pages show too
@@ -252,8 +261,8 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
         table, added = labeller.apply(resource, tables[name], kept)
         descriptor = labels.describe(resource.descriptor, added)
         published_tables[(package.name, name)] = (table, descriptor["schema"]["fields"])
-        files = write_resource(source_package, descriptor, table, data_dir, stamp, writers)
-        published["resources"].append(published_resource(descriptor, files, version_dir))
+        files = write_resource(source_package, descriptor, table, data_dir, stamp, writers, digests)
+        published["resources"].append(published_resource(descriptor, files, version_dir, digests))
     if withheld:  # said in the descriptor, so a reader knows the table exists and why it is absent
         published["x-withheld"] = withheld
 
@@ -265,8 +274,16 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
 
     document = changelog.changelog_document(package.name, entry, prior)
     citations = write_release_documents(version_dir, published, document,
-                                        {n: t.num_rows for n, t in tables.items()}, stamp, base_url)
+                                        {n: t.num_rows for n, t in tables.items()}, stamp, base_url,
+                                        archive=False)
     shutil.copytree(version_dir, output_path(data, package.name, LATEST), copy_function=link_or_copy)
+
+    def archive_of_release() -> Path:  # on the zips thread, after latest/ was made without it
+        archive = write_release_zip(version_dir, published, stamp)
+        digests(archive)
+        return archive
+
+    written = zips.submit(archive_of_release)
 
     release = PackageRelease(
         name=package.name, descriptor=published, temporal=temporal_coverage(package.descriptor, tables),
@@ -281,17 +298,20 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
             release.downloads.append(Download(f"{latest}/{item['path']}", item["bytes"],
                                               item["hash"].removeprefix("sha256:"), fmt.key, fmt.label,
                                               fmt.mediatype, resource["name"]))
-    archive = version_dir / ZIP.filename(package.name)
-    release.downloads.append(Download(f"{latest}/{archive.name}", archive.stat().st_size, sha256(archive),
-                                      ZIP.key, ZIP.label, ZIP.mediatype, None))
-
-    dataset = schema_org_dataset(release, base_url)
-    write_json(output_path(data, package.name, "dataset.jsonld"), dataset)
     manifest.descriptors[package.name] = published
-    manifest.datasets[package.name] = dataset
     manifest.citations[package.name] = citations
     manifest.changelogs[package.name] = document
-    return release
+
+    def finish() -> None:
+        archive = written.result()  # a failed write (a full disk) is raised here, with its file
+        link_or_copy(archive, output_path(data, package.name, LATEST, archive.name))
+        release.downloads.append(Download(f"{latest}/{archive.name}", archive.stat().st_size, digests(archive),
+                                          ZIP.key, ZIP.label, ZIP.mediatype, None))
+        dataset = schema_org_dataset(release, base_url)
+        write_json(output_path(data, package.name, "dataset.jsonld"), dataset)
+        manifest.datasets[package.name] = dataset
+
+    return release, finish
 
 
 def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Path | None = None,
@@ -333,36 +353,46 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
 
     releases = []
     labeller = labels.Labeller(catalog)
+    digests = Digests()  # each download hashed once, by the thread that wrote it
     published_tables: dict[tuple[str, str], tuple[pa.Table, list[dict]]] = {}
-    for package_name in sorted(catalog.packages):
-        package = catalog.packages[package_name]
-        package_tables = {name: tables[(package_name, name)] for name in package.resources
-                          if (package_name, name) in tables}
-        withheld_detail = frozenset(r for p, r in identities if p == package_name)
-        releases.append(_export_package(package, package_tables, data, reference_date=reference_date,
-                                        previous=previous, base_url=base_url, manifest=manifest,
-                                        writers=writers, labeller=labeller,
-                                        published_tables=published_tables,
-                                        detail_withheld=withheld_detail))
-        release_freed()  # a package's temporaries (its labels, its files' buffers) are done
-    # After the current releases: their folders are this build's, every other one is carried.
-    copy_forward(previous, data, {name: p.descriptor["version"] for name, p in catalog.packages.items()})
-    manifest.withdrawn = withdrawn_packages(previous, data, set(catalog.packages), reference_date)
-    manifest.redactions = redaction.redact(
-        previous, data, {key: (column, set(tables[key].column(column).to_pylist()))
-                         for key, column in identities.items() if key in tables},
-        reference_date=reference_date, writers=writers, base_url=base_url)
+    # One thread writes the releases' ZIPs while the next packages, the carried releases
+    # and the database are written; each is recorded (``finish``) before the catalogs.
+    with ThreadPoolExecutor(1, thread_name_prefix="zip") as zips:
+        finishes = []
+        for package_name in sorted(catalog.packages):
+            package = catalog.packages[package_name]
+            package_tables = {name: tables[(package_name, name)] for name in package.resources
+                              if (package_name, name) in tables}
+            withheld_detail = frozenset(r for p, r in identities if p == package_name)
+            release, finish = _export_package(
+                package, package_tables, data, reference_date=reference_date, previous=previous,
+                base_url=base_url, manifest=manifest, writers=writers, labeller=labeller,
+                published_tables=published_tables, digests=digests, zips=zips,
+                detail_withheld=withheld_detail)
+            releases.append(release)
+            finishes.append(finish)
+            release_freed()  # a package's temporaries (its labels, its files' buffers) are done
+        # After the current releases: their folders are this build's, every other one is carried.
+        copy_forward(previous, data, {name: p.descriptor["version"] for name, p in catalog.packages.items()})
+        manifest.withdrawn = withdrawn_packages(previous, data, set(catalog.packages), reference_date)
+        manifest.redactions = redaction.redact(
+            previous, data, {key: (column, set(tables[key].column(column).to_pylist()))
+                             for key, column in identities.items() if key in tables},
+            reference_date=reference_date, writers=writers, base_url=base_url)
 
-    manifest.warnings += write_sqlite(catalog, {key: table for key, (table, _) in published_tables.items()},
-                                      data / sqlite_name(), table_writer=writers["write_table_database"],
-                                      fields={key: fields for key, (_, fields) in published_tables.items()})
+        manifest.warnings += write_sqlite(
+            catalog, {key: table for key, (table, _) in published_tables.items()}, data / sqlite_name(),
+            table_writer=writers["write_table_database"],
+            fields={key: fields for key, (_, fields) in published_tables.items()})
+        for finish in finishes:
+            finish()
     write_json(data / "catalog.jsonld", catalogs.dcat_catalog(releases, base_url))
     write_json(out / "data.json", catalogs.pod_catalog(releases, base_url))
     releases_feed(releases, {name: document["releases"] for name, document in manifest.changelogs.items()},
                   base_url, data / "releases.atom")
 
     manifest.releases = release_folders(data)
-    manifest.files = _inventory(out)
+    manifest.files = _inventory(out, digests)
     write_json(data / "manifest.json", manifest.to_json())
     return manifest
 
@@ -387,7 +417,7 @@ def _classify(parts: tuple[str, ...]) -> tuple[str | None, str | None, str, str 
     return package, None, names.get(rest[-1], "other"), version
 
 
-def _inventory(out: Path) -> list[ManifestEntry]:
+def _inventory(out: Path, digest) -> list[ManifestEntry]:
     paths = [out / "data.json", *(p for p in (out / "data").rglob("*") if p.is_file())]
     entries = []
     digests: dict[tuple[int, int], str] = {}  # a release's file and its link in latest/: hashed once
@@ -397,7 +427,7 @@ def _inventory(out: Path) -> list[ManifestEntry]:
         status = path.stat()
         inode = (status.st_dev, status.st_ino)
         if inode not in digests:
-            digests[inode] = sha256(path)
+            digests[inode] = digest(path)
         entries.append(ManifestEntry(path.relative_to(out).as_posix(), status.st_size, digests[inode],
                                      package, resource, fmt, version))
     return entries

@@ -20,26 +20,29 @@ from pipeline.export.metadata import publisher, text_or
 WRITER_THREADS = 2  # files of one resource written at once
 
 
-def published_resource(source: dict, files: dict[str, Path], version_dir: Path) -> dict:
-    """The resource's entry in the published datapackage.json: its files, sizes and hashes."""
+def published_resource(source: dict, files: dict[str, Path], version_dir: Path, digest=sha256) -> dict:
+    """The resource's entry in the published datapackage.json: its files, sizes and hashes
+    (``digest(path)``: the export's :class:`~pipeline.export.files.Digests`)."""
     descriptor = {k: v for k, v in source.items() if k not in changelog.COMPUTED_RESOURCE_KEYS}
     canonical = files[CSV.key]
     descriptor.update({
         "path": canonical.relative_to(version_dir).as_posix(), "type": "table", "scheme": "file",
         "format": "csv", "mediatype": CSV.mediatype, "encoding": "utf-8",
-        "bytes": canonical.stat().st_size, "hash": f"sha256:{sha256(canonical)}",
+        "bytes": canonical.stat().st_size, "hash": f"sha256:{digest(canonical)}",
     })
     descriptor["x-downloads"] = [{
         "format": fmt.key, "path": files[fmt.key].relative_to(version_dir).as_posix(),
         "mediatype": fmt.mediatype, "bytes": files[fmt.key].stat().st_size,
-        "hash": f"sha256:{sha256(files[fmt.key])}",
+        "hash": f"sha256:{digest(files[fmt.key])}",
     } for fmt in RESOURCE_FORMATS if fmt is not CSV]
     return descriptor
 
 
 def write_resource(package_descriptor: dict, resource_descriptor: dict, table: pa.Table, data_dir: Path,
-                    stamp: dt.date, writers: dict) -> dict[str, Path]:
-    """Every download file of one resource; ``package_descriptor`` without its resources."""
+                    stamp: dt.date, writers: dict, digest=None) -> dict[str, Path]:
+    """Every download file of one resource; ``package_descriptor`` without its resources.
+    With ``digest`` (a :class:`~pipeline.export.files.Digests`), each file is hashed by the
+    thread that wrote it, as soon as it is written."""
     name = resource_descriptor["name"]
     package = package_descriptor.get("name")
     paths = {fmt.key: output_path(data_dir, fmt.filename(name, package)) for fmt in RESOURCE_FORMATS}
@@ -58,7 +61,9 @@ def write_resource(package_descriptor: dict, resource_descriptor: dict, table: p
 
     def run(key: str):
         with naming(paths[key]):
-            return jobs[key]()
+            jobs[key]()
+            if digest is not None:
+                digest(paths[key])
 
     # The files are independent and their writers spend their time in Arrow's kernels, zlib
     # and writes, which release the GIL: two at once keep both cores busy.
@@ -75,8 +80,9 @@ def _citations(published: dict, base_url: str) -> dict[str, str]:
 
 
 def write_release_documents(version_dir: Path, published: dict, document: dict, rows: dict[str, int],
-                            stamp: dt.date, base_url: str) -> dict[str, str]:
-    """datapackage.json, README, licence, changelogs and the ZIP of one release folder.
+                            stamp: dt.date, base_url: str, *, archive: bool = True) -> dict[str, str]:
+    """datapackage.json, README, licence, changelogs and (with ``archive``) the ZIP of one
+    release folder; without it the caller writes the ZIP later (:func:`write_release_zip`).
 
     Returns the citations. Files are written afresh (never through a hard link, which may
     be shared with the site being replaced).
@@ -96,10 +102,17 @@ def write_release_documents(version_dir: Path, published: dict, document: dict, 
         (version_dir / name).unlink(missing_ok=True)
         with naming(version_dir / name):
             write(version_dir / name)
+    if archive:
+        write_release_zip(version_dir, published, stamp)
+    return citations
+
+
+def write_release_zip(version_dir: Path, published: dict, stamp: dt.date) -> Path:
+    """The ZIP of a release folder whose documents and data files are written: the
+    descriptor, README, licence, changelog and each resource's CSV."""
     members = {name: version_dir / name for name in ("datapackage.json", "README.md", "LICENSE.txt", "CHANGELOG.md")}
     members.update({r["path"]: output_path(version_dir, *r["path"].split("/")) for r in published["resources"]})
-    archive = output_path(version_dir, ZIP.filename(package))
+    archive = output_path(version_dir, ZIP.filename(published["name"]))
     archive.unlink(missing_ok=True)
     with naming(archive):
-        write_zip(archive, members, stamp)
-    return citations
+        return write_zip(archive, members, stamp)
