@@ -532,3 +532,24 @@ def test_each_download_is_hashed_by_the_thread_that_wrote_it(tmp_path):
     published = published_resource(descriptor, files, tmp_path, digests)
     for item in [published, *published["x-downloads"]]:
         assert item["hash"] == "sha256:" + hashlib.sha256((tmp_path / item["path"]).read_bytes()).hexdigest()
+
+
+def test_a_release_zip_that_fails_on_its_thread_is_raised_by_the_export_with_its_file(tmp_path, monkeypatch):
+    """The ZIP is written on a thread of its own while the export goes on; its failure (a
+    full disk) still stops the export, named with the archive, and nothing is recorded."""
+    import errno
+
+    from pipeline.export import files
+
+    real = files.FixedZipFile.write
+
+    def full(self, filename, *args, **kwargs):
+        if str(filename).endswith(".csv"):
+            raise OSError(errno.ENOSPC, "No space left on device")  # as a write() raises it
+        return real(self, filename, *args, **kwargs)
+
+    monkeypatch.setattr(files.FixedZipFile, "write", full)
+    with pytest.raises(OSError) as raised:
+        export(make_catalog(), tmp_path / "out", reference_date=REFERENCE_DATE, base_url=BASE_URL)
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename.endswith(".zip")
+    assert not (tmp_path / "out" / "data" / "manifest.json").exists()
