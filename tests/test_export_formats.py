@@ -553,3 +553,47 @@ def test_a_release_zip_that_fails_on_its_thread_is_raised_by_the_export_with_its
         export(make_catalog(), tmp_path / "out", reference_date=REFERENCE_DATE, base_url=BASE_URL)
     assert raised.value.errno == errno.ENOSPC and raised.value.filename.endswith(".zip")
     assert not (tmp_path / "out" / "data" / "manifest.json").exists()
+
+
+def test_an_export_that_stops_drops_the_zips_still_waiting(tmp_path, monkeypatch):
+    """The first release's ZIP is held on its thread until the database write fails; the
+    second release's ZIP, waiting behind it, is then dropped, not written before the error."""
+    import errno
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.export import release_files
+
+    held, started = threading.Event(), []
+    real = release_files.write_release_zip
+
+    def slow(version_dir, published, stamp):
+        started.append(published["name"])
+        held.wait(30)
+        return real(version_dir, published, stamp)
+
+    monkeypatch.setattr("pipeline.export.write_release_zip", slow)
+
+    class Watched(ThreadPoolExecutor):  # lets the first ZIP go once the others are dropped
+        def shutdown(self, wait=True, *, cancel_futures=False):
+            if cancel_futures:
+                super().shutdown(wait=False, cancel_futures=True)
+            held.set()
+            super().shutdown(wait=wait)
+
+    monkeypatch.setattr("pipeline.export.ThreadPoolExecutor", Watched)
+
+    def through(name, writer):
+        if name != "write_table_database":
+            return writer
+
+        def full(table, path, **options):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return full
+
+    catalog = make_catalog()
+    assert len(catalog.packages) >= 2
+    with pytest.raises(OSError):
+        export(catalog, tmp_path / "out", reference_date=REFERENCE_DATE, base_url=BASE_URL, through=through)
+    assert started == [min(catalog.packages)]
+    assert len(list((tmp_path / "out").rglob("*.zip"))) == 1

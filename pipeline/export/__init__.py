@@ -22,6 +22,7 @@ Same inputs and reference date give the same bytes in every file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 from collections.abc import Callable
@@ -314,6 +315,20 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
     return release, finish
 
 
+@contextlib.contextmanager
+def _zip_thread():
+    """The thread that writes the releases' ZIPs. An export that stops (an error, Ctrl-C)
+    drops the ZIPs still waiting instead of writing them before it stops: at the national
+    tier they are tens of seconds."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="zip")
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Path | None = None,
            base_url: str | None = None, through=None,
            identities: dict[tuple[str, str], str] | None = None) -> Manifest:
@@ -357,7 +372,7 @@ def export(catalog: Catalog, out: Path, *, reference_date: dt.date, previous: Pa
     published_tables: dict[tuple[str, str], tuple[pa.Table, list[dict]]] = {}
     # One thread writes the releases' ZIPs while the next packages, the carried releases
     # and the database are written; each is recorded (``finish``) before the catalogs.
-    with ThreadPoolExecutor(1, thread_name_prefix="zip") as zips:
+    with _zip_thread() as zips:
         finishes = []
         for package_name in sorted(catalog.packages):
             package = catalog.packages[package_name]
