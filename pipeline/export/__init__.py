@@ -275,8 +275,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
 
     document = changelog.changelog_document(package.name, entry, prior)
     citations = write_release_documents(version_dir, published, document,
-                                        {n: t.num_rows for n, t in tables.items()}, stamp, base_url,
-                                        archive=False)
+                                        {n: t.num_rows for n, t in tables.items()}, stamp, base_url)
     shutil.copytree(version_dir, output_path(data, package.name, LATEST), copy_function=link_or_copy)
 
     def archive_of_release() -> Path:  # on the zips thread, after latest/ was made without it
@@ -432,17 +431,15 @@ def _classify(parts: tuple[str, ...]) -> tuple[str | None, str | None, str, str 
     return package, None, names.get(rest[-1], "other"), version
 
 
-def _inventory(out: Path, digest) -> list[ManifestEntry]:
+def _inventory(out: Path, digest: Digests) -> list[ManifestEntry]:
+    """Every file under ``out``; a release's file and its link in ``latest/`` share one
+    digest (``digest`` keeps them by the file's stamp)."""
     paths = [out / "data.json", *(p for p in (out / "data").rglob("*") if p.is_file())]
     entries = []
-    digests: dict[tuple[int, int], str] = {}  # a release's file and its link in latest/: hashed once
     for path in sorted(paths, key=lambda p: p.relative_to(out).as_posix()):
         parts = path.relative_to(out).parts
         package, resource, fmt, version = _classify(parts)
         status = path.stat()
-        inode = (status.st_dev, status.st_ino)
-        if inode not in digests:
-            digests[inode] = digest(path)
-        entries.append(ManifestEntry(path.relative_to(out).as_posix(), status.st_size, digests[inode],
+        entries.append(ManifestEntry(path.relative_to(out).as_posix(), status.st_size, digest(path),
                                      package, resource, fmt, version))
     return entries

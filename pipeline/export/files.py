@@ -18,6 +18,8 @@ import threading
 import zipfile
 from pathlib import Path
 
+from pipeline.exposure import stamp
+
 # Files in ZIP archives (our packages and the XLSX container) are stamped with the
 # release's reference date at midnight: the clock of the build machine never leaks in.
 ZIP_PERMISSIONS = 0o100644 << 16  # regular file, rw-r--r--
@@ -84,25 +86,22 @@ class Digests:
     The export hashes a download in the thread that wrote it, while the other thread writes
     the next file, and the release's descriptor and the manifest take the digest from here:
     hashing the national downloads (14 GB) took about 16 s a pass, and they were hashed
-    twice, on one thread, after they were written. A digest is kept with the file's stamp
-    (device, inode, size, time of last change); a file written again under the same path
-    is hashed again. ``latest/`` holds hard links, which share their file's stamp."""
+    twice, on one thread, after they were written. A digest is kept by the file's stamp
+    (:func:`pipeline.exposure.stamp`), so the names of one file (``latest/`` holds hard
+    links) share it, and a file written again is hashed again."""
 
     def __init__(self):
-        self._known: dict[str, tuple[tuple, str]] = {}
+        self._known: dict[tuple, str] = {}
         self._lock = threading.Lock()
 
     def __call__(self, path: Path) -> str:
-        status = os.stat(path)
-        stamp = status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
-        key = os.fspath(path)
+        key = stamp(os.stat(path))
         with self._lock:
-            known = self._known.get(key)
-            if known is not None and known[0] == stamp:
-                return known[1]
+            if key in self._known:
+                return self._known[key]
         digest = sha256(path)
         with self._lock:
-            self._known[key] = (stamp, digest)
+            self._known[key] = digest
         return digest
 
 

@@ -74,6 +74,7 @@ def _redact_folder(folder: Path, resource: str, column: str, current: set, *, re
     from pipeline.export.release_files import (
         published_resource,
         write_release_documents,
+        write_release_zip,
         write_resource,
     )
 
@@ -114,6 +115,7 @@ def _redact_folder(folder: Path, resource: str, column: str, current: set, *, re
     rows = {r["name"]: pq.read_metadata(folder / "data" / PARQUET.filename(r["name"])).num_rows
             for r in descriptor["resources"] if (folder / "data" / PARQUET.filename(r["name"])).is_file()}
     write_release_documents(folder, descriptor, document, rows, stamp, base_url)
+    write_release_zip(folder, descriptor, stamp)
 
     after = {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
     prefix = f"data/{folder.parent.name}/{folder.name}"

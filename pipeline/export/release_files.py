@@ -80,9 +80,9 @@ def _citations(published: dict, base_url: str) -> dict[str, str]:
 
 
 def write_release_documents(version_dir: Path, published: dict, document: dict, rows: dict[str, int],
-                            stamp: dt.date, base_url: str, *, archive: bool = True) -> dict[str, str]:
-    """datapackage.json, README, licence, changelogs and (with ``archive``) the ZIP of one
-    release folder; without it the caller writes the ZIP later (:func:`write_release_zip`).
+                            stamp: dt.date, base_url: str) -> dict[str, str]:
+    """datapackage.json, README, licence and changelogs of one release folder; its ZIP
+    (:func:`write_release_zip`) comes after them.
 
     Returns the citations. Files are written afresh (never through a hard link, which may
     be shared with the site being replaced).
@@ -102,8 +102,6 @@ def write_release_documents(version_dir: Path, published: dict, document: dict, 
         (version_dir / name).unlink(missing_ok=True)
         with naming(version_dir / name):
             write(version_dir / name)
-    if archive:
-        write_release_zip(version_dir, published, stamp)
     return citations
 
 
