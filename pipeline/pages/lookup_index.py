@@ -55,6 +55,7 @@ import pyarrow.compute as pc
 from pipeline.export.jsonfile import json_text
 from pipeline.memory import release_freed
 from pipeline.pages.core import INERT, inert_json
+from pipeline.sorting import distinct, sort_in_place
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 VERSION = 3  # 2: stop grams in shards of their own, not in meta.json; 3: ranked lists
@@ -363,7 +364,7 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
             del place
             run -= starts[row]
             del row
-            run.sort()
+            sort_in_place(run)
             # the first position of each (stop gram, row): the least, as sorted
             pair = run // width
             run = run[np.concatenate([[True], pair[1:] != pair[:-1]])]
@@ -376,7 +377,10 @@ def _grams(text: str, chars: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         gram_id[kept] = len(grams) + np.arange(len(kept))
         grams += [text[p:p + size] for p in where[kept].tolist()]
         stopped = is_stop[number]
-        found.append(np.unique(gram_id[number[~stopped]] * max(n, 1) + row_of[at[~stopped]]))
+        pairs = gram_id[number[~stopped]] * max(n, 1) + row_of[at[~stopped]]
+        sort_in_place(pairs)
+        found.append(distinct(pairs))
+        del pairs
         longer = np.flatnonzero(stopped & (left[at] > size))
         # read by the next length (F841: the check does not follow the loop back to its top)
         at, prefix = at[longer], number[longer].astype(np.uint64)  # noqa: F841
@@ -420,7 +424,7 @@ def _best(members: np.ndarray, n: int, width: int, rank: np.ndarray, cap: int, l
     row %= n
     key += rank[row]
     del row
-    key.sort()  # each stop gram's entries stay where its members were, now ranked
+    sort_in_place(key)  # each stop gram's entries stay where its members were, now ranked
     kept = np.minimum(sizes[present], cap)
     at = np.cumsum(kept) - kept  # where each stop gram's entries start among those kept
     key = key[np.repeat(bounds[present] - at, kept) + np.arange(int(kept.sum()))]
