@@ -14,6 +14,7 @@ import shutil
 import signal
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from pipeline.early_scan import scanning
 from pipeline.editions import editions_key, prefix
 from pipeline.export import export
 from pipeline.exposure import LISTINGS, hidden_ids, withheld_signatures
+from pipeline.forked import ApartFailed
 from pipeline.i18n import both
 from pipeline.limits import DEFAULT_MAX_BYTES
 from pipeline.load import LoadError, load_catalog
@@ -166,12 +168,18 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
             with scanning(downloads, ids=hidden, signatures=withheld, memo=parsed) as scanned:
                 # The root edition first: mkdocs empties the folder it builds into, and the
                 # other editions are folders inside the root one.
-                for lang in langs:
-                    log.reused_pages += _edition(
-                        catalog, work / lang, site_dir, lang, langs, out=out, day=day,
-                        manifest=manifest, store=Path(cache) / "pages" / lang if cache else None,
-                        code=code if cache else "")
-                    release_freed()
+                with contextlib.ExitStack() as running:  # work apart stops if anything fails
+                    finishes = []
+                    for lang in langs:
+                        reused, finish = _edition(
+                            catalog, work / lang, site_dir, lang, langs, out=out, day=day,
+                            manifest=manifest, store=Path(cache) / "pages" / lang if cache else None,
+                            code=code if cache else "", running=running)
+                        log.reused_pages += reused
+                        finishes.append(finish)
+                        release_freed()
+                    for finish in finishes:
+                        finish()
                 log.stages += ["export", "pages", "mkdocs"]
                 _merge(downloads, site_dir)
                 for lang in langs[1:]:
@@ -194,20 +202,26 @@ def build(data: Path, out: Path, *, reference_date: date | None = None,
 
 
 def _edition(catalog: Catalog, work: Path, site_dir: Path, lang: str, langs: tuple[str, ...],
-             *, out: Path, day: date, manifest, store: Path | None = None, code: str = "") -> int:
+             *, out: Path, day: date, manifest, store: Path | None = None, code: str = "",
+             running: contextlib.ExitStack) -> tuple[int, Callable[[], None]]:
     """The pages of the edition in ``lang``: its page sources in ``work``, mkdocs' site in its
     folder of ``site_dir``, then the files its scripts fetch (written beside the docs, so
     mkdocs neither copies nor lists them). With a ``store`` (the cache's, one per edition),
     unchanged pages outside the navigation and the search index are taken from it
-    (:func:`pipeline.pages.mkdocs_site.run_mkdocs`); returns how many."""
+    (:func:`pipeline.pages.mkdocs_site.run_mkdocs`). Returns how many, and the step that
+    waits for the edition's work apart (the lookup index, see ``write_docs``) and moves its
+    files into the site: the caller runs it after every edition's mkdocs, so the index is
+    written while they run; ``running`` stops that work if anything fails before."""
     root = site_dir / prefix(lang, langs)
     if root != site_dir and root.exists():
         raise SiteError(both("build.edition_folder_taken", path=f"{prefix(lang, langs)}", lang=lang))
     assets = work / "assets"  # fetched by scripts, never read by mkdocs
     published = out / prefix(lang, langs)
+    apart: list = []  # the lookup index, still being written while mkdocs runs
+    running.callback(lambda: [job.stop() for job in apart])
     nav = write_docs(catalog, work / "docs", lang=lang, manifest=manifest,
                      reference_date=day, assets_dir=assets,
-                     reuse_dir=published if published.is_dir() else None)
+                     reuse_dir=published if published.is_dir() else None, apart=apart)
     reused = run_mkdocs(write_config(work, nav, lang=lang, unlisted=item_patterns()), root,
                         build_date=day, store=store, code=code)
     if root != site_dir:
@@ -215,8 +229,19 @@ def _edition(catalog: Catalog, work: Path, site_dir: Path, lang: str, langs: tup
         # sitemap lists every edition (write_site_map).
         for name in ("404.html", "sitemap.xml", "sitemap.xml.gz"):
             (root / name).unlink(missing_ok=True)
-    _merge(assets, root)
-    return reused
+
+    def finish() -> None:
+        try:
+            for job in apart:
+                job.wait()
+        except ApartFailed as failed:  # killed, most likely for memory: said in both languages
+            key = "build.apart_killed" if failed.signal else \
+                "build.apart_error" if failed.detail else "build.apart_exit"
+            raise SiteError(both(key, signal=failed.signal, code=failed.code,
+                                 detail=failed.detail)) from None
+        _merge(assets, root)
+
+    return reused, finish
 
 
 def lock_path(out: Path) -> Path:

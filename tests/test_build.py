@@ -301,3 +301,73 @@ def test_a_download_changed_after_the_early_scan_is_read_again_by_the_site_check
     assert seen["hidden"] and seen["covered"]  # every download was scanned early
     exposed = [p for p in failed.value.problems if p.what == "exposed"]
     assert sorted(p.file for p in exposed) == sorted(seen["names"])  # the file, under each of its names
+
+
+def test_the_lookup_index_is_made_while_mkdocs_runs_and_stopped_if_the_build_fails(tmp_path, monkeypatch):
+    """The index is written by a forked process (``pipeline.forked``) that the build waits
+    for only after every edition's mkdocs; when the English edition's mkdocs fails, that
+    process is ended with the build, nothing of the index reaches ``out`` and no process
+    is left behind."""
+    import os
+    import time
+
+    import pipeline.build as build_module
+    from pipeline.pages import credit
+    from pipeline.pages.mkdocs_site import SiteError
+
+    made_by = tmp_path / "made-by"
+    original = credit._index_files
+
+    def slow_index(ctx, ref, params=None):
+        made_by.write_text(str(os.getpid()))
+        time.sleep(120)  # still making it when the build fails
+        return original(ctx, ref, params)
+
+    real_mkdocs = build_module.run_mkdocs
+    runs = []
+
+    def mkdocs(config, root, **options):
+        runs.append(root)
+        if len(runs) == 2:  # the English edition's
+            assert made_by.is_file()  # the index's process had started (before the zh pages)
+            raise SiteError("mkdocs refused the English edition")
+        return real_mkdocs(config, root, **options)
+
+    monkeypatch.setattr(credit, "_index_files", slow_index)
+    monkeypatch.setattr(build_module, "run_mkdocs", mkdocs)
+    out = tmp_path / "site"
+    started = time.monotonic()
+    with pytest.raises(SiteError, match="English edition"):
+        build(DATAPACKAGES, out, reference_date=REFERENCE_DATE)
+    assert time.monotonic() - started < 100  # not waited for: ended
+    pid = int(made_by.read_text())
+    assert pid != os.getpid()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "made-by"]  # no work folder
+
+
+def test_a_lookup_index_process_killed_for_memory_is_said_in_both_languages(tmp_path, monkeypatch, capsys):
+    """The out-of-memory killer ends the biggest process: at the national tier that may be
+    the one writing the index. The build command says so in Chinese and English, exits 1
+    and writes nothing where the site goes."""
+    import os
+    import signal
+
+    from pipeline.cli import main
+    from pipeline.pages import credit
+
+    def killed(ctx, ref, params=None):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    out = tmp_path / "site"
+    monkeypatch.setattr(credit, "_index_files", killed)
+    code = main(["build", "--data", str(DATAPACKAGES), "--out", str(out), "--no-cache",
+                 "--reference-date", REFERENCE_DATE.isoformat()])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "写出企业查询索引的进程被信号 SIGKILL 终止" in err
+    assert "the process writing the enterprise lookup index was ended by SIGKILL" in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [lock_path(out).name]  # no site, no work folder

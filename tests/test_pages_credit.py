@@ -270,3 +270,58 @@ def test_the_index_is_written_once_and_every_edition_reads_it(site):
         assert f'{meta["enterprises"]:,}' in text  # the count the page states is the index's
         select = re.search(r'<select name="year">(.*?)</select>', text)[1]
         assert re.findall(r'<option value="(\d+)">', select) == [str(y) for y in meta["years"]]
+
+
+@pytest.fixture(scope="module")
+def derived_catalog():
+    from pipeline.derive import derive
+    from pipeline.load import load_catalog
+    from pipeline.validate import validate_catalog
+
+    catalog = load_catalog([DATAPACKAGES])
+    validate_catalog(catalog)
+    derive(catalog, reference_date=REFERENCE_DATE)
+    return catalog
+
+
+def test_the_index_is_made_by_another_process_while_the_pages_are_written(
+        derived_catalog, tmp_path, monkeypatch):
+    import os
+
+    from pipeline.pages import credit, write_docs
+
+    made_by = tmp_path / "made-by"
+
+    def index_files(ctx, ref, params=None):
+        made_by.write_text(str(os.getpid()))
+        return original(ctx, ref, params)
+
+    original = credit._index_files
+    monkeypatch.setattr(credit, "_index_files", index_files)
+    write_docs(derived_catalog, tmp_path / "docs", reference_date=REFERENCE_DATE,
+               assets_dir=tmp_path / "assets")
+    assert int(made_by.read_text()) != os.getpid()
+    meta = json.loads((tmp_path / "assets" / "credit" / "index" / "meta.json").read_text("utf-8"))
+    assert meta["enterprises"] == derived_catalog.table("enterprise-credit", "enterprises").num_rows
+    assert (tmp_path / "docs" / "credit" / "index.md").is_file()
+
+
+def test_a_failure_making_the_index_fails_the_pages_with_its_error(
+        derived_catalog, tmp_path, monkeypatch):
+    import errno
+
+    from pipeline.pages import context, write_docs
+
+    original = context.write_file
+
+    def full(path, content):
+        if "index" in Path(path).parts and "credit" in Path(path).parts:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        original(path, content)
+
+    monkeypatch.setattr(context, "write_file", full)
+    with pytest.raises(OSError) as raised:
+        write_docs(derived_catalog, tmp_path / "docs", reference_date=REFERENCE_DATE,
+                   assets_dir=tmp_path / "assets")
+    assert raised.value.errno == errno.ENOSPC
+    assert (tmp_path / "assets" / "credit" / "index") in Path(raised.value.filename).parents

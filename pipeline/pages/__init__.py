@@ -24,8 +24,15 @@ ABOUT_PAGE = "about.md"  # the hand-written page that opens it
 
 def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
                sources: Path = SITE_SOURCES, manifest=None, reference_date=None,
-               assets_dir: Path | None = None, reuse_dir: Path | None = None) -> list:
+               assets_dir: Path | None = None, reuse_dir: Path | None = None,
+               apart: list | None = None) -> list:
     """Write every page source into ``docs_dir``; return the mkdocs ``nav``.
+
+    Work a section does apart (``apart(ctx)`` in its module: the lookup index) starts
+    before the pages, in a forked process (:class:`pipeline.forked.Apart`). Without an
+    ``apart`` list it is waited for before this returns; with one, each job is added to
+    it as it starts and the caller waits for it (or stops it), so that it may go on while
+    mkdocs runs: its files go to ``assets_dir``, which nothing reads until then.
 
     Files that only scripts fetch go to ``assets_dir`` when given (see
     ``SiteContext.publish``); the caller moves them into the built site. Those equal to
@@ -53,15 +60,34 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
     ctx = SiteContext(catalog=catalog, docs_dir=docs_dir, env=environment(lang), lang=lang,
                       manifest=manifest, reference_date=reference_date,
                       assets_dir=assets_dir, reuse_dir=reuse_dir)
-    nav, about = [], None
-    for section in current().sections:  # portal.yml's order
-        if section == ABOUT:  # the sections after it go into the about-the-portal tab
-            about = []
-        elif isinstance(section, str):
-            (nav if about is None else about).extend(
-                importlib.import_module(f"pipeline.pages.{section}").write(ctx))
-        else:
-            (nav if about is None else about).extend(TemplateSection(section).write(ctx))
+    modules = {section: importlib.import_module(f"pipeline.pages.{section}")
+               for section in current().sections if isinstance(section, str) and section != ABOUT}
+    # Started first: the work apart runs on the other core while this one writes the pages.
+    jobs = [] if apart is None else apart
+    try:
+        for module in modules.values():
+            job = module.apart(ctx) if hasattr(module, "apart") else None
+            if job is not None:
+                jobs.append(job)
+        nav, about = [], None
+        for section in current().sections:  # portal.yml's order
+            if section == ABOUT:  # the sections after it go into the about-the-portal tab
+                about = []
+            elif isinstance(section, str):
+                (nav if about is None else about).extend(modules[section].write(ctx))
+            else:
+                (nav if about is None else about).extend(TemplateSection(section).write(ctx))
+        if apart is None:
+            for job in jobs:
+                job.wait()
+    except BaseException:
+        for job in jobs:  # a page failed, or Ctrl-C: the work apart ends with this
+            job.stop()
+        raise
+    finally:
+        if apart is None:
+            for job in jobs:
+                job.stop()
     pages = sorted(str(path.relative_to(handwritten)) for path in handwritten.glob("*.md")
                    if path.name != "index.md") if handwritten.is_dir() else []
     if about is None:

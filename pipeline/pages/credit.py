@@ -19,6 +19,7 @@ from pipeline.config import current
 from pipeline.derive.schemas import enum
 from pipeline.editions import languages
 from pipeline.editions import prefix as edition_prefix
+from pipeline.forked import Apart
 from pipeline.i18n import catalog, t
 from pipeline.pages.core import (
     Ref,
@@ -186,19 +187,31 @@ def certificates_view(ctx, ref: Ref) -> dict:
     }
 
 
+def _has_lookup(ctx) -> bool:
+    return ctx.has("derived", "blacklist_public") and ctx.has("enterprise-credit", "enterprises")
+
+
+def apart(ctx) -> Apart | None:
+    """The lookup index, written by a forked process (:mod:`pipeline.forked`) while this
+    one writes the pages: at national scale it is the largest part of writing them.
+
+    The index speaks no language (codes, names as registered, dates): the root edition
+    has it and every other edition's page reads that copy, as it links the root's
+    downloads. Each file is written as it is made, never all of them held at once."""
+    if not _has_lookup(ctx) or ctx.lang != languages()[0]:
+        return None
+    ref = Ref(ctx)
+    return Apart(lambda: ctx.publish((f"{INDEX}/{path}", content)
+                                     for path, content in _index_files(ctx, ref)))
+
+
 def write(ctx) -> list:
-    if not ctx.has("derived", "blacklist_public") or not ctx.has("enterprise-credit",
-                                                                   "enterprises"):
+    if not _has_lookup(ctx):
         return []
     lang = ctx.lang
     ref = Ref(ctx)
     langs = languages()
-    # The index speaks no language (codes, names as registered, dates): the root edition
-    # has it and every other edition's page reads that copy, as it links the root's
-    # downloads. Built once, not once per edition: at national scale it is the largest
-    # part of writing the pages.
-    if lang == langs[0]:  # each file written as it is made, never all of them held at once
-        ctx.publish((f"{INDEX}/{path}", content) for path, content in _index_files(ctx, ref))
+    if lang == langs[0]:  # the index is written apart (``apart``)
         index_href = "index/"  # from credit/
     else:  # up from <edition>/credit/ to the site root
         index_href = "../" * (1 + edition_prefix(lang, langs).count("/")) + f"{INDEX}/"
