@@ -54,14 +54,14 @@ class Apart:
             os.close(read)
             _child(work, write)
         os.close(write)
-        self.pid, self._read = pid, read
+        self.pid, self._pipe = pid, os.fdopen(read, "rb")
 
     def wait(self) -> None:
         """Wait for the child; raise what it raised."""
         if self.pid is None:
             return
-        with os.fdopen(self._read, "rb") as pipe:
-            payload = pipe.read()  # until the child's end closes (its exit)
+        payload = self._pipe.read()  # until the child's end closes (its exit)
+        self._pipe.close()
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
         if payload:
@@ -82,7 +82,7 @@ class Apart:
         except ProcessLookupError:
             pass
         os.waitpid(self.pid, 0)
-        os.close(self._read)
+        self._pipe.close()  # once only, even if a wait was interrupted while reading
         self.pid = None
 
 

@@ -31,8 +31,9 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
     Work a section does apart (``apart(ctx)`` in its module: the lookup index) starts
     before the pages, in a forked process (:class:`pipeline.forked.Apart`). Without an
     ``apart`` list it is waited for before this returns; with one, each job is added to
-    it as it starts and the caller waits for it (or stops it), so that it may go on while
-    mkdocs runs: its files go to ``assets_dir``, which nothing reads until then.
+    it as it starts and the caller waits for it and stops it (also when this raises), so
+    that it may go on while mkdocs runs: its files go to ``assets_dir``, which nothing
+    reads until then.
 
     Files that only scripts fetch go to ``assets_dir`` when given (see
     ``SiteContext.publish``); the caller moves them into the built site. Those equal to
@@ -80,12 +81,8 @@ def write_docs(catalog: Catalog, docs_dir: Path, *, lang: str = "zh",
         if apart is None:
             for job in jobs:
                 job.wait()
-    except BaseException:
-        for job in jobs:  # a page failed, or Ctrl-C: the work apart ends with this
-            job.stop()
-        raise
     finally:
-        if apart is None:
+        if apart is None:  # a page failed, or Ctrl-C: the work apart ends with this
             for job in jobs:
                 job.stop()
     pages = sorted(str(path.relative_to(handwritten)) for path in handwritten.glob("*.md")
