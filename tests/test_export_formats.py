@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zipfile
+import zlib
 
 import openpyxl
 import pyarrow as pa
@@ -597,3 +598,46 @@ def test_an_export_that_stops_drops_the_zips_still_waiting(tmp_path, monkeypatch
         export(catalog, tmp_path / "out", reference_date=REFERENCE_DATE, base_url=BASE_URL, through=through)
     assert started == [min(catalog.packages)]
     assert len(list((tmp_path / "out").rglob("*.zip"))) == 1
+
+
+def _raw_entry(archive_path, info: zipfile.ZipInfo) -> bytes:
+    """The stored (compressed) bytes of one entry, as they sit in the archive."""
+    with open(archive_path, "rb") as handle:
+        handle.seek(info.header_offset)
+        header = handle.read(30)
+        name_length, extra_length = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
+        handle.seek(info.header_offset + 30 + name_length + extra_length)
+        return handle.read(info.compress_size)
+
+
+def test_zip_and_xlsx_entries_are_deflated_by_zlib_ng_at_their_level(tmp_path):
+    from zlib_ng import zlib_ng
+
+    from pipeline.export.files import write_zip
+    from pipeline.export.xlsx import SHEET_COMPRESSION, write_xlsx
+
+    def deflated(data: bytes, level: int) -> bytes:
+        compressor = zlib_ng.compressobj(level, zlib_ng.DEFLATED, -15)
+        return compressor.compress(data) + compressor.flush()
+
+    member = tmp_path / "rows.csv"  # repetitive enough that zlib and zlib-ng differ
+    member.write_bytes("".join(f"{i},企业{i % 97},{i * 7 % 1000}\n" for i in range(20_000)).encode())
+    archive_path = write_zip(tmp_path / "a.zip", {"data/rows.csv": member}, REFERENCE_DATE)
+    with zipfile.ZipFile(archive_path) as archive:
+        info = archive.getinfo("data/rows.csv")
+        assert archive.testzip() is None  # every CRC checks out in the standard reader
+        assert archive.read(info) == member.read_bytes()
+    assert _raw_entry(archive_path, info) == deflated(member.read_bytes(), 6)
+    assert deflated(member.read_bytes(), 6) != zlib.compress(member.read_bytes(), 6)[2:-4]
+
+    resource = make_catalog().resource("safety", "accidents")
+    book = write_xlsx(resource.table, tmp_path / "b.xlsx", fields=resource.fields,
+                      reference_date=REFERENCE_DATE, creator="test", title="test")
+    with zipfile.ZipFile(book) as archive:
+        assert archive.testzip() is None
+        for info in archive.infolist():
+            level = SHEET_COMPRESSION if info.filename.startswith("xl/worksheets/sheet1") else 6
+            assert _raw_entry(book, info) == deflated(archive.read(info), level), info.filename
+    # the same inputs, the same bytes
+    again = write_zip(tmp_path / "again.zip", {"data/rows.csv": member}, REFERENCE_DATE)
+    assert again.read_bytes() == archive_path.read_bytes()
