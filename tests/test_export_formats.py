@@ -334,9 +334,12 @@ def test_label_columns_are_taken_a_slice_at_a_time(monkeypatch):
     assert labels._take(names, pa.array([], pa.int64())).to_pylist() == []
 
 
-def test_tables_written_by_worker_processes_give_the_same_database(tmp_path, monkeypatch):
-    """Large tables are written by worker processes (two here, whatever the machine): the
-    portal database is byte for byte the one written in this process alone."""
+def test_tables_written_on_threads_give_the_same_database(tmp_path, monkeypatch):
+    """The tables' own databases are written on threads, one per core (two here, whatever
+    the machine), the bulk of it outside Python's lock: the portal database is byte for
+    byte the one written a table at a time."""
+    import threading
+
     from pipeline.export import sqlitefile
     from pipeline.load import load_catalog
     from pipeline.validate import validate_catalog
@@ -349,41 +352,40 @@ def test_tables_written_by_worker_processes_give_the_same_database(tmp_path, mon
     catalog = load_catalog(roots)
     assert validate_catalog(catalog).valid
     tables = {(r.package, r.name): r.table for r in catalog}
+    monkeypatch.setattr(sqlitefile.os, "cpu_count", lambda: 1)
     sqlitefile.write_sqlite(catalog, tables, tmp_path / "alone.sqlite")
-    monkeypatch.setattr(sqlitefile, "WORKER_CELLS", 1)  # every table to a worker
     monkeypatch.setattr(sqlitefile.os, "cpu_count", lambda: 2)
-    here = []  # the tables this process writes itself (the workers import the module afresh)
-    real = sqlitefile._write_rows
-    monkeypatch.setattr(sqlitefile, "_write_rows", lambda table, path, name: here.append(name)
-                        or real(table, path, name=name))
-    sqlitefile.write_sqlite(catalog, tables, tmp_path / "workers.sqlite")
-    assert (tmp_path / "workers.sqlite").read_bytes() == (tmp_path / "alone.sqlite").read_bytes()
-    assert here == []
-    assert not list(tmp_path.glob("**/*.arrow"))  # the tables' Arrow files are removed
-    with sqlite3.connect(tmp_path / "workers.sqlite") as connection:
+    threads = []
+    real = sqlitefile.write_table_database
+    monkeypatch.setattr(sqlitefile, "write_table_database", lambda table, path, name: threads.append(
+        threading.current_thread()) or real(table, path, name=name))
+    sqlitefile.write_sqlite(catalog, tables, tmp_path / "threads.sqlite", table_writer=sqlitefile.write_table_database)
+    assert (tmp_path / "threads.sqlite").read_bytes() == (tmp_path / "alone.sqlite").read_bytes()
+    assert len(threads) == 2 and threading.current_thread() not in threads
+    with sqlite3.connect(tmp_path / "threads.sqlite") as connection:
         assert connection.execute("SELECT count(*) FROM a__ratings").fetchone() == (4000,)
 
 
-def test_a_worker_s_failed_write_is_the_same_os_error_here(tmp_path, monkeypatch):
-    """A worker that cannot write its table (here: a folder is where its file would go) makes
-    the export raise the OSError the write would raise in this process (the build then reports
-    a failed write and leaves the site as it was), not a traceback from another process."""
+def test_a_full_disk_while_a_table_is_written_is_an_os_error_naming_the_file(tmp_path, monkeypatch):
+    """SQLite's "database or disk is full", from the driver, becomes ENOSPC with the file's
+    name (the build then reports a failed write and leaves the site as it was), not the
+    driver's exception; a folder where the file should go is EISDIR, as for any write."""
     import errno
 
     from pipeline.export import sqlitefile
 
-    monkeypatch.setattr(sqlitefile, "WORKER_CELLS", 1)
-    table = pa.table({"a": [1, 2, 3]})
-    target = tmp_path / "t.sqlite"
-    target.mkdir()
-    with pytest.raises(OSError) as alone:
-        sqlitefile.write_table_database(table, target, name="t")
-    with sqlitefile.table_workers(2), pytest.raises(OSError) as worker:
-        sqlitefile.write_table_database(table, target, name="t")
-    assert worker.value.errno == alone.value.errno == errno.EISDIR
-    assert worker.value.strerror == alone.value.strerror
-    assert worker.value.filename == str(target)
-    assert not list(tmp_path.glob("**/*.arrow"))
+    table = pa.table({"a": list(range(5000)), "b": ["安全生产" * 20] * 5000})
+    # a database that may not grow past 4 pages: SQLite itself reports it full
+    monkeypatch.setattr(sqlitefile, "PRAGMAS", (*sqlitefile.PRAGMAS, "max_page_count = 4"))
+    with pytest.raises(OSError) as full:
+        sqlitefile.write_table_database(table, tmp_path / "t.sqlite", name="t")
+    assert full.value.errno == errno.ENOSPC
+    assert full.value.filename == str(tmp_path / "t.sqlite")
+    assert "full" in str(full.value)
+    (tmp_path / "folder.sqlite").mkdir()
+    with pytest.raises(OSError) as folder:
+        sqlitefile.write_table_database(table, tmp_path / "folder.sqlite", name="t")
+    assert folder.value.errno == errno.EISDIR
 
 
 def test_a_table_in_key_order_is_exported_as_it_is_and_another_is_sorted(tmp_path):

@@ -14,8 +14,7 @@ so there is no free page to reclaim, and rewriting a national database (3.5 GB) 
 Each table's rows are first written into a database of their own (``write_table_database``,
 one of the export's file writers, so the build cache reuses it while the table is
 unchanged), then copied into the portal database by SQLite itself (``INSERT … SELECT``).
-Turning rows into Python tuples for ``executemany`` was most of this file's time (16 s of a
-province rebuild after a one-row change); now only changed tables pay it. Clean and
+Binding the rows is most of this file's time; only changed tables pay it. Clean and
 incremental builds take the same path, so they give the same bytes.
 """
 
@@ -23,18 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import sqlite3
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from pipeline.i18n import both
@@ -42,7 +37,9 @@ from pipeline.model import Catalog, Resource
 from pipeline.outdir import inside
 from pipeline.tablenames import table_name
 
-BATCH_ROWS = 65_536
+# Every database is written once, start to end, into a file the build discards on failure:
+# no journal, no syncs.
+PRAGMAS = ("page_size = 4096", "journal_mode = OFF", "synchronous = OFF")
 
 
 def _quote(identifier: str) -> str:
@@ -115,38 +112,21 @@ def _create_statement(resource: Resource, table: pa.Table, foreign_keys: list[Fo
     return f"CREATE TABLE {_quote(name)} (\n  " + ",\n  ".join(lines) + "\n)"
 
 
-def _rows(table: pa.Table):
-    """Row tuples as sqlite3 takes them: booleans as 0/1 and dates as ISO text, converted by
-    Arrow a column at a time (a Python call per value was most of this writer's time)."""
+def _bindable(table: pa.Table) -> pa.Table:
+    """``table`` with the columns SQLite stores as Arrow types the ingest binds directly:
+    booleans as 0/1 integers, dates and timestamps as ISO text, dictionaries decoded."""
     columns = []
     for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
         if pa.types.is_boolean(column.type):
-            column = column.cast(pa.int8())
+            column = column.cast(pa.int64())
         elif pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
             column = _iso(column)
+        elif pa.types.is_decimal(column.type):
+            column = column.cast(pa.float64())  # REAL, the column's declared type
         columns.append(column)
-    table = pa.Table.from_arrays(columns, names=table.column_names)
-    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-        yield from zip(*(_values(column) for column in batch.columns))
-
-
-def _values(array: pa.Array) -> list:
-    """The values of ``array`` as Python objects, ``None`` for null: the same objects as
-    ``to_pylist``, made through NumPy for numbers and text. ``to_pylist`` makes an Arrow
-    scalar of every value first: on 2.5 million ratings it took 6.8 s of the table's 9.2 s,
-    NumPy's ``tolist`` 1.3 s (repeated strings come out as one object, as pandas makes them)."""
-    type_ = array.type
-    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
-        return array.to_numpy(zero_copy_only=False).tolist()  # null: None
-    if not (pa.types.is_integer(type_) or pa.types.is_float32(type_) or pa.types.is_float64(type_)):
-        return array.to_pylist()
-    if not array.null_count:
-        return array.to_numpy().tolist()
-    # NumPy has no null integer: nulls are filled, then put back as None
-    values = array.fill_null(0).to_numpy().tolist()
-    for at in np.flatnonzero(array.is_null().to_numpy(zero_copy_only=False)).tolist():
-        values[at] = None
-    return values
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def _iso(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -165,9 +145,11 @@ def disk_errors(path: Path):
     full", EIO otherwise), naming the file: the build reports an OSError as a failed write
     that left the published site as it was; an sqlite3 error would reach the reader as a
     traceback. (A national build once filled a disk while writing the database.)"""
+    from adbc_driver_manager import DatabaseError  # what the ADBC driver raises
+
     try:
         yield
-    except sqlite3.OperationalError as error:
+    except (sqlite3.OperationalError, DatabaseError) as error:
         code = errno.ENOSPC if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL \
             or "full" in str(error) else errno.EIO
         raise OSError(code, f"{os.strerror(code)}: {error}", str(path)) from error
@@ -177,73 +159,26 @@ def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
     """The rows of ``table``, in order, as table ``name`` of a new SQLite file ``path``.
 
     Plain columns with their affinity and no constraints: the portal database declares the
-    keys; this file only carries the values. Inside :func:`table_workers`, a large table is
-    written by a worker process (:mod:`pipeline.export.table_worker`, from an Arrow file
-    beside ``path``), the same bytes.
-    """
-    if not _workers_on or table.num_rows * max(1, table.num_columns) < WORKER_CELLS:
-        return _write_rows(table, path, name=name)
-    arrow = path.with_suffix(".arrow")
-    try:
-        with pa.OSFile(str(arrow), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        # a process of its own, started afresh (not forked from this one, whose threads it
-        # would copy in whatever state they were, nor re-running the caller's main module)
-        done = subprocess.run([sys.executable, "-m", "pipeline.export.table_worker", str(arrow), str(path), name],
-                              capture_output=True, text=True, check=False)
-    finally:
-        arrow.unlink(missing_ok=True)
-    if done.returncode != 0:  # a failed write, as it would be here (ENOSPC and the like)
-        try:
-            failed = json.loads(done.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):  # killed (out of memory) or worse: said on stderr
-            failed = {"errno": errno.EIO, "message": (done.stderr.strip().splitlines() or ["killed"])[-1]}
-        raise OSError(failed["errno"] or errno.EIO, failed["message"], str(path))
-    return path
+    keys; this file only carries the values. The rows are bound from the table's Arrow
+    buffers by the ADBC SQLite driver, in C and without Python's lock, so two tables are
+    written at once on two threads. Turning rows into Python tuples for
+    ``sqlite3.executemany`` took about 100 s of CPU in the national export, in worker
+    processes fed through Arrow files; the driver needs neither. The values and storage
+    classes are those ``sqlite3`` stored (a property test compares every cell and its
+    ``typeof``), and the national portal database came out byte for byte the same."""
+    import adbc_driver_sqlite.dbapi  # only the export needs it: the CLI starts without it
 
-
-# Turning rows into Python objects for sqlite3 is most of the export's time at the largest
-# tiers, on one core and holding the GIL: tables of at least this many cells are written by
-# worker processes, one per CPU, while the export goes on with the next tables
-WORKER_CELLS = 2_000_000
-_workers_on = False  # inside table_workers()
-
-
-@contextlib.contextmanager
-def table_workers(workers: int | None = None):
-    """While the block runs, :func:`write_table_database` writes large tables in worker
-    processes; yields how many to run at once (default: one per CPU; 1, in this process,
-    on a single CPU)."""
-    global _workers_on
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers < 2:
-        yield 1
-        return
-    outer, _workers_on = _workers_on, True
-    try:
-        yield workers
-    finally:
-        _workers_on = outer
-
-
-def write_from_arrow(arrow: Path, path: Path, name: str) -> Path:
-    """:func:`write_table_database` of the table in the Arrow file ``arrow`` (a worker's part)."""
-    with pa.memory_map(str(arrow)) as source:
-        return _write_rows(pa.ipc.open_file(source).read_all(), path, name=name)
-
-
-def _write_rows(table: pa.Table, path: Path, *, name: str) -> Path:
     path.unlink(missing_ok=True)
-    with disk_errors(path), contextlib.closing(sqlite3.connect(path, isolation_level=None)) as connection:
-        connection.execute("PRAGMA page_size = 4096")
-        connection.execute("PRAGMA journal_mode = OFF")
-        connection.execute("PRAGMA synchronous = OFF")
-        connection.execute("BEGIN")
+    with disk_errors(path), adbc_driver_sqlite.dbapi.connect(str(path), autocommit=True) as connection, \
+            connection.cursor() as cursor:
+        for pragma in PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+            cursor.fetchall()
         columns = ", ".join(f"{_quote(f.name)} {_column_type(f.type)}" for f in table.schema)
-        connection.execute(f"CREATE TABLE {_quote(name)} ({columns})")
-        placeholders = ", ".join("?" * table.num_columns)
-        connection.executemany(f"INSERT INTO {_quote(name)} VALUES ({placeholders})", _rows(table))
-        connection.execute("COMMIT")
+        cursor.execute("BEGIN")
+        cursor.execute(f"CREATE TABLE {_quote(name)} ({columns})")
+        cursor.adbc_ingest(name, _bindable(table), mode="append")
+        cursor.execute("COMMIT")
     return path
 
 
@@ -275,13 +210,12 @@ def write_sqlite(catalog: Catalog, tables: dict[tuple[str, str], pa.Table], path
     with tempfile.TemporaryDirectory(prefix=".tables-", dir=path.parent) as parts, disk_errors(temporary):
         connection = sqlite3.connect(temporary, isolation_level=None)
         try:
-            connection.execute("PRAGMA page_size = 4096")
-            connection.execute("PRAGMA journal_mode = OFF")
-            connection.execute("PRAGMA synchronous = OFF")
+            for pragma in PRAGMAS:
+                connection.execute(f"PRAGMA {pragma}")
             indexes: set[str] = set()
-            # Written before the transaction: ATTACH is not allowed inside one. As many at
-            # once as there are worker processes (the largest first, so that they end together)
-            with table_workers() as workers, ThreadPoolExecutor(workers) as threads:
+            # Written before the transaction: ATTACH is not allowed inside one. One table per
+            # core at once (the largest first, so that they end together)
+            with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
                 by_size = sorted(entries, key=lambda n: (-entries[n][1].num_rows * entries[n][1].num_columns, n))
                 for done in [threads.submit(table_writer, entries[name][1], inside(Path(parts), f"{name}.sqlite"),
                                             name=name) for name in by_size]:
