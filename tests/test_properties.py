@@ -307,6 +307,8 @@ _ARROW_VALUES = [
     (pa.float64(), st.floats(allow_nan=True, allow_infinity=True)),
     (pa.float32(), st.floats(width=32)), (pa.string(), TEXT), (pa.large_string(), TEXT),
     (pa.bool_(), st.booleans()), (pa.date32(), st.dates()),
+    (pa.dictionary(pa.int32(), pa.string()), TEXT),
+    (pa.decimal128(12, 3), st.decimals(-10**8, 10**8, places=3, allow_nan=False, allow_infinity=False)),
     # whole seconds too: ISO text leaves out a zero fraction, which is easy to get wrong
     (pa.timestamp("us"), st.datetimes() | st.datetimes().map(lambda d: d.replace(microsecond=0)))]
 
@@ -329,12 +331,14 @@ def test_the_sqlite_rows_are_what_python_s_sqlite3_stores(table, chunked):
     the same rows (booleans as 0/1, dates and times as ISO text), whatever the chunks."""
     import sqlite3
     import tempfile
+    from decimal import Decimal
 
     from pipeline.export import sqlitefile
 
     if chunked:
         table = pa.concat_tables([table.slice(0, table.num_rows // 2), table.slice(table.num_rows // 2)])
-    rows = [tuple(int(v) if isinstance(v, bool) else v.isoformat() if hasattr(v, "isoformat") else v
+    rows = [tuple(int(v) if isinstance(v, bool) else v.isoformat() if hasattr(v, "isoformat") else
+                  float(v) if isinstance(v, Decimal) else v  # decimals as REAL, the declared type
                   for v in row.values()) for row in table.to_pylist()]
     columns = ", ".join(f"{n} {sqlitefile._column_type(t)}" for n, t in zip(table.column_names, table.schema.types))
     cells = "rowid, " + ", ".join(f"typeof({n}), {n}" for n in table.column_names)

@@ -114,7 +114,8 @@ def _create_statement(resource: Resource, table: pa.Table, foreign_keys: list[Fo
 
 def _bindable(table: pa.Table) -> pa.Table:
     """``table`` with the columns SQLite stores as Arrow types the ingest binds directly:
-    booleans as 0/1 integers, dates and timestamps as ISO text, dictionaries decoded."""
+    booleans as 0/1 integers, dates and timestamps as ISO text, dictionaries decoded,
+    decimals as REAL (their column's declared type)."""
     columns = []
     for column in table.columns:
         if pa.types.is_dictionary(column.type):
@@ -124,7 +125,9 @@ def _bindable(table: pa.Table) -> pa.Table:
         elif pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
             column = _iso(column)
         elif pa.types.is_decimal(column.type):
-            column = column.cast(pa.float64())  # REAL, the column's declared type
+            # through the decimal text: Arrow's direct cast is not correctly rounded
+            # (1.251 became 1.2510000000000001), parsing the text is
+            column = column.cast(pa.string()).cast(pa.float64())
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)
 
@@ -160,8 +163,8 @@ def write_table_database(table: pa.Table, path: Path, *, name: str) -> Path:
 
     Plain columns with their affinity and no constraints: the portal database declares the
     keys; this file only carries the values. The rows are bound from the table's Arrow
-    buffers by the ADBC SQLite driver, in C and without Python's lock, so two tables are
-    written at once on two threads. Turning rows into Python tuples for
+    buffers by the ADBC SQLite driver, in C and without Python's lock, so tables are
+    written at once on threads, one per core. Turning rows into Python tuples for
     ``sqlite3.executemany`` took about 100 s of CPU in the national export, in worker
     processes fed through Arrow files; the driver needs neither. The values and storage
     classes are those ``sqlite3`` stored (a property test compares every cell and its
