@@ -54,7 +54,7 @@ DEFAULT_TIERS = ("sample", "city", "province")  # national and national5 are opt
 DEFAULT_SEED = 20121030
 DEFAULT_REFERENCE_DATE = date(2016, 1, 1)
 LIBRARIES = ("pyarrow", "pandas", "numpy", "jinja2", "mkdocs", "mkdocs-material", "openpyxl",
-             "frictionless", "duckdb")
+             "frictionless", "duckdb", "zlib-ng", "adbc-driver-sqlite")
 
 # Runs the stage command given as arguments; reports its wall time and peak memory. A fresh
 # process, so RUSAGE_CHILDREN covers only this one child (and anything it waited for).

@@ -198,6 +198,20 @@ def test_code_digest_follows_templates_and_code_not_bytecode(tmp_path):
     assert code_digest(tree) != after_template
 
 
+
+@pytest.mark.parametrize("library", ["zlib-ng", "adbc-driver-sqlite", "pyarrow"])
+def test_code_digest_follows_the_libraries_that_write_the_downloads(monkeypatch, library):
+    """Another zlib-ng deflates the ZIP and XLSX downloads into other bytes (and another
+    ADBC driver writes each table's SQLite file): cached files made by the old one must not
+    be reused, so its version is part of the code's digest."""
+    from pipeline import cache
+
+    real = cache.metadata.version
+    before = code_digest(ROOT)
+    monkeypatch.setattr(cache.metadata, "version",
+                        lambda name: "0.0.0-other" if name == library else real(name))
+    assert code_digest(ROOT) != before
+
 @pytest.mark.parametrize("damage", ["edit", "delete", "add"])
 def test_a_changed_output_is_not_trusted(first, tmp_path, damage):
     out = _copy_site(first, tmp_path / "site")
