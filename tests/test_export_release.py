@@ -217,3 +217,70 @@ def test_every_release_folder_is_listed_for_its_page_and_the_page_is_not_carried
     assert not list((fourth / "data").glob("*/*/index.html"))
     assert (fourth / "data" / "reference" / "1.0.0" / "data" / "index.html").is_file()  # a file of the release
     assert "data/reference/1.0.0/data/index.html" in {e.path for e in again.files}
+
+
+def test_a_version_published_again_keeps_its_bytes_when_other_libraries_write_it(sites, tmp_path, monkeypatch):
+    """Another zlib-ng (other deflate bytes) and another Parquet writer (other footer) must
+    not give a published version new checksums: every file whose content is the same takes
+    back the bytes the site serves, and the published digests are those of the first build."""
+    import pyarrow.parquet as pq
+    from zlib_ng import zlib_ng
+
+    from pipeline.export import files, parquetfile
+
+    first, _, _, _ = sites
+    monkeypatch.setattr(files, "deflater", lambda info: zlib_ng.compressobj(1, zlib_ng.DEFLATED, -15))
+    real = pq.write_table
+    monkeypatch.setattr(parquetfile.pq, "write_table",
+                        lambda table, where, **options: real(table, where, **{**options, "compression": "gzip"}))
+    manifest = export(make_catalog(), tmp_path / "site", reference_date=SECOND_DATE, previous=first)
+    site = tmp_path / "site"
+    for package, version in (("safety", "0.3.0"), ("reference", "1.0.0")):
+        written = sorted(p.relative_to(site / "data" / package / version)
+                         for p in (site / "data" / package / version).rglob("*") if p.is_file())
+        assert any(p.suffix == ".zip" for p in written) and any(p.suffix == ".parquet" for p in written)
+        for path in written:
+            assert (site / "data" / package / version / path).read_bytes() == \
+                (first / "data" / package / version / path).read_bytes(), path
+    assert _descriptor(site, "safety") == _descriptor(first, "safety")
+    published = {e.path: e.sha256 for e in manifest.files if "/safety/0.3.0/" in e.path}
+    assert published and all(files.sha256(site / path) == digest for path, digest in published.items())
+    # Not vacuous: without the published release the same build writes other bytes.
+    export(make_catalog(), tmp_path / "alone", reference_date=REFERENCE_DATE)
+    for name in ("safety.zip", "data/accidents.parquet", f"data/{XLSX.filename('accidents', 'safety')}"):
+        assert (tmp_path / "alone/data/safety/0.3.0" / name).read_bytes() != \
+            (first / "data/safety/0.3.0" / name).read_bytes(), name
+
+
+def test_same_content_tells_other_bytes_from_other_content(tmp_path):
+    """The rule :mod:`pipeline.export.kept` keeps bytes by: a ZIP container compressed
+    otherwise is the same, one entry changed is not; a Parquet file written with another codec
+    is the same, another row or other metadata is not; other files are left to their digest."""
+    import zipfile
+
+    import pyarrow.parquet as pq
+
+    from pipeline.export.kept import same_content
+
+    def archive(path, text, level):
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=level) as z:
+            info = zipfile.ZipInfo("data/a.csv", date_time=(2026, 12, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, text, compresslevel=level)
+        return path
+
+    text = "code,name\n" + "".join(f"{i},企业{i % 13}\n" for i in range(3000))
+    one, nine = archive(tmp_path / "1.zip", text, 1), archive(tmp_path / "9.zip", text, 9)
+    assert one.read_bytes() != nine.read_bytes() and same_content(one, nine)
+    other = archive(tmp_path / "o.zip", text.replace("企业5", "企业6", 1), 9)
+    assert not same_content(other, nine)
+    table = pa.table({"code": list(range(100)), "name": [f"企业{i}" for i in range(100)]})
+    pq.write_table(table, tmp_path / "a.parquet", compression="snappy")
+    pq.write_table(table, tmp_path / "b.parquet", compression="gzip")
+    assert same_content(tmp_path / "a.parquet", tmp_path / "b.parquet")
+    pq.write_table(table.slice(1), tmp_path / "c.parquet", compression="gzip")
+    assert not same_content(tmp_path / "c.parquet", tmp_path / "a.parquet")
+    pq.write_table(table.replace_schema_metadata({"title": "另一个"}), tmp_path / "d.parquet")
+    assert not same_content(tmp_path / "d.parquet", tmp_path / "a.parquet")
+    (tmp_path / "a.csv").write_text(text, encoding="utf-8")
+    assert not same_content(tmp_path / "a.csv", tmp_path / "a.csv")  # not a container: its digest decides

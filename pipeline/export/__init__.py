@@ -44,6 +44,7 @@ from pipeline.export.feeds import releases_feed, write_sitemap
 from pipeline.export.files import Digests, link_or_copy, write_json
 from pipeline.export.formats import CSV, RESOURCE_FORMATS, SQLITE, ZIP
 from pipeline.export.jsonfile import write_json_records
+from pipeline.export.kept import keeper
 from pipeline.export.metadata import configured_base_url, temporal_coverage
 from pipeline.export.parquetfile import write_parquet
 from pipeline.export.release_files import (
@@ -245,6 +246,10 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
     stamp = reference_date
     if prior is not None and prior.version == version and prior.release.get("released"):
         stamp = dt.date.fromisoformat(prior.release["released"])
+    # The same version published again: its files keep the bytes the site serves wherever
+    # their content is the same, though another zlib-ng or pyarrow would write other bytes.
+    again = prior is not None and prior.version == version
+    keep = keeper(prior.folder, prior.descriptor, version_dir, digests) if again else None
 
     source_package = {k: v for k, v in package.descriptor.items() if k != "resources"}
     published = dict(source_package)
@@ -262,7 +267,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
         table, added = labeller.apply(resource, tables[name], kept)
         descriptor = labels.describe(resource.descriptor, added)
         published_tables[(package.name, name)] = (table, descriptor["schema"]["fields"])
-        files = write_resource(source_package, descriptor, table, data_dir, stamp, writers, digests)
+        files = write_resource(source_package, descriptor, table, data_dir, stamp, writers, digests, keep)
         published["resources"].append(published_resource(descriptor, files, version_dir, digests))
     if withheld:  # said in the descriptor, so a reader knows the table exists and why it is absent
         published["x-withheld"] = withheld
@@ -280,6 +285,8 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
 
     def archive_of_release() -> Path:  # on the zips thread, after latest/ was made without it
         archive = write_release_zip(version_dir, published, stamp)
+        if keep is not None:
+            keep(archive)
         digests(archive)
         return archive
 

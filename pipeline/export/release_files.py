@@ -39,10 +39,12 @@ def published_resource(source: dict, files: dict[str, Path], version_dir: Path, 
 
 
 def write_resource(package_descriptor: dict, resource_descriptor: dict, table: pa.Table, data_dir: Path,
-                    stamp: dt.date, writers: dict, digest=None) -> dict[str, Path]:
+                    stamp: dt.date, writers: dict, digest=None, keep=None) -> dict[str, Path]:
     """Every download file of one resource; ``package_descriptor`` without its resources.
     With ``digest`` (a :class:`~pipeline.export.files.Digests`), each file is hashed by the
-    thread that wrote it, as soon as it is written."""
+    thread that wrote it, as soon as it is written. With ``keep``
+    (:func:`pipeline.export.kept.keeper`), a file whose content the same version published
+    before takes back those bytes first."""
     name = resource_descriptor["name"]
     package = package_descriptor.get("name")
     paths = {fmt.key: output_path(data_dir, fmt.filename(name, package)) for fmt in RESOURCE_FORMATS}
@@ -62,6 +64,8 @@ def write_resource(package_descriptor: dict, resource_descriptor: dict, table: p
     def run(key: str):
         with naming(paths[key]):
             jobs[key]()
+            if keep is not None:
+                keep(paths[key])
             if digest is not None:
                 digest(paths[key])
 
