@@ -243,12 +243,12 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
 
     # Files carry the version's first release date (ZIP and XLSX timestamps), so publishing an
     # unchanged version again gives the same bytes and the same checksums.
+    again = prior is not None and prior.version == version  # the same version published again
     stamp = reference_date
-    if prior is not None and prior.version == version and prior.release.get("released"):
+    if again and prior.release.get("released"):
         stamp = dt.date.fromisoformat(prior.release["released"])
-    # The same version published again: its files keep the bytes the site serves wherever
-    # their content is the same, though another zlib-ng or pyarrow would write other bytes.
-    again = prior is not None and prior.version == version
+    # Its files keep the bytes the site serves wherever their content is the same, though
+    # another zlib-ng or pyarrow would write other bytes.
     keep = keeper(prior.folder, prior.descriptor, version_dir, digests) if again else None
 
     source_package = {k: v for k, v in package.descriptor.items() if k != "resources"}
@@ -263,7 +263,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
             continue
         # A version published before keeps the names it was published with (a release's
         # files never change), even if the reference tables have been edited since.
-        kept = prior.published_table(name) if prior is not None and prior.version == version else None
+        kept = prior.published_table(name) if again else None
         table, added = labeller.apply(resource, tables[name], kept)
         descriptor = labels.describe(resource.descriptor, added)
         published_tables[(package.name, name)] = (table, descriptor["schema"]["fields"])
@@ -273,7 +273,7 @@ def _export_package(package: Package, tables: dict[str, pa.Table], data: Path, *
         published["x-withheld"] = withheld
 
     entry = changelog.compare_release(prior, published, tables, detail_withheld=detail_withheld)
-    if prior is not None and prior.version == version and entry["data_changed"]:
+    if again and entry["data_changed"]:
         # A release's address must keep serving the same rows: data changes need a new version.
         raise ExportError(both("export.error.version_not_bumped", package=package.name, version=version))
     entry, published[RELEASE_KEY] = changelog.finish_entry(entry, prior, reference_date)
